@@ -1,0 +1,450 @@
+//! Typed configuration: defaults, then a TOML file, then environment
+//! variables `POSTING_ENRICHER__<SECTION>__<KEY>` (nested sections add more
+//! `__<NAME>` parts; lists are comma-separated). Unknown keys and invalid
+//! values are errors that name the key and where it came from.
+//!
+//! Every setting is documented, with its default, in `config/default.toml`;
+//! a test keeps that file and [`Config::default`] identical.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::enrich::{EnrichOptions, SalaryOptions};
+use crate::pipeline::OutputOptions;
+use crate::posting::DecodeOptions;
+
+/// Prefix of environment overrides.
+pub const ENV_PREFIX: &str = "POSTING_ENRICHER__";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub decode: DecodeConfig,
+    pub output: OutputConfig,
+    pub enrich: EnrichConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DecodeConfig {
+    pub max_record_bytes: u64,
+    pub envelope_pointer: String,
+}
+
+impl Default for DecodeConfig {
+    fn default() -> Self {
+        DecodeConfig {
+            max_record_bytes: 1024 * 1024,
+            envelope_pointer: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutputConfig {
+    pub include_posting: bool,
+    pub enriched_at: String,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig {
+            include_posting: true,
+            enriched_at: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct EnrichConfig {
+    pub description: DescriptionConfig,
+    pub salary: SalaryConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DescriptionConfig {
+    pub max_bytes: u64,
+}
+
+impl Default for DescriptionConfig {
+    fn default() -> Self {
+        DescriptionConfig {
+            max_bytes: 256 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SalaryConfig {
+    pub hours_per_week: f64,
+    pub weeks_per_year: f64,
+    pub reporting_currency: String,
+}
+
+impl Default for SalaryConfig {
+    fn default() -> Self {
+        let d = SalaryOptions::default();
+        SalaryConfig {
+            hours_per_week: d.hours_per_week,
+            weeks_per_year: d.weeks_per_year,
+            reporting_currency: d.reporting_currency,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Text on a terminal, JSON otherwise.
+    Auto,
+    /// JSON lines (production).
+    Json,
+    /// Human-readable lines (terminals).
+    Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Auto,
+            level: "info".to_string(),
+        }
+    }
+}
+
+/// A configuration problem, naming the key and where it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+    #[error("{origin}: `{key}` {message}")]
+    Invalid {
+        origin: String,
+        key: String,
+        message: String,
+    },
+}
+
+impl Config {
+    /// Defaults, then `file` (if any), then overrides from `env`, validated.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let (config, origin) = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                (
+                    Config::from_toml(&text).map_err(|message| ConfigError::Parse {
+                        path: path.to_path_buf(),
+                        message,
+                    })?,
+                    path.display().to_string(),
+                )
+            }
+            None => (Config::default(), "defaults".to_string()),
+        };
+        let (config, env_vars) = config.with_env(env)?;
+        let origin = if env_vars.is_empty() {
+            origin
+        } else {
+            format!("{origin} with {}", env_vars.join(", "))
+        };
+        config.validate(&origin)?;
+        Ok(config)
+    }
+
+    /// Parses TOML text; missing keys take their defaults.
+    pub fn from_toml(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+    }
+
+    /// Applies `POSTING_ENRICHER__...` variables. Each value is read as the
+    /// type of the setting it replaces. Returns the names of the variables used.
+    fn with_env(
+        self,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(Config, Vec<String>), ConfigError> {
+        let mut vars: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+            .collect();
+        if vars.is_empty() {
+            return Ok((self, Vec::new()));
+        }
+        vars.sort();
+        let mut table = toml::Table::try_from(&self).map_err(|e| ConfigError::Env {
+            var: String::new(),
+            message: e.to_string(),
+        })?;
+        for (var, value) in &vars {
+            let err = |message: String| ConfigError::Env {
+                var: var.clone(),
+                message,
+            };
+            let path: Vec<String> = var[ENV_PREFIX.len()..]
+                .split("__")
+                .map(str::to_ascii_lowercase)
+                .collect();
+            let (last, parents) = path
+                .split_last()
+                .ok_or_else(|| err("names no setting".into()))?;
+            let mut section = &mut table;
+            for part in parents {
+                section = match section.get_mut(part) {
+                    Some(toml::Value::Table(t)) => t,
+                    _ => return Err(err(format!("no section `{}`", path.join(".")))),
+                };
+            }
+            let current = section
+                .get(last)
+                .ok_or_else(|| err(format!("unknown setting `{}`", path.join("."))))?;
+            let parsed = typed_like(current, value).map_err(err)?;
+            section.insert(last.clone(), parsed);
+        }
+        let config = Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Env {
+            var: vars
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            message: e.to_string(),
+        })?;
+        Ok((config, vars.into_iter().map(|(k, _)| k).collect()))
+    }
+
+    /// Checks values that parse but make no sense.
+    pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: String| {
+            Err(ConfigError::Invalid {
+                origin: origin.to_string(),
+                key: key.to_string(),
+                message,
+            })
+        };
+        if self.decode.max_record_bytes == 0 {
+            return invalid("decode.max_record_bytes", "must be at least 1".into());
+        }
+        let p = &self.decode.envelope_pointer;
+        if !p.is_empty() && !p.starts_with('/') {
+            return invalid(
+                "decode.envelope_pointer",
+                format!("{p:?} is not a JSON pointer (it must start with `/`, e.g. \"/payload\")"),
+            );
+        }
+        if !self.output.enriched_at.is_empty()
+            && humantime::parse_rfc3339(&self.output.enriched_at).is_err()
+        {
+            return invalid(
+                "output.enriched_at",
+                format!(
+                    "{:?} is not an RFC 3339 UTC time such as \"2026-11-29T07:00:00Z\"",
+                    self.output.enriched_at
+                ),
+            );
+        }
+        if self.enrich.description.max_bytes == 0 {
+            return invalid("enrich.description.max_bytes", "must be at least 1".into());
+        }
+        let s = &self.enrich.salary;
+        if !(s.hours_per_week > 0.0 && s.hours_per_week <= 168.0) {
+            return invalid(
+                "enrich.salary.hours_per_week",
+                format!("{} is not between 0 and 168", s.hours_per_week),
+            );
+        }
+        if !(s.weeks_per_year > 0.0 && s.weeks_per_year <= 53.0) {
+            return invalid(
+                "enrich.salary.weeks_per_year",
+                format!("{} is not between 0 and 53", s.weeks_per_year),
+            );
+        }
+        if s.reporting_currency.len() != 3
+            || !s.reporting_currency.chars().all(|c| c.is_ascii_uppercase())
+        {
+            return invalid(
+                "enrich.salary.reporting_currency",
+                format!("{:?} is not an ISO 4217 code such as \"USD\"", s.reporting_currency),
+            );
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return invalid(
+                "log.level",
+                format!("{:?} is not a level or filter such as \"info\"", self.log.level),
+            );
+        }
+        Ok(())
+    }
+
+    pub fn decode_options(&self) -> DecodeOptions {
+        DecodeOptions {
+            max_record_bytes: usize::try_from(self.decode.max_record_bytes).unwrap_or(usize::MAX),
+            envelope_pointer: Some(self.decode.envelope_pointer.clone()).filter(|p| !p.is_empty()),
+        }
+    }
+
+    pub fn enrich_options(&self) -> EnrichOptions {
+        EnrichOptions {
+            description_max_bytes: usize::try_from(self.enrich.description.max_bytes)
+                .unwrap_or(usize::MAX),
+            salary: SalaryOptions {
+                hours_per_week: self.enrich.salary.hours_per_week,
+                weeks_per_year: self.enrich.salary.weeks_per_year,
+                reporting_currency: self.enrich.salary.reporting_currency.clone(),
+            },
+        }
+    }
+
+    pub fn output_options(&self) -> OutputOptions {
+        OutputOptions {
+            include_posting: self.output.include_posting,
+        }
+    }
+}
+
+/// Reads an environment value as the TOML type of the value it replaces.
+fn typed_like(current: &toml::Value, raw: &str) -> Result<toml::Value, String> {
+    use toml::Value as V;
+    let raw = raw.trim();
+    Ok(match current {
+        V::String(_) => V::String(raw.to_string()),
+        V::Integer(_) => V::Integer(
+            raw.parse()
+                .map_err(|_| format!("{raw:?} is not a whole number"))?,
+        ),
+        V::Float(_) => V::Float(raw.parse().map_err(|_| format!("{raw:?} is not a number"))?),
+        V::Boolean(_) => V::Boolean(match raw.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => true,
+            "false" | "0" | "no" | "off" => false,
+            _ => return Err(format!("{raw:?} is not true or false")),
+        }),
+        V::Array(items) => {
+            let like = items
+                .first()
+                .cloned()
+                .unwrap_or(V::String(String::new()));
+            V::Array(
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| typed_like(&like, s))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        V::Table(_) => return Err("names a section, not a setting".to_string()),
+        V::Datetime(_) => return Err("datetime settings cannot be set from the environment".into()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn default_toml_is_the_defaults_and_lists_every_key() {
+        let parsed = Config::from_toml(DEFAULT_TOML).unwrap();
+        assert_eq!(parsed, Config::default());
+        fn keys(prefix: &str, t: &toml::Table, out: &mut Vec<String>) {
+            for (k, v) in t {
+                let path = format!("{prefix}{k}");
+                match v {
+                    toml::Value::Table(inner) => keys(&format!("{path}."), inner, out),
+                    _ => out.push(path),
+                }
+            }
+        }
+        let (mut in_file, mut in_code) = (Vec::new(), Vec::new());
+        keys("", &toml::from_str(DEFAULT_TOML).unwrap(), &mut in_file);
+        keys("", &toml::Table::try_from(Config::default()).unwrap(), &mut in_code);
+        in_file.sort();
+        in_code.sort();
+        assert_eq!(in_file, in_code, "config/default.toml must document every setting");
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = Config::from_toml("[decode]\nmax_record_bytez = 5\n").unwrap_err();
+        assert!(err.contains("max_record_bytez"), "{err}");
+        assert!(err.contains("max_record_bytes"), "suggests the valid keys: {err}");
+    }
+
+    #[test]
+    fn wrong_type_is_named() {
+        let err = Config::from_toml("[output]\ninclude_posting = \"yes\"\n").unwrap_err();
+        assert!(err.contains("include_posting"), "{err}");
+    }
+
+    #[test]
+    fn env_overrides_with_types() {
+        let (c, used) = Config::default()
+            .with_env(env(&[
+                ("POSTING_ENRICHER__DECODE__MAX_RECORD_BYTES", "2048"),
+                ("POSTING_ENRICHER__ENRICH__SALARY__HOURS_PER_WEEK", "37.5"),
+                ("POSTING_ENRICHER__OUTPUT__INCLUDE_POSTING", "false"),
+                ("UNRELATED", "x"),
+            ]))
+            .unwrap();
+        assert_eq!(c.decode.max_record_bytes, 2048);
+        assert_eq!(c.enrich.salary.hours_per_week, 37.5);
+        assert!(!c.output.include_posting);
+        assert_eq!(used.len(), 3);
+    }
+
+    #[test]
+    fn env_errors_name_the_variable() {
+        let e = Config::default()
+            .with_env(env(&[("POSTING_ENRICHER__DECODE__MAX_RECORD_BYTES", "lots")]))
+            .unwrap_err();
+        assert!(e.to_string().contains("POSTING_ENRICHER__DECODE__MAX_RECORD_BYTES"), "{e}");
+        let e = Config::default()
+            .with_env(env(&[("POSTING_ENRICHER__DECODE__NOPE", "1")]))
+            .unwrap_err();
+        assert!(e.to_string().contains("decode.nope"), "{e}");
+    }
+
+    #[test]
+    fn invalid_values_are_named() {
+        let mut c = Config::default();
+        c.decode.envelope_pointer = "payload".into();
+        let e = c.validate("test.toml").unwrap_err().to_string();
+        assert!(e.contains("test.toml") && e.contains("decode.envelope_pointer"), "{e}");
+        let mut c = Config::default();
+        c.enrich.salary.reporting_currency = "usd".into();
+        assert!(c.validate("x").is_err());
+        let mut c = Config::default();
+        c.output.enriched_at = "yesterday".into();
+        assert!(c.validate("x").is_err());
+    }
+}

@@ -1,0 +1,562 @@
+//! A posting's description, from whatever the feed sends (HTML, HTML
+//! entity-escaped once or twice, plain text) to a list of [`Line`]s: the
+//! blocks, `<br>`-separated lines and list items a reader sees, with the
+//! emphasis that makes a line look like a heading. Sections and plain text
+//! are built from these lines.
+//!
+//! Not for: deciding what is a heading (see `sections`).
+
+use ego_tree::iter::Edge;
+use scraper::{Html, Node};
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+
+/// One visual line of the description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// Whitespace-normalized text, never empty.
+    pub text: String,
+    pub kind: LineKind,
+    /// Every visible character is inside `<strong>`/`<b>`/`<u>`/`<em>`/`<i>`.
+    pub emphasized: bool,
+    /// Inside `<h1>`–`<h6>`.
+    pub heading_tag: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    Text,
+    /// A list item (`<li>`, or a bulleted/numbered plain-text line).
+    Item,
+}
+
+/// The decoded description.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub lines: Vec<Line>,
+    /// The description was cut at `max_bytes` before decoding.
+    pub truncated: bool,
+}
+
+impl Decoded {
+    /// The description as plain text: one line per block or list item,
+    /// items marked with "• ".
+    pub fn plain_text(&self) -> String {
+        let mut out = String::with_capacity(self.lines.iter().map(|l| l.text.len() + 5).sum());
+        for line in &self.lines {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            if line.kind == LineKind::Item {
+                out.push_str("• ");
+            }
+            out.push_str(&line.text);
+        }
+        out
+    }
+}
+
+/// Decodes a description. `max_bytes` caps the input (cut at a character
+/// boundary) so that hostile HTML costs bounded time and memory.
+pub fn decode(raw: &str, max_bytes: usize) -> Decoded {
+    let (raw, truncated) = cap(raw, max_bytes);
+    let mut text = std::borrow::Cow::Borrowed(raw);
+    // Escaped once (`&lt;br&gt;`) or twice (`&amp;lt;br&amp;gt;`): unescape
+    // while escaped tags outnumber real ones.
+    for _ in 0..3 {
+        let (real, escaped) = count_tags(&text);
+        if escaped == 0 || escaped <= real {
+            break;
+        }
+        text = std::borrow::Cow::Owned(unescape_entities(&text));
+    }
+    let (real, _) = count_tags(&text);
+    let lines = if real == 0 {
+        plain_lines(&unescape_entities(&text))
+    } else {
+        html_lines(&text)
+    };
+    Decoded { lines, truncated }
+}
+
+fn cap(s: &str, max: usize) -> (&str, bool) {
+    if s.len() <= max {
+        return (s, false);
+    }
+    let mut end = max;
+    while end > 0 && !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    (&s[..end], true)
+}
+
+/// Counts tag-like openings: `<p`, `</li`, `<br` ... and their escaped
+/// forms `&lt;p`. Only a letter, `/` or `!` after the bracket counts, so
+/// "x < 5" is not a tag.
+fn count_tags(s: &str) -> (usize, usize) {
+    let bytes = s.as_bytes();
+    let is_tag_start = |b: Option<&u8>| matches!(b, Some(c) if c.is_ascii_alphabetic() || *c == b'/' || *c == b'!');
+    let real = memchr::memchr_iter(b'<', bytes)
+        .filter(|&i| is_tag_start(bytes.get(i + 1)))
+        .count();
+    let escaped = memchr::memmem::find_iter(bytes, b"&lt;")
+        .filter(|&i| is_tag_start(bytes.get(i + 4)))
+        .count();
+    (real, escaped)
+}
+
+/// Decodes character references: the named ones feeds use, and numeric
+/// ones. Unknown or malformed references are kept as written.
+pub fn unescape_entities(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp + 1..];
+        let semi = after.bytes().take(12).position(|b| b == b';');
+        let decoded = semi.and_then(|end| decode_entity(&after[..end]).map(|c| (c, end)));
+        match decoded {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn decode_entity(name: &str) -> Option<char> {
+    if let Some(num) = name.strip_prefix('#') {
+        let code = match num.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => num.parse().ok()?,
+        };
+        return char::from_u32(code).filter(|&c| c != '\0');
+    }
+    Some(match name {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => '\u{a0}',
+        "ndash" => '–',
+        "mdash" => '—',
+        "rsquo" => '’',
+        "lsquo" => '‘',
+        "rdquo" => '”',
+        "ldquo" => '“',
+        "bull" => '•',
+        "middot" => '·',
+        "hellip" => '…',
+        "copy" => '©',
+        "reg" => '®',
+        "trade" => '™',
+        "euro" => '€',
+        "pound" => '£',
+        "eacute" => 'é',
+        _ => return None,
+    })
+}
+
+/// Plain text: one line per text line, bullets and numbering turned into
+/// items.
+fn plain_lines(text: &str) -> Vec<Line> {
+    let mut lines = Vec::new();
+    let mut buf = String::new();
+    for raw_line in text.split('\n') {
+        buf.clear();
+        push_normalized(&mut buf, raw_line);
+        if let Some(line) = finish_line(&buf, LineKind::Text, false, false) {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+/// Elements whose start and end break the line.
+fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div"
+            | "section"
+            | "article"
+            | "header"
+            | "footer"
+            | "main"
+            | "aside"
+            | "nav"
+            | "blockquote"
+            | "pre"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "table"
+            | "thead"
+            | "tbody"
+            | "tr"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "li"
+            | "hr"
+            | "address"
+            | "figure"
+            | "figcaption"
+            | "center"
+            | "form"
+            | "fieldset"
+            | "body"
+            | "html"
+    )
+}
+
+fn is_emphasis(name: &str) -> bool {
+    matches!(name, "strong" | "b" | "u" | "em" | "i")
+}
+
+fn is_heading(name: &str) -> bool {
+    matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+}
+
+/// Elements whose content is never shown.
+fn is_hidden(name: &str) -> bool {
+    matches!(
+        name,
+        "script" | "style" | "head" | "title" | "noscript" | "template" | "iframe" | "object"
+    )
+}
+
+/// Walks the parsed HTML iteratively (no recursion: 100,000 nested elements
+/// must not overflow the stack) and cuts it into lines.
+fn html_lines(html: &str) -> Vec<Line> {
+    let doc = Html::parse_fragment(html);
+    // Without block markup, newlines in the source are the only line breaks.
+    let newline_breaks = !has_block_markup(html);
+    let mut w = LineWriter::default();
+    for edge in doc.tree.root().traverse() {
+        match edge {
+            Edge::Open(node) => match node.value() {
+                Node::Element(el) => {
+                    let name = el.name();
+                    if w.hidden > 0 || is_hidden(name) {
+                        w.hidden += 1;
+                        continue;
+                    }
+                    if name == "br" {
+                        if w.item_depth > 0 {
+                            w.space();
+                        } else {
+                            w.flush();
+                        }
+                    } else if name == "li" {
+                        w.flush();
+                        w.item_depth += 1;
+                    } else if is_block(name) {
+                        w.flush();
+                        if is_heading(name) {
+                            w.heading_depth += 1;
+                        }
+                    } else if is_emphasis(name) {
+                        w.emphasis_depth += 1;
+                    } else if matches!(name, "td" | "th") {
+                        w.space();
+                    }
+                }
+                Node::Text(t) if w.hidden == 0 => w.text(t, newline_breaks),
+                _ => {}
+            },
+            Edge::Close(node) => {
+                if let Node::Element(el) = node.value() {
+                    let name = el.name();
+                    if w.hidden > 0 {
+                        w.hidden -= 1;
+                        continue;
+                    }
+                    if name == "li" {
+                        w.flush();
+                        w.item_depth = w.item_depth.saturating_sub(1);
+                    } else if is_block(name) {
+                        w.flush();
+                        if is_heading(name) {
+                            w.heading_depth = w.heading_depth.saturating_sub(1);
+                        }
+                    } else if is_emphasis(name) {
+                        w.emphasis_depth = w.emphasis_depth.saturating_sub(1);
+                    }
+                }
+            }
+        }
+    }
+    w.flush();
+    w.lines
+}
+
+fn has_block_markup(html: &str) -> bool {
+    const MARKERS: [&str; 7] = ["<br", "<p", "<li", "<div", "<h", "<BR", "<P"];
+    MARKERS.iter().any(|m| html.contains(m))
+}
+
+#[derive(Default)]
+struct LineWriter {
+    lines: Vec<Line>,
+    current: String,
+    emphasized_chars: usize,
+    plain_chars: usize,
+    heading_chars: usize,
+    pending_space: bool,
+    emphasis_depth: u32,
+    heading_depth: u32,
+    item_depth: u32,
+    hidden: u32,
+    /// The current line began inside an `<li>`.
+    current_is_item: bool,
+}
+
+impl LineWriter {
+    fn space(&mut self) {
+        self.pending_space = true;
+    }
+
+    fn text(&mut self, text: &str, newline_breaks: bool) {
+        for c in text.chars() {
+            if c == '\n' && newline_breaks && self.item_depth == 0 {
+                self.flush();
+            } else if is_space(c) {
+                self.pending_space = true;
+            } else if !is_invisible(c) {
+                if self.current.is_empty() {
+                    self.current_is_item = self.item_depth > 0;
+                } else if self.pending_space {
+                    self.current.push(' ');
+                }
+                self.pending_space = false;
+                self.current.push(c);
+                if self.emphasis_depth > 0 || self.heading_depth > 0 {
+                    self.emphasized_chars += 1;
+                } else {
+                    self.plain_chars += 1;
+                }
+                if self.heading_depth > 0 {
+                    self.heading_chars += 1;
+                }
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.current.is_empty() {
+            let kind = if self.current_is_item {
+                LineKind::Item
+            } else {
+                LineKind::Text
+            };
+            let emphasized = self.plain_chars == 0 && self.emphasized_chars > 0;
+            let heading_tag = self.heading_chars > 0 && self.heading_chars * 2 >= self.emphasized_chars + self.plain_chars;
+            if let Some(line) = finish_line(&self.current, kind, emphasized, heading_tag) {
+                self.lines.push(line);
+            }
+        }
+        self.current.clear();
+        self.emphasized_chars = 0;
+        self.plain_chars = 0;
+        self.heading_chars = 0;
+        self.pending_space = false;
+        self.current_is_item = false;
+    }
+}
+
+fn is_space(c: char) -> bool {
+    c.is_whitespace() || c == '\u{a0}'
+}
+
+/// Zero-width and formatting characters that carry nothing for a reader.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}'
+    ) || (c.is_control() && c != '\t')
+}
+
+/// Appends `raw` with whitespace collapsed and invisible characters removed.
+fn push_normalized(out: &mut String, raw: &str) {
+    let mut pending = false;
+    for c in raw.chars() {
+        if is_space(c) {
+            pending = true;
+        } else if !is_invisible(c) {
+            if pending && !out.is_empty() {
+                out.push(' ');
+            }
+            pending = false;
+            out.push(c);
+        }
+    }
+}
+
+/// Bullet markers a plain-text list item may start with.
+const BULLETS: [char; 9] = ['•', '·', '-', '*', '▪', '●', '◦', '‣', '–'];
+
+/// Builds the final line: NFC, and a plain-text bullet or numbering marker
+/// turns a text line into an item (the marker removed).
+fn finish_line(text: &str, kind: LineKind, emphasized: bool, heading_tag: bool) -> Option<Line> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let (kind, text) = match (kind, strip_item_marker(text)) {
+        (LineKind::Text, Some(rest)) if !rest.is_empty() => (LineKind::Item, rest),
+        (LineKind::Item, Some(rest)) if !rest.is_empty() => (LineKind::Item, rest),
+        _ => (kind, text),
+    };
+    let text = match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => text.to_string(),
+        _ => text.nfc().collect(),
+    };
+    Some(Line {
+        text,
+        kind,
+        emphasized,
+        heading_tag,
+    })
+}
+
+/// The text after a list marker: a bullet, `o `, `1.`, `1)`, `a)`.
+fn strip_item_marker(text: &str) -> Option<&str> {
+    let mut chars = text.char_indices();
+    let (_, first) = chars.next()?;
+    if BULLETS.contains(&first) {
+        let rest = &text[first.len_utf8()..];
+        // "-5%" or "*required" are not bullets; a bullet is followed by a space.
+        return rest.starts_with(' ').then(|| rest.trim_start());
+    }
+    if let Some(rest) = text.strip_prefix("o ") {
+        return Some(rest.trim_start());
+    }
+    // Numbering: up to two digits or one letter, then "." or ")", then a space.
+    let marker_end = text
+        .char_indices()
+        .take(3)
+        .find(|&(_, c)| c == '.' || c == ')')
+        .map(|(i, _)| i)?;
+    let label = &text[..marker_end];
+    let numbered = !label.is_empty()
+        && (label.chars().all(|c| c.is_ascii_digit())
+            || (label.len() == 1 && label.chars().all(|c| c.is_ascii_lowercase()) && text[marker_end..].starts_with(')')));
+    let rest = &text[marker_end + 1..];
+    (numbered && rest.starts_with(' ')).then(|| rest.trim_start())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(d: &Decoded) -> Vec<(&str, LineKind, bool)> {
+        d.lines
+            .iter()
+            .map(|l| (l.text.as_str(), l.kind, l.emphasized))
+            .collect()
+    }
+
+    #[test]
+    fn escaped_html_is_unescaped_once() {
+        let d = decode(
+            "&lt;strong&gt;&lt;u&gt;The Role&lt;br&gt;&lt;br&gt;&lt;/u&gt;&lt;/strong&gt;Text &amp;amp; more&lt;ul&gt;&lt;li&gt;One &lt;/li&gt;&lt;li&gt;Two&lt;/li&gt;&lt;/ul&gt;",
+            1 << 20,
+        );
+        assert_eq!(
+            texts(&d),
+            vec![
+                ("The Role", LineKind::Text, true),
+                ("Text & more", LineKind::Text, false),
+                ("One", LineKind::Item, false),
+                ("Two", LineKind::Item, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn double_escaped_html() {
+        let d = decode("A&amp;lt;br&amp;gt;B", 1 << 20);
+        assert_eq!(d.plain_text(), "A\nB");
+    }
+
+    #[test]
+    fn plain_text_keeps_lines_and_bullets() {
+        let d = decode("Intro line\r\n\r\n• first\n- second\n1. third\na) fourth\n-5% is not a bullet", 1 << 20);
+        assert_eq!(
+            texts(&d),
+            vec![
+                ("Intro line", LineKind::Text, false),
+                ("first", LineKind::Item, false),
+                ("second", LineKind::Item, false),
+                ("third", LineKind::Item, false),
+                ("fourth", LineKind::Item, false),
+                ("-5% is not a bullet", LineKind::Text, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn scripts_dropped_and_whitespace_normalized() {
+        let d = decode("<p>a\u{a0}\u{200b}b   c</p><script>alert(1)</script><style>p{}</style><p>d</p>", 1 << 20);
+        assert_eq!(d.plain_text(), "ab c\nd");
+    }
+
+    #[test]
+    fn nfc_normalized() {
+        let d = decode("<p>Cafe\u{301}</p>", 1 << 20);
+        assert_eq!(d.plain_text(), "Café");
+    }
+
+    #[test]
+    fn nested_lists_flatten_in_order() {
+        let d = decode("<ul><li>a<ul><li>a1</li><li>a2</li></ul></li><li>b</li></ul>", 1 << 20);
+        let items: Vec<_> = d.lines.iter().map(|l| (l.text.as_str(), l.kind)).collect();
+        assert_eq!(
+            items,
+            vec![
+                ("a", LineKind::Item),
+                ("a1", LineKind::Item),
+                ("a2", LineKind::Item),
+                ("b", LineKind::Item)
+            ]
+        );
+    }
+
+    #[test]
+    fn partly_bold_line_is_not_emphasized() {
+        let d = decode("<p><b>Location:</b> Austin, TX</p><p><b>Requirements:</b></p>", 1 << 20);
+        assert_eq!(
+            texts(&d),
+            vec![
+                ("Location: Austin, TX", LineKind::Text, false),
+                ("Requirements:", LineKind::Text, true)
+            ]
+        );
+    }
+
+    #[test]
+    fn deep_nesting_and_truncation_do_not_panic() {
+        let deep = "<div>".repeat(100_000) + "x";
+        let d = decode(&deep, 1 << 20);
+        assert_eq!(d.plain_text(), "x");
+        let d = decode("<p>héllo wörld</p>", 6);
+        assert!(d.truncated);
+    }
+
+    #[test]
+    fn entities() {
+        assert_eq!(unescape_entities("a &amp; b &#39;c&#x27; &bogus; &"), "a & b 'c' &bogus; &");
+        assert_eq!(unescape_entities("&#0;"), "&#0;");
+    }
+}

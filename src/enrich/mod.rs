@@ -1,0 +1,163 @@
+//! The enrichers: pure functions from a [`PostingView`] to an
+//! [`Enrichment`]. No I/O, no logging, no metrics: outcomes are returned as
+//! values and the caller reports them.
+
+pub mod description;
+pub mod geo;
+pub mod salary;
+mod section_rules;
+pub mod sections;
+pub mod warning;
+
+use serde::Serialize;
+
+use crate::posting::PostingView;
+pub use geo::Geo;
+pub use salary::{Salary, SalaryOptions};
+pub use sections::{Section, SectionKind};
+pub use warning::{Warning, WarningCode};
+
+/// Settings of all enrichers (see `[enrich.*]` in `config/default.toml`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnrichOptions {
+    /// Longest description read, in bytes; longer ones are cut with a warning.
+    pub description_max_bytes: usize,
+    pub salary: SalaryOptions,
+}
+
+impl Default for EnrichOptions {
+    fn default() -> Self {
+        EnrichOptions {
+            description_max_bytes: 256 * 1024,
+            salary: SalaryOptions::default(),
+        }
+    }
+}
+
+/// The description, decoded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DescriptionOut {
+    pub text: String,
+    pub sections: Vec<Section>,
+}
+
+/// Everything the enrichers add to one posting.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Enrichment {
+    pub description: DescriptionOut,
+    /// The first located `jobLocation`.
+    pub geo: Option<Geo>,
+    /// Every located `jobLocation`, in order.
+    pub locations: Vec<Geo>,
+    pub salary: Option<Salary>,
+    pub warnings: Vec<Warning>,
+}
+
+/// How one stage went for one posting (a metric label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StageOutcome {
+    /// The stage produced a result.
+    Ok,
+    /// The posting gave the stage nothing to work from.
+    Absent,
+    /// The posting had input for the stage, but it could not be used.
+    Failed,
+}
+
+impl StageOutcome {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StageOutcome::Ok => "ok",
+            StageOutcome::Absent => "absent",
+            StageOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// Per-stage outcomes of one enrichment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcomes {
+    pub sections: StageOutcome,
+    pub geo: StageOutcome,
+    pub salary: StageOutcome,
+}
+
+impl Enrichment {
+    pub fn outcomes(&self, view: &PostingView<'_>) -> Outcomes {
+        let has_warning = |codes: &[WarningCode]| self.warnings.iter().any(|w| codes.contains(&w.code));
+        let sections = if self.description.sections.iter().any(|s| s.kind != SectionKind::Other) {
+            StageOutcome::Ok
+        } else if self.description.text.is_empty() {
+            StageOutcome::Absent
+        } else {
+            StageOutcome::Failed
+        };
+        let geo = if self.geo.is_some() {
+            StageOutcome::Ok
+        } else if has_warning(&[WarningCode::GeoOutOfRange, WarningCode::GeoNullIsland]) {
+            StageOutcome::Failed
+        } else {
+            StageOutcome::Absent
+        };
+        let salary = if self.salary.is_some() {
+            StageOutcome::Ok
+        } else if view.base_salary.is_some() || view.estimated_salary.is_some() {
+            StageOutcome::Failed
+        } else {
+            StageOutcome::Absent
+        };
+        Outcomes { sections, geo, salary }
+    }
+}
+
+/// Runs every enricher over a posting.
+#[derive(Debug, Clone, Default)]
+pub struct Enricher {
+    opts: EnrichOptions,
+}
+
+impl Enricher {
+    pub fn new(opts: EnrichOptions) -> Self {
+        Enricher { opts }
+    }
+
+    pub fn options(&self) -> &EnrichOptions {
+        &self.opts
+    }
+
+    pub fn enrich(&self, view: &PostingView<'_>) -> Enrichment {
+        let mut warnings = Vec::new();
+        let description = self.description(view, &mut warnings);
+        let locations = geo::enrich(&view.locations, &mut warnings);
+        let salary = salary::enrich(view, &self.opts.salary, &mut warnings);
+        Enrichment {
+            description,
+            geo: locations.first().cloned(),
+            locations,
+            salary,
+            warnings,
+        }
+    }
+
+    fn description(&self, view: &PostingView<'_>, warnings: &mut Vec<Warning>) -> DescriptionOut {
+        let raw = view.description.as_deref().unwrap_or("");
+        let decoded = description::decode(raw, self.opts.description_max_bytes);
+        if decoded.truncated {
+            warnings.push(Warning::new(
+                WarningCode::DescriptionTruncated,
+                format!(
+                    "description of {} bytes cut at {} (enrich.description.max_bytes)",
+                    raw.len(),
+                    self.opts.description_max_bytes
+                ),
+            ));
+        }
+        if decoded.lines.is_empty() {
+            warnings.push(Warning::new(WarningCode::DescriptionMissing, "no description text"));
+        }
+        DescriptionOut {
+            text: decoded.plain_text(),
+            sections: sections::segment(&decoded.lines, view.title.as_deref()),
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Warnings: something in a posting was odd, missing or repaired, but the
+//! posting was still enriched. Codes are stable (output contract, metric
+//! labels); add new ones, never rename.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningCode {
+    /// The description was longer than `enrich.description.max_bytes` and was cut.
+    DescriptionTruncated,
+    /// No description, or one with no visible text.
+    DescriptionMissing,
+    /// No `jobLocation` with coordinates.
+    GeoMissing,
+    /// Latitude outside [-90, 90] or longitude outside [-180, 180].
+    GeoOutOfRange,
+    /// The point is (0, 0), a placeholder rather than a place.
+    GeoNullIsland,
+    /// A salary field was present but held no usable figure.
+    SalaryUnreadable,
+    /// The salary unit was missing; inferred from the magnitude.
+    SalaryUnitInferred,
+    /// Minimum and maximum were swapped; swapped back.
+    SalaryMinMaxSwapped,
+    /// The salary has no currency; no reporting figures.
+    SalaryCurrencyMissing,
+    /// No exchange rate to the reporting currency; no reporting figures.
+    FxRateUnavailable,
+}
+
+impl WarningCode {
+    pub const ALL: [WarningCode; 10] = [
+        WarningCode::DescriptionTruncated,
+        WarningCode::DescriptionMissing,
+        WarningCode::GeoMissing,
+        WarningCode::GeoOutOfRange,
+        WarningCode::GeoNullIsland,
+        WarningCode::SalaryUnreadable,
+        WarningCode::SalaryUnitInferred,
+        WarningCode::SalaryMinMaxSwapped,
+        WarningCode::SalaryCurrencyMissing,
+        WarningCode::FxRateUnavailable,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            WarningCode::DescriptionTruncated => "description_truncated",
+            WarningCode::DescriptionMissing => "description_missing",
+            WarningCode::GeoMissing => "geo_missing",
+            WarningCode::GeoOutOfRange => "geo_out_of_range",
+            WarningCode::GeoNullIsland => "geo_null_island",
+            WarningCode::SalaryUnreadable => "salary_unreadable",
+            WarningCode::SalaryUnitInferred => "salary_unit_inferred",
+            WarningCode::SalaryMinMaxSwapped => "salary_min_max_swapped",
+            WarningCode::SalaryCurrencyMissing => "salary_currency_missing",
+            WarningCode::FxRateUnavailable => "fx_rate_unavailable",
+        }
+    }
+}
+
+/// A warning with a detail for people.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Warning {
+    pub code: WarningCode,
+    pub detail: String,
+}
+
+impl Warning {
+    pub fn new(code: WarningCode, detail: impl Into<String>) -> Self {
+        Warning {
+            code,
+            detail: detail.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialized_code_matches_as_str() {
+        for code in WarningCode::ALL {
+            assert_eq!(
+                serde_json::to_value(code).unwrap(),
+                serde_json::Value::String(code.as_str().to_string())
+            );
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! The whole core as one pure function: raw event bytes in, an enriched
+//! record (or a typed rejection) out. Both the offline `enrich` command and
+//! the Kafka worker call [`Pipeline::process`], so the same bytes give the
+//! same record in both.
+
+use crate::enrich::{EnrichOptions, Enricher, Outcomes, WarningCode};
+use crate::identity;
+use crate::posting::{self, DecodeOptions, Rejection};
+use crate::record::{Record, RecordContext};
+
+/// What goes into the record besides the enrichment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputOptions {
+    /// Copy the original posting into the record (`posting`); off gives
+    /// `"posting": null` for consumers that join on `id` instead.
+    pub include_posting: bool,
+}
+
+impl Default for OutputOptions {
+    fn default() -> Self {
+        OutputOptions {
+            include_posting: true,
+        }
+    }
+}
+
+/// A successfully enriched event.
+#[derive(Debug, Clone)]
+pub struct Enriched {
+    pub id: String,
+    /// The record as one line of JSON, without a newline.
+    pub json: Vec<u8>,
+    pub outcomes: Outcomes,
+    pub warnings: Vec<WarningCode>,
+}
+
+/// Decoding, enrichment and encoding, configured once and shared.
+#[derive(Debug, Clone, Default)]
+pub struct Pipeline {
+    decode: DecodeOptions,
+    enricher: Enricher,
+    output: OutputOptions,
+}
+
+impl Pipeline {
+    pub fn new(decode: DecodeOptions, enrich: EnrichOptions, output: OutputOptions) -> Self {
+        Pipeline {
+            decode,
+            enricher: Enricher::new(enrich),
+            output,
+        }
+    }
+
+    pub fn process(&self, bytes: &[u8], context: &RecordContext<'_>) -> Result<Enriched, Rejection> {
+        let doc = posting::locate(bytes, &self.decode)?;
+        let view = posting::parse(&doc)?;
+        let enrichment = self.enricher.enrich(&view);
+        let fingerprint = identity::fingerprint(&view);
+        let id = identity::id(&view, &fingerprint);
+        let mut json = Vec::with_capacity(bytes.len() * 2 + 512);
+        Record {
+            id: &id,
+            fingerprint: &fingerprint,
+            posting: self.output.include_posting.then_some(view.raw),
+            enrichment: &enrichment,
+            context,
+        }
+        .write_json(&mut json)
+        .map_err(|e| Rejection::new(posting::RejectReason::EncodeFailed, e.to_string()))?;
+        Ok(Enriched {
+            outcomes: enrichment.outcomes(&view),
+            warnings: enrichment.warnings.iter().map(|w| w.code).collect(),
+            id,
+            json,
+        })
+    }
+}

@@ -1,0 +1,145 @@
+//! Tolerant readers for the loosely typed values real feeds send: numbers as
+//! strings, strings as numbers, nulls anywhere, a value wrapped in a one-item
+//! array. Each returns `None` rather than failing: a field we cannot read is
+//! a missing field, never a rejected posting.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// A string from a raw JSON value, borrowed when it has no escapes.
+/// Numbers and booleans are returned as their text; a one-item array is
+/// unwrapped; empty strings, null and objects give `None`.
+pub fn raw_string<'a>(raw: &'a RawValue) -> Option<Cow<'a, str>> {
+    let text = raw.get();
+    let s: Cow<'a, str> = match text.as_bytes().first()? {
+        b'"' => match <&'a str>::deserialize(raw) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => Cow::Owned(String::deserialize(raw).ok()?),
+        },
+        b'-' | b'0'..=b'9' | b't' | b'f' => Cow::Borrowed(text),
+        b'[' => {
+            let items: Vec<&'a RawValue> = Vec::deserialize(raw).ok()?;
+            return items.into_iter().find_map(raw_string);
+        }
+        _ => return None,
+    };
+    let trimmed_len = s.trim().len();
+    if trimmed_len == 0 {
+        return None;
+    }
+    Some(if trimmed_len == s.len() {
+        s
+    } else {
+        Cow::Owned(s.trim().to_string())
+    })
+}
+
+/// A string from a parsed JSON value (same rules as [`raw_string`]).
+pub fn string(value: &Value) -> Option<&str> {
+    match value {
+        Value::String(s) => {
+            let t = s.trim();
+            (!t.is_empty()).then_some(t)
+        }
+        Value::Array(items) => items.iter().find_map(string),
+        _ => None,
+    }
+}
+
+/// A string from a parsed value, numbers included (a postal code `700000`).
+pub fn string_or_number(value: &Value) -> Option<Cow<'_, str>> {
+    match value {
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        other => string(other).map(Cow::Borrowed),
+    }
+}
+
+/// A number from a JSON number or from text such as `"100000"`,
+/// `"$100,000.00"`, `"100k"`, `"1.5M"`, `" 37.44 "`.
+pub fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64().filter(|f| f.is_finite()),
+        Value::String(s) => number_from_text(s),
+        Value::Array(items) if items.len() == 1 => items.first().and_then(number),
+        _ => None,
+    }
+}
+
+/// The first number written in `text`, with thousands separators and a
+/// k/m suffix understood. Returns `None` when there is no digit, or when the
+/// text holds more than one figure (e.g. "7-20"): a range is not a number.
+pub fn number_from_text(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let start = t.find(|c: char| c.is_ascii_digit() || c == '.')?;
+    let sign = if t[..start].ends_with('-') { -1.0 } else { 1.0 };
+    let rest = &t[start..];
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+        .unwrap_or(rest.len());
+    let digits: String = rest[..end].chars().filter(|&c| c != ',').collect();
+    let mut n: f64 = digits.trim_end_matches('.').parse().ok()?;
+    let tail = rest[end..].trim_start();
+    let mut tail_chars = tail.chars();
+    let multiplier = match tail_chars.next() {
+        Some('k' | 'K') if !tail_chars.next().is_some_and(|c| c.is_alphabetic()) => 1e3,
+        Some('m' | 'M') if !tail_chars.next().is_some_and(|c| c.is_alphabetic()) => 1e6,
+        _ => 1.0,
+    };
+    // A second figure after the first ("7-20", "30 - 40") makes this a range.
+    let after = &rest[end..];
+    if after.trim_start().starts_with(['-', '–', '—'])
+        && after.chars().any(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    n *= multiplier * sign;
+    n.is_finite().then_some(n)
+}
+
+/// Looks up `key` in an object value, treating null as absent.
+pub fn get<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
+    value.get(key).filter(|v| !v.is_null())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_string()).unwrap()
+    }
+
+    #[test]
+    fn raw_strings_borrow_when_unescaped() {
+        let r = raw(r#""Data Engineer""#);
+        assert!(matches!(raw_string(&r), Some(Cow::Borrowed("Data Engineer"))));
+        let r = raw(r#""Caf\u00e9""#);
+        assert_eq!(raw_string(&r).as_deref(), Some("Café"));
+        assert_eq!(raw_string(&raw("42")).as_deref(), Some("42"));
+        assert_eq!(raw_string(&raw("null")), None);
+        assert_eq!(raw_string(&raw(r#""  ""#)), None);
+        assert_eq!(raw_string(&raw(r#"{"a":1}"#)), None);
+        assert_eq!(raw_string(&raw(r#"["x"]"#)).as_deref(), Some("x"));
+        assert_eq!(raw_string(&raw(r#"" padded ""#)).as_deref(), Some("padded"));
+    }
+
+    #[test]
+    fn numbers_from_every_shape() {
+        assert_eq!(number(&json!(96400)), Some(96400.0));
+        assert_eq!(number(&json!("100000")), Some(100000.0));
+        assert_eq!(number(&json!("$100,000.00")), Some(100000.0));
+        assert_eq!(number(&json!("100k")), Some(100000.0));
+        assert_eq!(number(&json!("1.5M")), Some(1_500_000.0));
+        assert_eq!(number(&json!(" 37.445103 ")), Some(37.445103));
+        assert_eq!(number(&json!("-122.16036")), Some(-122.16036));
+        assert_eq!(number(&json!([12])), Some(12.0));
+        assert_eq!(number(&json!("Negotiable")), None);
+        assert_eq!(number(&json!("7-20 triệu")), None);
+        assert_eq!(number(&json!(null)), None);
+        assert_eq!(number(&json!("100 kms")), Some(100.0));
+    }
+}
