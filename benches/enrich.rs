@@ -1,1 +1,97 @@
-fn main(){}
+//! Criterion benches of the core on real corpus postings (every 10th line
+//! of ../shared/corpus/linkedin-2021.jsonl.gz, 768 postings). Throughput is
+//! reported per posting, on one thread.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use posting_enricher::enrich::{EnrichOptions, Enricher, description, sections};
+use posting_enricher::pipeline::Pipeline;
+use posting_enricher::posting::{self, DecodeOptions};
+use posting_enricher::record::RecordContext;
+
+fn sample() -> Vec<Vec<u8>> {
+    let path = std::env::var_os("POSTING_ENRICHER_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+        .join("corpus/linkedin-2021.jsonl.gz");
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    std::io::BufReader::new(flate2::read::MultiGzDecoder::new(file))
+        .split(b'\n')
+        .map(|l| l.expect("read corpus"))
+        .filter(|l| l.len() > 2)
+        .step_by(10)
+        .collect()
+}
+
+fn benches(c: &mut Criterion) {
+    let lines = sample();
+    let n = lines.len() as u64;
+    let opts = DecodeOptions::default();
+    let ctx = RecordContext {
+        source: None,
+        enriched_at: "2026-11-29T00:00:00Z",
+    };
+    let mut group = c.benchmark_group("core");
+    group.throughput(Throughput::Elements(n));
+    group.sample_size(20);
+
+    group.bench_function("json_parse_serialize_floor", |b| {
+        b.iter(|| {
+            for l in &lines {
+                let v: serde_json::Value = serde_json::from_slice(l).expect("json");
+                std::hint::black_box(serde_json::to_vec(&v).expect("ser"));
+            }
+        })
+    });
+    group.bench_function("decode", |b| {
+        b.iter(|| {
+            for l in &lines {
+                let doc = posting::locate(l, &opts).expect("locate");
+                std::hint::black_box(posting::parse(&doc).expect("parse").title.is_some());
+            }
+        })
+    });
+    let descriptions: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let doc = posting::locate(l, &opts).expect("locate");
+            posting::parse(&doc)
+                .expect("parse")
+                .description
+                .unwrap_or_default()
+                .into_owned()
+        })
+        .collect();
+    group.bench_function("sections", |b| {
+        b.iter(|| {
+            for d in &descriptions {
+                let decoded = description::decode(d, 256 * 1024);
+                std::hint::black_box(sections::segment(&decoded.lines, None));
+            }
+        })
+    });
+    let enricher = Enricher::new(EnrichOptions::default());
+    group.bench_function("decode_enrich", |b| {
+        b.iter(|| {
+            for l in &lines {
+                let doc = posting::locate(l, &opts).expect("locate");
+                let view = posting::parse(&doc).expect("parse");
+                std::hint::black_box(enricher.enrich(&view));
+            }
+        })
+    });
+    let pipeline = Pipeline::default();
+    group.bench_function("pipeline_process", |b| {
+        b.iter(|| {
+            for l in &lines {
+                std::hint::black_box(pipeline.process(l, &ctx).expect("enriched"));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(core, benches);
+criterion_main!(core);

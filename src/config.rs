@@ -30,6 +30,7 @@ pub struct Config {
 #[serde(default, deny_unknown_fields)]
 pub struct DecodeConfig {
     pub max_record_bytes: u64,
+    pub max_depth: u32,
     pub envelope_pointer: String,
 }
 
@@ -37,6 +38,7 @@ impl Default for DecodeConfig {
     fn default() -> Self {
         DecodeConfig {
             max_record_bytes: 1024 * 1024,
+            max_depth: 64,
             envelope_pointer: String::new(),
         }
     }
@@ -225,14 +227,15 @@ impl Config {
             let parsed = typed_like(current, value).map_err(err)?;
             section.insert(last.clone(), parsed);
         }
-        let config = Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Env {
-            var: vars
-                .iter()
-                .map(|(k, _)| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            message: e.to_string(),
-        })?;
+        let config =
+            Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Env {
+                var: vars
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                message: e.to_string(),
+            })?;
         Ok((config, vars.into_iter().map(|(k, _)| k).collect()))
     }
 
@@ -247,6 +250,12 @@ impl Config {
         };
         if self.decode.max_record_bytes == 0 {
             return invalid("decode.max_record_bytes", "must be at least 1".into());
+        }
+        if self.decode.max_depth < 4 {
+            return invalid(
+                "decode.max_depth",
+                "must be at least 4 (a posting with a location nests 3 deep)".into(),
+            );
         }
         let p = &self.decode.envelope_pointer;
         if !p.is_empty() && !p.starts_with('/') {
@@ -287,13 +296,19 @@ impl Config {
         {
             return invalid(
                 "enrich.salary.reporting_currency",
-                format!("{:?} is not an ISO 4217 code such as \"USD\"", s.reporting_currency),
+                format!(
+                    "{:?} is not an ISO 4217 code such as \"USD\"",
+                    s.reporting_currency
+                ),
             );
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return invalid(
                 "log.level",
-                format!("{:?} is not a level or filter such as \"info\"", self.log.level),
+                format!(
+                    "{:?} is not a level or filter such as \"info\"",
+                    self.log.level
+                ),
             );
         }
         Ok(())
@@ -302,6 +317,7 @@ impl Config {
     pub fn decode_options(&self) -> DecodeOptions {
         DecodeOptions {
             max_record_bytes: usize::try_from(self.decode.max_record_bytes).unwrap_or(usize::MAX),
+            max_depth: self.decode.max_depth as usize,
             envelope_pointer: Some(self.decode.envelope_pointer.clone()).filter(|p| !p.is_empty()),
         }
     }
@@ -335,17 +351,17 @@ fn typed_like(current: &toml::Value, raw: &str) -> Result<toml::Value, String> {
             raw.parse()
                 .map_err(|_| format!("{raw:?} is not a whole number"))?,
         ),
-        V::Float(_) => V::Float(raw.parse().map_err(|_| format!("{raw:?} is not a number"))?),
+        V::Float(_) => V::Float(
+            raw.parse()
+                .map_err(|_| format!("{raw:?} is not a number"))?,
+        ),
         V::Boolean(_) => V::Boolean(match raw.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => true,
             "false" | "0" | "no" | "off" => false,
             _ => return Err(format!("{raw:?} is not true or false")),
         }),
         V::Array(items) => {
-            let like = items
-                .first()
-                .cloned()
-                .unwrap_or(V::String(String::new()));
+            let like = items.first().cloned().unwrap_or(V::String(String::new()));
             V::Array(
                 raw.split(',')
                     .map(str::trim)
@@ -387,17 +403,27 @@ mod tests {
         }
         let (mut in_file, mut in_code) = (Vec::new(), Vec::new());
         keys("", &toml::from_str(DEFAULT_TOML).unwrap(), &mut in_file);
-        keys("", &toml::Table::try_from(Config::default()).unwrap(), &mut in_code);
+        keys(
+            "",
+            &toml::Table::try_from(Config::default()).unwrap(),
+            &mut in_code,
+        );
         in_file.sort();
         in_code.sort();
-        assert_eq!(in_file, in_code, "config/default.toml must document every setting");
+        assert_eq!(
+            in_file, in_code,
+            "config/default.toml must document every setting"
+        );
     }
 
     #[test]
     fn unknown_key_is_named() {
         let err = Config::from_toml("[decode]\nmax_record_bytez = 5\n").unwrap_err();
         assert!(err.contains("max_record_bytez"), "{err}");
-        assert!(err.contains("max_record_bytes"), "suggests the valid keys: {err}");
+        assert!(
+            err.contains("max_record_bytes"),
+            "suggests the valid keys: {err}"
+        );
     }
 
     #[test]
@@ -425,9 +451,16 @@ mod tests {
     #[test]
     fn env_errors_name_the_variable() {
         let e = Config::default()
-            .with_env(env(&[("POSTING_ENRICHER__DECODE__MAX_RECORD_BYTES", "lots")]))
+            .with_env(env(&[(
+                "POSTING_ENRICHER__DECODE__MAX_RECORD_BYTES",
+                "lots",
+            )]))
             .unwrap_err();
-        assert!(e.to_string().contains("POSTING_ENRICHER__DECODE__MAX_RECORD_BYTES"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("POSTING_ENRICHER__DECODE__MAX_RECORD_BYTES"),
+            "{e}"
+        );
         let e = Config::default()
             .with_env(env(&[("POSTING_ENRICHER__DECODE__NOPE", "1")]))
             .unwrap_err();
@@ -439,7 +472,10 @@ mod tests {
         let mut c = Config::default();
         c.decode.envelope_pointer = "payload".into();
         let e = c.validate("test.toml").unwrap_err().to_string();
-        assert!(e.contains("test.toml") && e.contains("decode.envelope_pointer"), "{e}");
+        assert!(
+            e.contains("test.toml") && e.contains("decode.envelope_pointer"),
+            "{e}"
+        );
         let mut c = Config::default();
         c.enrich.salary.reporting_currency = "usd".into();
         assert!(c.validate("x").is_err());

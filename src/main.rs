@@ -14,10 +14,19 @@ use posting_enricher::offline::{self, Input, RunOptions};
 use posting_enricher::pipeline::Pipeline;
 
 #[derive(Parser)]
-#[command(name = "posting-enricher", version, about = "Enriches schema.org JobPosting events: description sections, geo, salary.")]
+#[command(
+    name = "posting-enricher",
+    version,
+    about = "Enriches schema.org JobPosting events: description sections, geo, salary."
+)]
 struct Cli {
     /// Config file (TOML); every setting and its default: config/default.toml.
-    #[arg(long, global = true, value_name = "FILE", env = "POSTING_ENRICHER_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "POSTING_ENRICHER_CONFIG"
+    )]
     config: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -81,7 +90,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(path.as_deref(), std::env::vars())?;
             let origin = path.map_or_else(|| "defaults".to_string(), |p| p.display().to_string());
             println!("{origin}: ok");
-            print!("{}", toml::to_string(&config).context("printing the effective config")?);
+            print!(
+                "{}",
+                toml::to_string(&config).context("printing the effective config")?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Enrich {
@@ -151,14 +163,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn init_logging(config: &Config) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
     let json = match config.log.format {
         LogFormat::Json => true,
         LogFormat::Text => false,
         LogFormat::Auto => !io::stderr().is_terminal(),
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr);
     // A second initialisation (tests) is harmless: keep the first.
     let _ = if json {
         builder.json().try_init()

@@ -51,7 +51,11 @@ impl Pipeline {
         }
     }
 
-    pub fn process(&self, bytes: &[u8], context: &RecordContext<'_>) -> Result<Enriched, Rejection> {
+    pub fn process(
+        &self,
+        bytes: &[u8],
+        context: &RecordContext<'_>,
+    ) -> Result<Enriched, Rejection> {
         let doc = posting::locate(bytes, &self.decode)?;
         let view = posting::parse(&doc)?;
         let enrichment = self.enricher.enrich(&view);

@@ -100,7 +100,10 @@ fn count_tags(s: &str) -> (usize, usize) {
         .count();
     let escaped = memchr::memmem::find_iter(bytes, b"&lt;")
         .filter(|&i| is_tag_start(bytes.get(i + 4)))
-        .count();
+        .count()
+        + memchr::memmem::find_iter(bytes, b"&amp;lt;")
+            .filter(|&i| is_tag_start(bytes.get(i + 8)))
+            .count();
     (real, escaped)
 }
 
@@ -236,69 +239,163 @@ fn is_hidden(name: &str) -> bool {
     )
 }
 
-/// Walks the parsed HTML iteratively (no recursion: 100,000 nested elements
-/// must not overflow the stack) and cuts it into lines.
+/// Deepest element nesting handed to the HTML parser. html5ever's tree
+/// builder does work proportional to the open-element stack on every tag,
+/// so pathological nesting (100,000 `<div>`s) would take quadratic time;
+/// deeper input goes through the linear tag scanner instead.
+const MAX_PARSER_DEPTH: usize = 256;
+
 fn html_lines(html: &str) -> Vec<Line> {
-    let doc = Html::parse_fragment(html);
     // Without block markup, newlines in the source are the only line breaks.
     let newline_breaks = !has_block_markup(html);
     let mut w = LineWriter::default();
+    if nesting_exceeds(html, MAX_PARSER_DEPTH) {
+        scan_tags(html, newline_breaks, &mut w);
+    } else {
+        parse_tags(html, newline_breaks, &mut w);
+    }
+    w.flush();
+    w.lines
+}
+
+/// The normal path: html5ever (via scraper) builds the tree as a browser
+/// would, fixing misnested tags; the walk over it is iterative.
+fn parse_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) {
+    let doc = Html::parse_fragment(html);
     for edge in doc.tree.root().traverse() {
         match edge {
             Edge::Open(node) => match node.value() {
-                Node::Element(el) => {
-                    let name = el.name();
-                    if w.hidden > 0 || is_hidden(name) {
-                        w.hidden += 1;
-                        continue;
-                    }
-                    if name == "br" {
-                        if w.item_depth > 0 {
-                            w.space();
-                        } else {
-                            w.flush();
-                        }
-                    } else if name == "li" {
-                        w.flush();
-                        w.item_depth += 1;
-                    } else if is_block(name) {
-                        w.flush();
-                        if is_heading(name) {
-                            w.heading_depth += 1;
-                        }
-                    } else if is_emphasis(name) {
-                        w.emphasis_depth += 1;
-                    } else if matches!(name, "td" | "th") {
-                        w.space();
-                    }
-                }
-                Node::Text(t) if w.hidden == 0 => w.text(t, newline_breaks),
+                Node::Element(el) => w.open(el.name()),
+                Node::Text(t) => w.text(t, newline_breaks),
                 _ => {}
             },
             Edge::Close(node) => {
                 if let Node::Element(el) = node.value() {
-                    let name = el.name();
-                    if w.hidden > 0 {
-                        w.hidden -= 1;
-                        continue;
-                    }
-                    if name == "li" {
-                        w.flush();
-                        w.item_depth = w.item_depth.saturating_sub(1);
-                    } else if is_block(name) {
-                        w.flush();
-                        if is_heading(name) {
-                            w.heading_depth = w.heading_depth.saturating_sub(1);
-                        }
-                    } else if is_emphasis(name) {
-                        w.emphasis_depth = w.emphasis_depth.saturating_sub(1);
-                    }
+                    w.close(el.name());
                 }
             }
         }
     }
-    w.flush();
-    w.lines
+}
+
+/// The fallback for pathological nesting: a linear scan of tags and text,
+/// no tree. Good enough for lines and items; emphasis is approximate.
+fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) {
+    let mut rest = html;
+    while !rest.is_empty() {
+        let Some(lt) = rest.find('<') else {
+            w.text(&unescape_entities(rest), newline_breaks);
+            break;
+        };
+        if lt > 0 {
+            w.text(&unescape_entities(&rest[..lt]), newline_breaks);
+        }
+        let after = &rest[lt + 1..];
+        let Some(gt) = after.find('>') else {
+            w.text(&unescape_entities(&rest[lt..]), newline_breaks);
+            break;
+        };
+        let tag = &after[..gt];
+        rest = &after[gt + 1..];
+        let (closing, body) = match tag.strip_prefix('/') {
+            Some(b) => (true, b),
+            None => (false, tag),
+        };
+        let name: String = body
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .flat_map(|c| c.to_lowercase())
+            .collect();
+        if name.is_empty() {
+            continue;
+        }
+        if !closing && matches!(name.as_str(), "script" | "style") {
+            // Raw text: skip to the end tag without reading "<" inside.
+            let end_tag = format!("</{name}");
+            rest = match find_ascii_case_insensitive(rest, &end_tag) {
+                Some(pos) => rest[pos..].find('>').map_or("", |gt| &rest[pos + gt + 1..]),
+                None => "",
+            };
+            continue;
+        }
+        if closing {
+            w.close(&name);
+        } else {
+            w.open(&name);
+            if is_void(&name) || body.ends_with('/') {
+                w.close(&name);
+            }
+        }
+    }
+}
+
+fn find_ascii_case_insensitive(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// Elements that never have content or an end tag.
+fn is_void(name: &str) -> bool {
+    matches!(
+        name,
+        "br" | "hr"
+            | "img"
+            | "input"
+            | "meta"
+            | "link"
+            | "wbr"
+            | "area"
+            | "base"
+            | "col"
+            | "embed"
+            | "source"
+            | "track"
+            | "param"
+    )
+}
+
+/// Whether open elements nest deeper than `max`, counting as a parser
+/// would roughly: void elements and self-closing tags do not nest, and the
+/// elements that close themselves (`<li>`, `<p>`, cells) are not counted.
+fn nesting_exceeds(html: &str, max: usize) -> bool {
+    let bytes = html.as_bytes();
+    let mut depth = 0usize;
+    for i in memchr::memchr_iter(b'<', bytes) {
+        let closing = bytes.get(i + 1) == Some(&b'/');
+        let start = i + 1 + usize::from(closing);
+        let len = bytes
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if len == 0 {
+            continue;
+        }
+        let name = html
+            .get(start..start + len)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if is_void(&name)
+            || matches!(
+                name.as_str(),
+                "li" | "p" | "td" | "th" | "tr" | "dt" | "dd" | "option"
+            )
+        {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else {
+            depth += 1;
+            if depth > max {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 fn has_block_markup(html: &str) -> bool {
@@ -327,7 +424,51 @@ impl LineWriter {
         self.pending_space = true;
     }
 
+    fn open(&mut self, name: &str) {
+        if self.hidden > 0 || is_hidden(name) {
+            self.hidden += 1;
+        } else if name == "br" {
+            // A break inside a list item continues the item.
+            if self.item_depth > 0 {
+                self.space();
+            } else {
+                self.flush();
+            }
+        } else if name == "li" {
+            self.flush();
+            self.item_depth += 1;
+        } else if is_block(name) {
+            self.flush();
+            if is_heading(name) {
+                self.heading_depth += 1;
+            }
+        } else if is_emphasis(name) {
+            self.emphasis_depth += 1;
+        } else if matches!(name, "td" | "th") {
+            self.space();
+        }
+    }
+
+    fn close(&mut self, name: &str) {
+        if self.hidden > 0 {
+            self.hidden -= 1;
+        } else if name == "li" {
+            self.flush();
+            self.item_depth = self.item_depth.saturating_sub(1);
+        } else if is_block(name) {
+            self.flush();
+            if is_heading(name) {
+                self.heading_depth = self.heading_depth.saturating_sub(1);
+            }
+        } else if is_emphasis(name) {
+            self.emphasis_depth = self.emphasis_depth.saturating_sub(1);
+        }
+    }
+
     fn text(&mut self, text: &str, newline_breaks: bool) {
+        if self.hidden > 0 {
+            return;
+        }
         for c in text.chars() {
             if c == '\n' && newline_breaks && self.item_depth == 0 {
                 self.flush();
@@ -361,7 +502,8 @@ impl LineWriter {
                 LineKind::Text
             };
             let emphasized = self.plain_chars == 0 && self.emphasized_chars > 0;
-            let heading_tag = self.heading_chars > 0 && self.heading_chars * 2 >= self.emphasized_chars + self.plain_chars;
+            let heading_tag = self.heading_chars > 0
+                && self.heading_chars * 2 >= self.emphasized_chars + self.plain_chars;
             if let Some(line) = finish_line(&self.current, kind, emphasized, heading_tag) {
                 self.lines.push(line);
             }
@@ -451,7 +593,9 @@ fn strip_item_marker(text: &str) -> Option<&str> {
     let label = &text[..marker_end];
     let numbered = !label.is_empty()
         && (label.chars().all(|c| c.is_ascii_digit())
-            || (label.len() == 1 && label.chars().all(|c| c.is_ascii_lowercase()) && text[marker_end..].starts_with(')')));
+            || (label.len() == 1
+                && label.chars().all(|c| c.is_ascii_lowercase())
+                && text[marker_end..].starts_with(')')));
     let rest = &text[marker_end + 1..];
     (numbered && rest.starts_with(' ')).then(|| rest.trim_start())
 }
@@ -492,7 +636,10 @@ mod tests {
 
     #[test]
     fn plain_text_keeps_lines_and_bullets() {
-        let d = decode("Intro line\r\n\r\n• first\n- second\n1. third\na) fourth\n-5% is not a bullet", 1 << 20);
+        let d = decode(
+            "Intro line\r\n\r\n• first\n- second\n1. third\na) fourth\n-5% is not a bullet",
+            1 << 20,
+        );
         assert_eq!(
             texts(&d),
             vec![
@@ -508,7 +655,10 @@ mod tests {
 
     #[test]
     fn scripts_dropped_and_whitespace_normalized() {
-        let d = decode("<p>a\u{a0}\u{200b}b   c</p><script>alert(1)</script><style>p{}</style><p>d</p>", 1 << 20);
+        let d = decode(
+            "<p>a\u{200b}b\u{a0}  c</p><script>alert(1)</script><style>p{}</style><p>d</p>",
+            1 << 20,
+        );
         assert_eq!(d.plain_text(), "ab c\nd");
     }
 
@@ -520,7 +670,10 @@ mod tests {
 
     #[test]
     fn nested_lists_flatten_in_order() {
-        let d = decode("<ul><li>a<ul><li>a1</li><li>a2</li></ul></li><li>b</li></ul>", 1 << 20);
+        let d = decode(
+            "<ul><li>a<ul><li>a1</li><li>a2</li></ul></li><li>b</li></ul>",
+            1 << 20,
+        );
         let items: Vec<_> = d.lines.iter().map(|l| (l.text.as_str(), l.kind)).collect();
         assert_eq!(
             items,
@@ -535,7 +688,10 @@ mod tests {
 
     #[test]
     fn partly_bold_line_is_not_emphasized() {
-        let d = decode("<p><b>Location:</b> Austin, TX</p><p><b>Requirements:</b></p>", 1 << 20);
+        let d = decode(
+            "<p><b>Location:</b> Austin, TX</p><p><b>Requirements:</b></p>",
+            1 << 20,
+        );
         assert_eq!(
             texts(&d),
             vec![
@@ -555,8 +711,36 @@ mod tests {
     }
 
     #[test]
+    fn tag_scanner_agrees_with_the_parser_on_sane_html() {
+        let html = "<p><b>Role:</b></p><p>We build <i>things</i>.<br>Daily.</p><ul><li>one</li><li>two<br>lines</li></ul><script>x<y</script><h2>Perks</h2>";
+        let mut parsed = LineWriter::default();
+        parse_tags(html, false, &mut parsed);
+        parsed.flush();
+        let mut scanned = LineWriter::default();
+        scan_tags(html, false, &mut scanned);
+        scanned.flush();
+        assert_eq!(parsed.lines, scanned.lines);
+        assert_eq!(parsed.lines.len(), 6);
+    }
+
+    #[test]
+    fn pathological_nesting_takes_the_linear_path() {
+        assert!(nesting_exceeds(&"<div>".repeat(300), MAX_PARSER_DEPTH));
+        assert!(!nesting_exceeds(&"<li>".repeat(300), MAX_PARSER_DEPTH));
+        assert!(!nesting_exceeds(
+            &"<div></div>".repeat(300),
+            MAX_PARSER_DEPTH
+        ));
+        let d = decode(&("<b>".repeat(50_000) + "bold"), 1 << 20);
+        assert_eq!(d.plain_text(), "bold");
+    }
+
+    #[test]
     fn entities() {
-        assert_eq!(unescape_entities("a &amp; b &#39;c&#x27; &bogus; &"), "a & b 'c' &bogus; &");
+        assert_eq!(
+            unescape_entities("a &amp; b &#39;c&#x27; &bogus; &"),
+            "a & b 'c' &bogus; &"
+        );
         assert_eq!(unescape_entities("&#0;"), "&#0;");
     }
 }

@@ -102,7 +102,14 @@ pub fn enrich(locations: &[Location], warnings: &mut Vec<Warning>) -> Vec<Geo> {
             address_agreement: AddressAgreement::default(),
         });
     }
-    if out.is_empty() && !warnings.iter().any(|w| matches!(w.code, WarningCode::GeoOutOfRange | WarningCode::GeoNullIsland)) {
+    if out.is_empty()
+        && !warnings.iter().any(|w| {
+            matches!(
+                w.code,
+                WarningCode::GeoOutOfRange | WarningCode::GeoNullIsland
+            )
+        })
+    {
         warnings.push(Warning::new(
             WarningCode::GeoMissing,
             "no jobLocation with latitude and longitude",
@@ -129,9 +136,18 @@ mod tests {
         let mut w = Vec::new();
         let g = enrich(&[loc(0.0, 0.0), loc(95.0, 10.0), loc(37.4, -122.1)], &mut w);
         assert_eq!(g.len(), 1);
-        assert_eq!(g[0].point, Point { lat: 37.4, lon: -122.1 });
+        assert_eq!(
+            g[0].point,
+            Point {
+                lat: 37.4,
+                lon: -122.1
+            }
+        );
         let codes: Vec<_> = w.iter().map(|w| w.code).collect();
-        assert_eq!(codes, vec![WarningCode::GeoNullIsland, WarningCode::GeoOutOfRange]);
+        assert_eq!(
+            codes,
+            vec![WarningCode::GeoNullIsland, WarningCode::GeoOutOfRange]
+        );
     }
 
     #[test]

@@ -84,8 +84,14 @@ pub struct Outcomes {
 
 impl Enrichment {
     pub fn outcomes(&self, view: &PostingView<'_>) -> Outcomes {
-        let has_warning = |codes: &[WarningCode]| self.warnings.iter().any(|w| codes.contains(&w.code));
-        let sections = if self.description.sections.iter().any(|s| s.kind != SectionKind::Other) {
+        let has_warning =
+            |codes: &[WarningCode]| self.warnings.iter().any(|w| codes.contains(&w.code));
+        let sections = if self
+            .description
+            .sections
+            .iter()
+            .any(|s| s.kind != SectionKind::Other)
+        {
             StageOutcome::Ok
         } else if self.description.text.is_empty() {
             StageOutcome::Absent
@@ -106,7 +112,11 @@ impl Enrichment {
         } else {
             StageOutcome::Absent
         };
-        Outcomes { sections, geo, salary }
+        Outcomes {
+            sections,
+            geo,
+            salary,
+        }
     }
 }
 
@@ -153,7 +163,10 @@ impl Enricher {
             ));
         }
         if decoded.lines.is_empty() {
-            warnings.push(Warning::new(WarningCode::DescriptionMissing, "no description text"));
+            warnings.push(Warning::new(
+                WarningCode::DescriptionMissing,
+                "no description text",
+            ));
         }
         DescriptionOut {
             text: decoded.plain_text(),

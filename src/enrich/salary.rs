@@ -121,9 +121,23 @@ pub enum SalarySource {
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Figures {
+    #[serde(serialize_with = "money")]
     pub min: f64,
+    #[serde(serialize_with = "money")]
     pub max: f64,
+    #[serde(serialize_with = "money")]
     pub mid: f64,
+}
+
+/// Whole amounts as JSON integers (`96400`, not `96400.0`): what people and
+/// most JSON consumers expect of money. Cents stay as decimals.
+fn money<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    const EXACT_INTEGER_LIMIT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if x.fract() == 0.0 && x.abs() < EXACT_INTEGER_LIMIT {
+        s.serialize_i64(*x as i64)
+    } else {
+        s.serialize_f64(*x)
+    }
 }
 
 impl Figures {
@@ -140,8 +154,11 @@ impl Figures {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reporting {
     pub currency: String,
+    #[serde(serialize_with = "money")]
     pub min: f64,
+    #[serde(serialize_with = "money")]
     pub max: f64,
+    #[serde(serialize_with = "money")]
     pub mid: f64,
     /// Units of the reporting currency per unit of the stated currency.
     pub rate: f64,
@@ -152,14 +169,20 @@ pub struct Salary {
     pub source: SalarySource,
     pub currency: Option<String>,
     pub unit: PayUnit,
+    #[serde(serialize_with = "money")]
     pub min: f64,
+    #[serde(serialize_with = "money")]
     pub max: f64,
     pub annual: Figures,
     pub reporting: Option<Reporting>,
 }
 
 /// The salary of a posting, if its structured fields state one.
-pub fn enrich(view: &PostingView<'_>, opts: &SalaryOptions, warnings: &mut Vec<Warning>) -> Option<Salary> {
+pub fn enrich(
+    view: &PostingView<'_>,
+    opts: &SalaryOptions,
+    warnings: &mut Vec<Warning>,
+) -> Option<Salary> {
     let (source, raw) = match (view.base_salary, view.estimated_salary) {
         (Some(b), _) if stated(b) => (SalarySource::BaseSalary, b),
         (_, Some(e)) if stated(e) => (SalarySource::EstimatedSalary, e),
@@ -173,10 +196,21 @@ pub fn enrich(view: &PostingView<'_>, opts: &SalaryOptions, warnings: &mut Vec<W
         ));
         return None;
     };
-    let currency = amount
+    let stated_currency = amount
         .currency
-        .or_else(|| view.salary_currency.as_deref().map(str::to_string))
-        .map(|c| c.trim().to_ascii_uppercase());
+        .or_else(|| view.salary_currency.as_deref().map(str::to_string));
+    let currency = stated_currency.and_then(|c| {
+        let code = c.trim().to_ascii_uppercase();
+        if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+            Some(code)
+        } else {
+            warnings.push(Warning::new(
+                WarningCode::SalaryCurrencyInvalid,
+                format!("{c:?} is not a currency code"),
+            ));
+            None
+        }
+    });
     let (mut min, mut max) = (amount.min, amount.max);
     if min > max {
         warnings.push(Warning::new(
@@ -210,6 +244,12 @@ pub fn enrich(view: &PostingView<'_>, opts: &SalaryOptions, warnings: &mut Vec<W
                 WarningCode::FxRateUnavailable,
                 format!("no rate from {c} to {}", opts.reporting_currency),
             ));
+            None
+        }
+        None if warnings
+            .iter()
+            .any(|w| w.code == WarningCode::SalaryCurrencyInvalid) =>
+        {
             None
         }
         None => {
@@ -254,8 +294,7 @@ fn read_amount(v: &Value) -> Option<Amount> {
                 .and_then(lenient::string)
                 .and_then(PayUnit::parse);
             let inner = lenient::get(v, "value").unwrap_or(v);
-            let (min, max, unit) = read_value(inner)
-                .or_else(|| read_value(v))?;
+            let (min, max, unit) = read_value(inner).or_else(|| read_value(v))?;
             Some(Amount {
                 min,
                 max,
@@ -369,9 +408,14 @@ mod tests {
 
     #[test]
     fn bare_string_with_top_level_currency_and_inferred_unit() {
-        let (s, w) = salary_of(r#"{"@type":"JobPosting","title":"x","baseSalary":"100000","salaryCurrency":"USD"}"#);
+        let (s, w) = salary_of(
+            r#"{"@type":"JobPosting","title":"x","baseSalary":"100000","salaryCurrency":"USD"}"#,
+        );
         let s = s.unwrap();
-        assert_eq!((s.min, s.unit, s.currency.as_deref()), (100000.0, PayUnit::Year, Some("USD")));
+        assert_eq!(
+            (s.min, s.unit, s.currency.as_deref()),
+            (100000.0, PayUnit::Year, Some("USD"))
+        );
         assert_eq!(w, vec![WarningCode::SalaryUnitInferred]);
     }
 

@@ -389,7 +389,10 @@ pub fn classify_body(section: &Section) -> Option<SectionKind> {
         "is a global",
         "headquartered",
     ];
-    if section.heading.is_none() && COMPANY_CUES.iter().any(|c| text.contains(c)) && section.items.is_empty() {
+    if section.heading.is_none()
+        && COMPANY_CUES.iter().any(|c| text.contains(c))
+        && section.items.is_empty()
+    {
         return Some(AboutCompany);
     }
     if section.items.len() >= 2 {
@@ -398,7 +401,11 @@ pub fn classify_body(section: &Section) -> Option<SectionKind> {
             .iter()
             .filter(|i| {
                 let i = i.to_lowercase();
-                i.contains("experience") || i.contains("degree") || i.contains("knowledge of") || i.contains("ability to") || i.contains("proficien")
+                i.contains("experience")
+                    || i.contains("degree")
+                    || i.contains("knowledge of")
+                    || i.contains("ability to")
+                    || i.contains("proficien")
             })
             .count();
         if requirement_like * 2 >= section.items.len() {

@@ -190,7 +190,8 @@ fn looks_like_title_case(text: &str) -> bool {
         };
         words += 1;
         let lower = word.to_lowercase();
-        let minor = i > 0 && MINOR_WORDS.contains(&lower.trim_matches(|c: char| !c.is_alphanumeric()));
+        let minor =
+            i > 0 && MINOR_WORDS.contains(&lower.trim_matches(|c: char| !c.is_alphanumeric()));
         if first.is_uppercase() || minor {
             capitalized += 1;
         }
@@ -204,7 +205,9 @@ fn split_trailing_eeo(sections: &mut Vec<Section>) {
     let Some(last) = sections.last_mut() else {
         return;
     };
-    if section_rules::classify_heading(last.heading.as_deref()) == HeadingClass::Kind(SectionKind::EqualOpportunity) {
+    if section_rules::classify_heading(last.heading.as_deref())
+        == HeadingClass::Kind(SectionKind::EqualOpportunity)
+    {
         return;
     }
     let Some(pos) = last.text.rfind('\n') else {

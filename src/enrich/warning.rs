@@ -25,12 +25,14 @@ pub enum WarningCode {
     SalaryMinMaxSwapped,
     /// The salary has no currency; no reporting figures.
     SalaryCurrencyMissing,
+    /// The salary's currency is not a three-letter code; no reporting figures.
+    SalaryCurrencyInvalid,
     /// No exchange rate to the reporting currency; no reporting figures.
     FxRateUnavailable,
 }
 
 impl WarningCode {
-    pub const ALL: [WarningCode; 10] = [
+    pub const ALL: [WarningCode; 11] = [
         WarningCode::DescriptionTruncated,
         WarningCode::DescriptionMissing,
         WarningCode::GeoMissing,
@@ -40,6 +42,7 @@ impl WarningCode {
         WarningCode::SalaryUnitInferred,
         WarningCode::SalaryMinMaxSwapped,
         WarningCode::SalaryCurrencyMissing,
+        WarningCode::SalaryCurrencyInvalid,
         WarningCode::FxRateUnavailable,
     ];
 
@@ -54,6 +57,7 @@ impl WarningCode {
             WarningCode::SalaryUnitInferred => "salary_unit_inferred",
             WarningCode::SalaryMinMaxSwapped => "salary_min_max_swapped",
             WarningCode::SalaryCurrencyMissing => "salary_currency_missing",
+            WarningCode::SalaryCurrencyInvalid => "salary_currency_invalid",
             WarningCode::FxRateUnavailable => "fx_rate_unavailable",
         }
     }

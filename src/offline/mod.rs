@@ -180,7 +180,7 @@ pub fn run(
         }
     }
     out.flush()?;
-    if let Some(w) = rejects.as_deref_mut() {
+    if let Some(w) = rejects {
         w.flush()?;
     }
     reader
@@ -190,7 +190,11 @@ pub fn run(
     Ok(summary)
 }
 
-fn read_batches(inputs: &[Input], batch_lines: usize, tx: &mpsc::SyncSender<io::Result<Vec<Line>>>) {
+fn read_batches(
+    inputs: &[Input],
+    batch_lines: usize,
+    tx: &mpsc::SyncSender<io::Result<Vec<Line>>>,
+) {
     let mut batch = Vec::with_capacity(batch_lines);
     for (index, input) in inputs.iter().enumerate() {
         let mut reader = match input.open() {
@@ -239,7 +243,12 @@ fn read_batches(inputs: &[Input], batch_lines: usize, tx: &mpsc::SyncSender<io::
     }
 }
 
-fn write_reject(w: &mut dyn Write, input: &str, line: &Line, rejection: &Rejection) -> io::Result<()> {
+fn write_reject(
+    w: &mut dyn Write,
+    input: &str,
+    line: &Line,
+    rejection: &Rejection,
+) -> io::Result<()> {
     let text = std::str::from_utf8(&line.bytes).ok();
     let record = RejectLine {
         input,

@@ -33,7 +33,10 @@ impl Summary {
             ("geo", e.outcomes.geo),
             ("salary", e.outcomes.salary),
         ] {
-            *self.outcomes.entry((stage, outcome_str(outcome))).or_default() += 1;
+            *self
+                .outcomes
+                .entry((stage, outcome_str(outcome)))
+                .or_default() += 1;
         }
         for w in &e.warnings {
             *self.warnings.entry(w.as_str()).or_default() += 1;
@@ -47,7 +50,11 @@ impl Summary {
     pub(crate) fn print_progress(&self, elapsed: Duration) {
         let rate = self.read as f64 / elapsed.as_secs_f64().max(1e-9);
         let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r{} read, {} enriched, {:.0} postings/s   ", self.read, self.enriched, rate);
+        let _ = write!(
+            err,
+            "\r{} read, {} enriched, {:.0} postings/s   ",
+            self.read, self.enriched, rate
+        );
         let _ = err.flush();
     }
 
@@ -74,18 +81,31 @@ impl fmt::Display for Summary {
             self.bytes as f64 / 1e6 / secs.max(1e-9),
         )?;
         if !self.rejected.is_empty() {
-            let parts: Vec<String> = self.rejected.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let parts: Vec<String> = self
+                .rejected
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
             writeln!(f, "  rejected by reason: {}", parts.join(", "))?;
         }
         for stage in ["sections", "geo", "salary"] {
             let parts: Vec<String> = ["ok", "absent", "failed"]
                 .iter()
-                .map(|o| format!("{o} {}", self.outcomes.get(&(stage, *o)).copied().unwrap_or(0)))
+                .map(|o| {
+                    format!(
+                        "{o} {}",
+                        self.outcomes.get(&(stage, *o)).copied().unwrap_or(0)
+                    )
+                })
                 .collect();
             writeln!(f, "  {stage:<9} {}", parts.join(", "))?;
         }
         if !self.warnings.is_empty() {
-            let parts: Vec<String> = self.warnings.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let parts: Vec<String> = self
+                .warnings
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
             writeln!(f, "  warnings: {}", parts.join(", "))?;
         }
         Ok(())

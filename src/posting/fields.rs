@@ -152,8 +152,7 @@ impl<'de> Deserialize<'de> for RawFields<'de> {
                         }
                         Key::OtherPostingProperty | Key::Other => {
                             fields.property_count += 1;
-                            fields.has_posting_property |=
-                                matches!(key, Key::OtherPostingProperty);
+                            fields.has_posting_property |= matches!(key, Key::OtherPostingProperty);
                             map.next_value::<IgnoredAny>()?;
                             continue;
                         }

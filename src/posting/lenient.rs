@@ -90,8 +90,7 @@ pub fn number_from_text(text: &str) -> Option<f64> {
     };
     // A second figure after the first ("7-20", "30 - 40") makes this a range.
     let after = &rest[end..];
-    if after.trim_start().starts_with(['-', '–', '—'])
-        && after.chars().any(|c| c.is_ascii_digit())
+    if after.trim_start().starts_with(['-', '–', '—']) && after.chars().any(|c| c.is_ascii_digit())
     {
         return None;
     }
@@ -116,7 +115,10 @@ mod tests {
     #[test]
     fn raw_strings_borrow_when_unescaped() {
         let r = raw(r#""Data Engineer""#);
-        assert!(matches!(raw_string(&r), Some(Cow::Borrowed("Data Engineer"))));
+        assert!(matches!(
+            raw_string(&r),
+            Some(Cow::Borrowed("Data Engineer"))
+        ));
         let r = raw(r#""Caf\u00e9""#);
         assert_eq!(raw_string(&r).as_deref(), Some("Café"));
         assert_eq!(raw_string(&raw("42")).as_deref(), Some("42"));

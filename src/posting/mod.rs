@@ -6,6 +6,7 @@
 //! [`parse`] reads the posting object (directly, inside `@graph`, or as the
 //! first JobPosting of an array). Neither allocates for fields it skips.
 
+mod depth;
 mod fields;
 pub mod lenient;
 mod reject;
@@ -26,6 +27,8 @@ use fields::RawFields;
 #[derive(Debug, Clone)]
 pub struct DecodeOptions {
     pub max_record_bytes: usize,
+    /// Deepest nesting of arrays and objects accepted.
+    pub max_depth: usize,
     /// RFC 6901 JSON pointer to the posting inside a wrapper event.
     pub envelope_pointer: Option<String>,
 }
@@ -34,6 +37,7 @@ impl Default for DecodeOptions {
     fn default() -> Self {
         DecodeOptions {
             max_record_bytes: 1024 * 1024,
+            max_depth: 64,
             envelope_pointer: None,
         }
     }
@@ -63,6 +67,15 @@ pub fn locate<'a>(bytes: &'a [u8], opts: &DecodeOptions) -> Result<Cow<'a, str>,
     if text.is_empty() {
         return Err(Rejection::new(RejectReason::Empty, "no bytes to decode"));
     }
+    if depth::exceeds(text.as_bytes(), opts.max_depth) {
+        return Err(Rejection::new(
+            RejectReason::TooDeep,
+            format!(
+                "arrays and objects nest deeper than {} (decode.max_depth)",
+                opts.max_depth
+            ),
+        ));
+    }
     match opts.envelope_pointer.as_deref() {
         None | Some("") => Ok(Cow::Borrowed(text)),
         Some(pointer) => follow_pointer(text, pointer),
@@ -84,8 +97,8 @@ fn follow_pointer<'a>(text: &'a str, pointer: &str) -> Result<Cow<'a, str>, Reje
         let token = token.replace("~1", "/").replace("~0", "~");
         current = match current.as_bytes().first() {
             Some(b'{') => {
-                let map: Vec<(Cow<'a, str>, &'a RawValue)> = object_entries(current)
-                    .map_err(|e| Rejection::invalid_json(text, &e))?;
+                let map: Vec<(Cow<'a, str>, &'a RawValue)> =
+                    object_entries(current).map_err(|e| Rejection::invalid_json(text, &e))?;
                 map.into_iter()
                     .rev()
                     .find(|(k, _)| *k == token)
@@ -113,7 +126,10 @@ fn follow_pointer<'a>(text: &'a str, pointer: &str) -> Result<Cow<'a, str>, Reje
                 serde_json::from_str(current).map_err(|e| Rejection::invalid_json(text, &e))?;
             let trimmed = inner.trim();
             if trimmed.is_empty() {
-                return Err(Rejection::new(RejectReason::Empty, "the envelope's posting is an empty string"));
+                return Err(Rejection::new(
+                    RejectReason::Empty,
+                    "the envelope's posting is an empty string",
+                ));
             }
             Ok(Cow::Owned(trimmed.to_string()))
         }
@@ -157,10 +173,11 @@ pub fn parse(doc: &str) -> Result<PostingView<'_>, Rejection> {
         Some(b'{') => {
             let fields: RawFields<'_> =
                 serde_json::from_str(doc).map_err(|e| Rejection::invalid_json(doc, &e))?;
-            if let Some(graph) = fields.graph {
-                if fields.type_.is_none() || !is_job_posting_type(fields.type_) {
-                    return from_items(doc, graph.get(), "@graph");
-                }
+            // A `@graph` wrapper, unless the object itself is the posting.
+            if let Some(graph) = fields.graph
+                && !is_job_posting_type(fields.type_)
+            {
+                return from_items(doc, graph.get(), "@graph");
             }
             accept_object(doc, &fields)
         }

@@ -15,6 +15,8 @@ pub enum RejectReason {
     TooLarge,
     /// Not valid UTF-8.
     InvalidUtf8,
+    /// Arrays/objects nested deeper than `decode.max_depth`.
+    TooDeep,
     /// Not valid JSON (syntax error, truncated, nested too deeply).
     InvalidJson,
     /// `decode.envelope_pointer` names nothing in this event.
@@ -30,10 +32,11 @@ pub enum RejectReason {
 
 impl RejectReason {
     /// Every reason, in a stable order (for metrics initialisation and docs).
-    pub const ALL: [RejectReason; 8] = [
+    pub const ALL: [RejectReason; 9] = [
         RejectReason::Empty,
         RejectReason::TooLarge,
         RejectReason::InvalidUtf8,
+        RejectReason::TooDeep,
         RejectReason::InvalidJson,
         RejectReason::EnvelopeMissing,
         RejectReason::NotAPosting,
@@ -47,6 +50,7 @@ impl RejectReason {
             RejectReason::Empty => "empty",
             RejectReason::TooLarge => "too_large",
             RejectReason::InvalidUtf8 => "invalid_utf8",
+            RejectReason::TooDeep => "too_deep",
             RejectReason::InvalidJson => "invalid_json",
             RejectReason::EnvelopeMissing => "envelope_missing",
             RejectReason::NotAPosting => "not_a_posting",
@@ -116,11 +120,10 @@ mod tests {
     #[test]
     fn codes_are_unique_and_snake_case() {
         let mut codes: Vec<&str> = RejectReason::ALL.iter().map(|r| r.code()).collect();
-        assert!(
-            codes
-                .iter()
-                .all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'))
-        );
+        assert!(codes.iter().all(|c| {
+            c.chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
+        }));
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), RejectReason::ALL.len());

@@ -23,18 +23,36 @@ fn rejections_have_their_reasons() {
     assert_eq!(reason(b""), RejectReason::Empty);
     assert_eq!(reason(b"  \r\n "), RejectReason::Empty);
     assert_eq!(reason(b"{}"), RejectReason::NoPostingFields);
-    assert_eq!(reason(br#"{"@context":"http://schema.org"}"#), RejectReason::NoPostingFields);
-    assert_eq!(reason(br#"{"@type":"JobPosting"}"#), RejectReason::NoPostingFields);
-    assert_eq!(reason(br#"{"foo":1,"bar":[1,2]}"#), RejectReason::NoPostingFields);
-    assert_eq!(reason(br#"{"@type":"Organization","name":"Acme"}"#), RejectReason::NotAPosting);
+    assert_eq!(
+        reason(br#"{"@context":"http://schema.org"}"#),
+        RejectReason::NoPostingFields
+    );
+    assert_eq!(
+        reason(br#"{"@type":"JobPosting"}"#),
+        RejectReason::NoPostingFields
+    );
+    assert_eq!(
+        reason(br#"{"foo":1,"bar":[1,2]}"#),
+        RejectReason::NoPostingFields
+    );
+    assert_eq!(
+        reason(br#"{"@type":"Organization","name":"Acme"}"#),
+        RejectReason::NotAPosting
+    );
     assert_eq!(reason(b"[1,2,3]"), RejectReason::NotAPosting);
     assert_eq!(reason(b"42"), RejectReason::NotAPosting);
     assert_eq!(reason(b"\"a string\""), RejectReason::NotAPosting);
     assert_eq!(reason(b"null"), RejectReason::NotAPosting);
     assert_eq!(reason(br#"{"title": "x""#), RejectReason::InvalidJson);
-    assert_eq!(reason(br#"{"title": "x"} trailing"#), RejectReason::InvalidJson);
+    assert_eq!(
+        reason(br#"{"title": "x"} trailing"#),
+        RejectReason::InvalidJson
+    );
     assert_eq!(reason(b"not json"), RejectReason::InvalidJson);
-    assert_eq!(reason(b"{\"title\": \"\xff\xfe\"}"), RejectReason::InvalidUtf8);
+    assert_eq!(
+        reason(b"{\"title\": \"\xff\xfe\"}"),
+        RejectReason::InvalidUtf8
+    );
 }
 
 #[test]
@@ -64,13 +82,24 @@ fn too_large_is_checked_before_parsing() {
 #[test]
 fn deep_nesting_is_rejected_not_a_crash() {
     let deep = "[".repeat(100_000) + &"]".repeat(100_000);
-    assert_eq!(reason(deep.as_bytes()), RejectReason::InvalidJson);
+    assert_eq!(reason(deep.as_bytes()), RejectReason::TooDeep);
     let deep_in_field = format!(
         r#"{{"@type":"JobPosting","title":"x","extra":{}{}}}"#,
         "[".repeat(50_000),
         "]".repeat(50_000)
     );
-    assert_eq!(reason(deep_in_field.as_bytes()), RejectReason::InvalidJson);
+    assert_eq!(reason(deep_in_field.as_bytes()), RejectReason::TooDeep);
+    // Truncated deep input is still caught, and 64 levels are fine.
+    assert_eq!(
+        reason("{\"a\":".repeat(1000).as_bytes()),
+        RejectReason::TooDeep
+    );
+    let ok = format!(
+        r#"{{"@type":"JobPosting","title":"x","e":{}{}}}"#,
+        "[".repeat(60),
+        "]".repeat(60)
+    );
+    assert!(decode_with(ok.as_bytes(), &opts()).is_ok());
 }
 
 #[test]
@@ -95,7 +124,13 @@ fn no_type_but_posting_fields_is_accepted() {
 
 #[test]
 fn schemaorg_examples_with_rare_properties_are_postings() {
-    assert!(decode_with(br#"{"@type":"JobPosting","sensoryRequirement":"x"}"#, &opts()).is_ok());
+    assert!(
+        decode_with(
+            br#"{"@type":"JobPosting","sensoryRequirement":"x"}"#,
+            &opts()
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -120,9 +155,12 @@ fn graph_wrapper() {
 
 #[test]
 fn array_of_objects() {
-    with_view(r#"[{"@type":"BreadcrumbList"},{"@type":"JobPosting","title":"Nurse"}]"#, |v| {
-        assert_eq!(v.title.as_deref(), Some("Nurse"));
-    });
+    with_view(
+        r#"[{"@type":"BreadcrumbList"},{"@type":"JobPosting","title":"Nurse"}]"#,
+        |v| {
+            assert_eq!(v.title.as_deref(), Some("Nurse"));
+        },
+    );
 }
 
 #[test]
@@ -141,11 +179,17 @@ fn locations_every_shape() {
         assert_eq!(v.locations[1].point(), Some((48.85, 2.35)));
         assert_eq!(v.locations[1].address.country.as_deref(), Some("FR"));
         assert_eq!(v.locations[2].point(), None);
-        assert_eq!(v.locations[2].address.locality.as_deref(), Some("Sheakleyville"));
+        assert_eq!(
+            v.locations[2].address.locality.as_deref(),
+            Some("Sheakleyville")
+        );
     });
-    with_view(r#"{"@type":"JobPosting","title":"x","jobLocation":null}"#, |v| {
-        assert!(v.locations.is_empty());
-    });
+    with_view(
+        r#"{"@type":"JobPosting","title":"x","jobLocation":null}"#,
+        |v| {
+            assert!(v.locations.is_empty());
+        },
+    );
 }
 
 #[test]
@@ -160,9 +204,12 @@ fn nulls_anywhere() {
 
 #[test]
 fn unicode_escapes_are_decoded() {
-    with_view(r#"{"@type":"JobPosting","title":"Caf\u00e9 \ud83d\ude00"}"#, |v| {
-        assert_eq!(v.title.as_deref(), Some("Café 😀"));
-    });
+    with_view(
+        r#"{"@type":"JobPosting","title":"Caf\u00e9 \ud83d\ude00"}"#,
+        |v| {
+            assert_eq!(v.title.as_deref(), Some("Café 😀"));
+        },
+    );
 }
 
 #[test]
@@ -174,7 +221,11 @@ fn duplicate_keys_last_wins() {
 
 #[test]
 fn bom_and_whitespace_are_ignored() {
-    let v = decode_with(b"\xEF\xBB\xBF  {\"@type\":\"JobPosting\",\"title\":\"x\"}\r\n", &opts()).unwrap();
+    let v = decode_with(
+        b"\xEF\xBB\xBF  {\"@type\":\"JobPosting\",\"title\":\"x\"}\r\n",
+        &opts(),
+    )
+    .unwrap();
     assert_eq!(v, r#"{"@type":"JobPosting","title":"x"}"#);
 }
 
@@ -201,16 +252,39 @@ fn envelope_pointer() {
     let r = decode_with(br#"{"other":1}"#, &env).unwrap_err();
     assert_eq!(r.reason, RejectReason::EnvelopeMissing);
     assert!(r.detail.contains("payload"));
-    assert_eq!(decode_with(br#"{"payload":null}"#, &env).unwrap_err().reason, RejectReason::EnvelopeMissing);
-    assert_eq!(decode_with(b"[]", &env).unwrap_err().reason, RejectReason::EnvelopeMissing);
+    assert_eq!(
+        decode_with(br#"{"payload":null}"#, &env)
+            .unwrap_err()
+            .reason,
+        RejectReason::EnvelopeMissing
+    );
+    assert_eq!(
+        decode_with(b"[]", &env).unwrap_err().reason,
+        RejectReason::EnvelopeMissing
+    );
 }
 
 #[test]
 fn identifier_shapes() {
-    with_view(r#"{"@type":"JobPosting","title":"x","identifier":{"@type":"PropertyValue","name":"Tesla","value":"99253"}}"#, |v| {
-        assert_eq!(v.identifier, Some(Identifier { name: Some("Tesla".into()), value: "99253".into() }));
-    });
-    with_view(r#"{"@type":"JobPosting","title":"x","identifier":17698}"#, |v| {
-        assert_eq!(v.identifier.as_ref().map(|i| i.value.as_str()), Some("17698"));
-    });
+    with_view(
+        r#"{"@type":"JobPosting","title":"x","identifier":{"@type":"PropertyValue","name":"Tesla","value":"99253"}}"#,
+        |v| {
+            assert_eq!(
+                v.identifier,
+                Some(Identifier {
+                    name: Some("Tesla".into()),
+                    value: "99253".into()
+                })
+            );
+        },
+    );
+    with_view(
+        r#"{"@type":"JobPosting","title":"x","identifier":17698}"#,
+        |v| {
+            assert_eq!(
+                v.identifier.as_ref().map(|i| i.value.as_str()),
+                Some("17698")
+            );
+        },
+    );
 }

@@ -79,7 +79,10 @@ impl<'a> PostingView<'a> {
             raw,
             title,
             description: f.description.and_then(lenient::raw_string),
-            identifier: f.identifier.and_then(parse_small).and_then(|v| identifier(&v)),
+            identifier: f
+                .identifier
+                .and_then(parse_small)
+                .and_then(|v| identifier(&v)),
             organization: f
                 .hiring_organization
                 .and_then(parse_small)

@@ -1,0 +1,263 @@
+//! The built binary, driven the way a user drives it.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_posting-enricher"));
+    // Keep the user's environment from changing what the tests see.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("POSTING_ENRICHER") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("posting-enricher-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name)
+}
+
+fn sample_input() -> Vec<u8> {
+    let seed = std::fs::read(common::shared_dir().join("seed/posting.json")).expect("seed");
+    let mut input = Vec::new();
+    input.extend_from_slice(seed.trim_ascii());
+    input.extend_from_slice(b"\n{}\n\nnot json\n");
+    input.extend_from_slice(b"{\"@type\":\"Organization\",\"name\":\"x\"}\n\xff\xfe\n");
+    for line in common::corpus_lines().iter().take(20) {
+        input.extend_from_slice(line);
+        input.push(b'\n');
+    }
+    input
+}
+
+fn lines(out: &[u8]) -> Vec<serde_json::Value> {
+    out.split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).expect("each output line is JSON"))
+        .collect()
+}
+
+fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut pipe = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || pipe.write_all(&data));
+    let out = child.wait_with_output().expect("wait");
+    writer.join().expect("writer thread").expect("write stdin");
+    out
+}
+
+fn check_sample_run(out: &Output, rejects: &Path) {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records = lines(&out.stdout);
+    assert_eq!(records.len(), 1 + 20, "the seed and 20 corpus postings");
+    assert_eq!(records[0]["id"], "Tesla:99253");
+    let rejected = lines(&std::fs::read(rejects).expect("rejects file"));
+    let got: Vec<(u64, &str)> = rejected
+        .iter()
+        .map(|r| {
+            (
+                r["line"].as_u64().unwrap_or(0),
+                r["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (2, "no_posting_fields"),
+            (3, "empty"),
+            (4, "invalid_json"),
+            (5, "not_a_posting"),
+            (6, "invalid_utf8"),
+        ]
+    );
+    assert_eq!(rejected[2]["original"], "not json");
+    assert_eq!(rejected[4]["original_base64"], "//4=");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("read 26, enriched 21, rejected 5"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("invalid_json 1"), "{stderr}");
+}
+
+#[test]
+fn enrich_a_file() {
+    let input = tmp("sample.jsonl");
+    std::fs::write(&input, sample_input()).expect("write input");
+    let rejects = tmp("file-rejects.jsonl");
+    let out = bin()
+        .args(["enrich", "--rejects"])
+        .arg(&rejects)
+        .arg(&input)
+        .output()
+        .expect("run");
+    check_sample_run(&out, &rejects);
+}
+
+#[test]
+fn enrich_stdin_and_gzip() {
+    let rejects = tmp("stdin-rejects.jsonl");
+    let out = run_with_stdin(
+        bin().args(["enrich", "--rejects"]).arg(&rejects),
+        &sample_input(),
+    );
+    check_sample_run(&out, &rejects);
+
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&sample_input()).expect("gzip");
+    let input = tmp("sample.jsonl.gz");
+    std::fs::write(&input, gz.finish().expect("gzip")).expect("write");
+    let rejects = tmp("gz-rejects.jsonl");
+    let out = bin()
+        .args(["enrich", "--rejects"])
+        .arg(&rejects)
+        .arg(&input)
+        .output()
+        .expect("run");
+    check_sample_run(&out, &rejects);
+}
+
+#[test]
+fn output_keeps_input_order_on_all_threads_and_is_reproducible() {
+    let corpus = common::corpus_path();
+    let run = |threads: &str| {
+        let out = bin()
+            .args([
+                "enrich",
+                "-q",
+                "--threads",
+                threads,
+                "--enriched-at",
+                common::FIXED_TIME,
+            ])
+            .arg(&corpus)
+            .output()
+            .expect("run");
+        assert!(out.status.success());
+        out.stdout
+    };
+    let parallel = run("0");
+    let single = run("1");
+    assert_eq!(parallel.iter().filter(|&&b| b == b'\n').count(), 7683);
+    assert!(
+        parallel == single,
+        "output differs between 1 thread and all cores"
+    );
+    // Input order: the postings come out in corpus order.
+    let lines = common::corpus_lines();
+    let expected_first: serde_json::Value = serde_json::from_slice(&lines[0]).expect("json");
+    let first: serde_json::Value =
+        serde_json::from_slice(parallel.split(|&b| b == b'\n').next().expect("line"))
+            .expect("json");
+    assert_eq!(first["posting"], expected_first);
+    let expected_last: serde_json::Value = serde_json::from_slice(&lines[7684]).expect("json");
+    let last: serde_json::Value =
+        serde_json::from_slice(parallel.split(|&b| b == b'\n').nth(7682).expect("line"))
+            .expect("json");
+    assert_eq!(last["posting"], expected_last);
+}
+
+#[test]
+fn missing_input_file_fails_with_a_message() {
+    let out = bin()
+        .args(["enrich", "/nonexistent/input.jsonl"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/nonexistent/input.jsonl"), "{stderr}");
+}
+
+#[test]
+fn config_errors_name_key_and_file() {
+    let cfg = tmp("bad.toml");
+    std::fs::write(&cfg, "[decode]\nmax_record_bytez = 10\n").expect("write");
+    let out = bin()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["enrich"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("max_record_bytez") && stderr.contains("bad.toml"),
+        "{stderr}"
+    );
+
+    let out = bin()
+        .args(["validate-config"])
+        .arg(&cfg)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = bin()
+        .args(["validate-config", "config/default.toml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("config/default.toml: ok"));
+
+    let out = bin()
+        .args(["validate-config", "config/default.toml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("POSTING_ENRICHER__ENRICH__SALARY__HOURS_PER_WEEK", "many")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("POSTING_ENRICHER__ENRICH__SALARY__HOURS_PER_WEEK")
+    );
+}
+
+#[test]
+fn config_and_env_change_the_output() {
+    let cfg = tmp("fixed.toml");
+    std::fs::write(
+        &cfg,
+        "[output]\ninclude_posting = false\nenriched_at = \"2020-01-01T00:00:00Z\"\n",
+    )
+    .expect("write");
+    let seed = std::fs::read(common::shared_dir().join("seed/posting.json")).expect("seed");
+    let out = run_with_stdin(
+        bin()
+            .arg("--config")
+            .arg(&cfg)
+            .args(["enrich", "-q"])
+            .env("POSTING_ENRICHER__ENRICH__SALARY__HOURS_PER_WEEK", "20"),
+        &seed,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = &lines(&out.stdout)[0];
+    assert_eq!(r["posting"], serde_json::Value::Null);
+    assert_eq!(r["enricher"]["enriched_at"], "2020-01-01T00:00:00Z");
+}

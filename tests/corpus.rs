@@ -1,0 +1,208 @@
+//! The whole LinkedIn corpus and the other feeds through the core: counts,
+//! rejections, schema validity, determinism.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use posting_enricher::enrich::{SectionKind, WarningCode};
+use posting_enricher::posting::RejectReason;
+
+#[test]
+fn corpus_enriches_7683_and_rejects_2_and_every_record_validates() {
+    let lines = common::corpus_lines();
+    assert_eq!(lines.len(), 7685);
+    let pipeline = common::pipeline();
+    let validator = common::validator();
+    let ctx = common::context();
+    let mut rejected = Vec::new();
+    let mut enriched = 0;
+    for (i, line) in lines.iter().enumerate() {
+        match pipeline.process(line, &ctx) {
+            Ok(e) => {
+                enriched += 1;
+                let record: serde_json::Value =
+                    serde_json::from_slice(&e.json).expect("record is JSON");
+                let errors: Vec<String> = validator
+                    .iter_errors(&record)
+                    .map(|e| format!("{e} at {}", e.instance_path))
+                    .collect();
+                assert!(errors.is_empty(), "line {}: {errors:?}", i + 1);
+                // The posting is copied unchanged.
+                let original: serde_json::Value =
+                    serde_json::from_slice(line).expect("line is JSON");
+                assert_eq!(record["posting"], original, "line {}", i + 1);
+                assert_eq!(record["id"].as_str(), Some(e.id.as_str()));
+            }
+            Err(r) => rejected.push((i + 1, r.reason)),
+        }
+    }
+    assert_eq!(enriched, 7683);
+    assert_eq!(
+        rejected,
+        vec![
+            (106, RejectReason::NoPostingFields),
+            (1543, RejectReason::Empty)
+        ]
+    );
+}
+
+#[test]
+fn every_posting_from_other_feeds_is_enriched_and_valid() {
+    let pipeline = common::pipeline();
+    let validator = common::validator();
+    let ctx = common::context();
+    let lines = common::more_lines();
+    assert_eq!(lines.len(), 39);
+    for (file, n, line) in &lines {
+        let e = pipeline
+            .process(line, &ctx)
+            .unwrap_or_else(|r| panic!("{file}:{n} rejected: {r}"));
+        let record: serde_json::Value = serde_json::from_slice(&e.json).expect("JSON");
+        let errors: Vec<String> = validator
+            .iter_errors(&record)
+            .map(|e| format!("{e} at {}", e.instance_path))
+            .collect();
+        assert!(errors.is_empty(), "{file}:{n}: {errors:?}");
+    }
+}
+
+#[test]
+fn same_input_gives_byte_identical_output() {
+    let lines = common::corpus_lines();
+    let pipeline = common::pipeline();
+    let ctx = common::context();
+    let run = || -> Vec<u8> {
+        let mut out = Vec::new();
+        for line in lines.iter().take(1500) {
+            if let Ok(e) = pipeline.process(line, &ctx) {
+                out.extend_from_slice(&e.json);
+                out.push(b'\n');
+            }
+        }
+        out
+    };
+    let first = run();
+    assert!(!first.is_empty());
+    assert!(first == run(), "two runs differ");
+}
+
+#[test]
+fn schema_lists_exactly_the_codes_and_kinds_of_the_code() {
+    let schema = common::schema();
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .expect("enum")
+            .iter()
+            .map(|s| s.as_str().expect("string").to_string())
+            .collect()
+    };
+    let warning_codes = strings(&schema["$defs"]["warning"]["properties"]["code"]["enum"]);
+    let expected: Vec<String> = WarningCode::ALL
+        .iter()
+        .map(|c| c.as_str().to_string())
+        .collect();
+    assert_eq!(warning_codes, expected);
+    let kinds = strings(&schema["$defs"]["section"]["properties"]["kind"]["enum"]);
+    let expected: Vec<String> = SectionKind::ALL
+        .iter()
+        .map(|k| k.as_str().to_string())
+        .collect();
+    assert_eq!(kinds, expected);
+}
+
+#[test]
+fn schema_rejects_wrong_types_and_missing_fields() {
+    let seed = std::fs::read(common::shared_dir().join("seed/posting.json")).expect("seed");
+    let e = common::pipeline()
+        .process(&seed, &common::context())
+        .expect("seed enriches");
+    let record: serde_json::Value = serde_json::from_slice(&e.json).expect("JSON");
+    let validator = common::validator();
+    assert!(validator.is_valid(&record));
+    type Mutation = Box<dyn Fn(&mut serde_json::Value)>;
+    let mutations: Vec<(&str, Mutation)> = vec![
+        (
+            "missing id",
+            Box::new(|r| {
+                r.as_object_mut().unwrap().remove("id");
+            }),
+        ),
+        (
+            "schema_version 2",
+            Box::new(|r| r["schema_version"] = 2.into()),
+        ),
+        ("id as number", Box::new(|r| r["id"] = 5.into())),
+        (
+            "unknown top-level field",
+            Box::new(|r| r["extra"] = true.into()),
+        ),
+        (
+            "section kind unknown",
+            Box::new(|r| r["enrichment"]["description"]["sections"][0]["kind"] = "misc".into()),
+        ),
+        (
+            "items not strings",
+            Box::new(|r| {
+                r["enrichment"]["description"]["sections"][0]["items"] = serde_json::json!([1])
+            }),
+        ),
+        (
+            "salary min as string",
+            Box::new(|r| r["enrichment"]["salary"]["min"] = "96400".into()),
+        ),
+        (
+            "salary unit lower case",
+            Box::new(|r| r["enrichment"]["salary"]["unit"] = "year".into()),
+        ),
+        (
+            "lat out of range",
+            Box::new(|r| r["enrichment"]["geo"]["point"]["lat"] = 91.into()),
+        ),
+        (
+            "warnings missing",
+            Box::new(|r| {
+                r["enrichment"].as_object_mut().unwrap().remove("warnings");
+            }),
+        ),
+        (
+            "enriched_at not a time",
+            Box::new(|r| r["enricher"]["enriched_at"] = "yesterday".into()),
+        ),
+        (
+            "fingerprint short",
+            Box::new(|r| r["fingerprint"] = "abc".into()),
+        ),
+    ];
+    for (what, mutate) in mutations {
+        let mut bad = record.clone();
+        mutate(&mut bad);
+        assert!(
+            !validator.is_valid(&bad),
+            "schema accepted a record with {what}"
+        );
+    }
+}
+
+/// Figures printed for the issue note (run with --nocapture).
+#[test]
+fn corpus_outcome_counts() {
+    let pipeline = common::pipeline();
+    let ctx = common::context();
+    let mut stages: BTreeMap<String, u64> = BTreeMap::new();
+    for line in common::corpus_lines() {
+        if let Ok(e) = pipeline.process(&line, &ctx) {
+            for (stage, o) in [
+                ("sections", e.outcomes.sections),
+                ("geo", e.outcomes.geo),
+                ("salary", e.outcomes.salary),
+            ] {
+                *stages.entry(format!("{stage}.{}", o.as_str())).or_default() += 1;
+            }
+        }
+    }
+    println!("{stages:#?}");
+    // Every corpus posting has coordinates and a description.
+    assert_eq!(stages.get("geo.ok"), Some(&7683));
+    assert_eq!(stages.get("sections.absent"), None);
+}
