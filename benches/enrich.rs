@@ -72,7 +72,7 @@ fn benches(c: &mut Criterion) {
             }
         })
     });
-    let enricher = Enricher::new(EnrichOptions::default());
+    let enricher = Enricher::with_shared_data(EnrichOptions::default()).expect("reference data");
     group.bench_function("decode_enrich", |b| {
         b.iter(|| {
             for l in &lines {
@@ -82,7 +82,7 @@ fn benches(c: &mut Criterion) {
             }
         })
     });
-    let pipeline = Pipeline::default();
+    let pipeline = Pipeline::with_defaults().expect("reference data");
     group.bench_function("pipeline_process", |b| {
         b.iter(|| {
             for l in &lines {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::enrich::{EnrichOptions, SalaryOptions};
+use crate::enrich::{EnrichOptions, GeoOptions, SalaryOptions};
 use crate::pipeline::OutputOptions;
 use crate::posting::DecodeOptions;
 
@@ -65,6 +65,28 @@ impl Default for OutputConfig {
 pub struct EnrichConfig {
     pub description: DescriptionConfig,
     pub salary: SalaryConfig,
+    pub geo: GeoConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GeoConfig {
+    pub coast_snap_km: f64,
+    pub centroid_km: f64,
+    pub locality_match_km: f64,
+    pub territory_as_country: bool,
+}
+
+impl Default for GeoConfig {
+    fn default() -> Self {
+        let d = GeoOptions::default();
+        GeoConfig {
+            coast_snap_km: d.coast_snap_km,
+            centroid_km: d.centroid_km,
+            locality_match_km: d.locality_match_km,
+            territory_as_country: d.territory_as_country,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -302,6 +324,16 @@ impl Config {
                 ),
             );
         }
+        let g = &self.enrich.geo;
+        for (key, value, max) in [
+            ("enrich.geo.coast_snap_km", g.coast_snap_km, 100.0),
+            ("enrich.geo.centroid_km", g.centroid_km, 50.0),
+            ("enrich.geo.locality_match_km", g.locality_match_km, 500.0),
+        ] {
+            if !(0.0..=max).contains(&value) {
+                return invalid(key, format!("{value} is not between 0 and {max}"));
+            }
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return invalid(
                 "log.level",
@@ -330,6 +362,12 @@ impl Config {
                 hours_per_week: self.enrich.salary.hours_per_week,
                 weeks_per_year: self.enrich.salary.weeks_per_year,
                 reporting_currency: self.enrich.salary.reporting_currency.clone(),
+            },
+            geo: GeoOptions {
+                coast_snap_km: self.enrich.geo.coast_snap_km,
+                centroid_km: self.enrich.geo.centroid_km,
+                locality_match_km: self.enrich.geo.locality_match_km,
+                territory_as_country: self.enrich.geo.territory_as_country,
             },
         }
     }

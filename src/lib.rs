@@ -12,3 +12,4 @@ pub mod offline;
 pub mod pipeline;
 pub mod posting;
 pub mod record;
+pub mod reference;

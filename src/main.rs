@@ -114,7 +114,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.decode_options(),
                 config.enrich_options(),
                 config.output_options(),
-            );
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("loading reference data")?;
             let inputs: Vec<Input> = if inputs.is_empty() {
                 vec![Input::Stdin]
             } else {

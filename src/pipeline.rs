@@ -3,10 +3,13 @@
 //! the Kafka worker call [`Pipeline::process`], so the same bytes give the
 //! same record in both.
 
+use std::sync::Arc;
+
 use crate::enrich::{EnrichOptions, Enricher, Outcomes, WarningCode};
 use crate::identity;
 use crate::posting::{self, DecodeOptions, Rejection};
 use crate::record::{Record, RecordContext};
+use crate::reference::DataError;
 
 /// What goes into the record besides the enrichment.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +38,7 @@ pub struct Enriched {
 }
 
 /// Decoding, enrichment and encoding, configured once and shared.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Pipeline {
     decode: DecodeOptions,
     enricher: Enricher,
@@ -43,12 +46,22 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(decode: DecodeOptions, enrich: EnrichOptions, output: OutputOptions) -> Self {
-        Pipeline {
+    /// With the process-wide reference data (loaded on first use, about 0.3 s).
+    pub fn new(
+        decode: DecodeOptions,
+        enrich: EnrichOptions,
+        output: OutputOptions,
+    ) -> Result<Self, Arc<DataError>> {
+        Ok(Pipeline {
             decode,
-            enricher: Enricher::new(enrich),
+            enricher: Enricher::with_shared_data(enrich)?,
             output,
-        }
+        })
+    }
+
+    /// Every setting at its default.
+    pub fn with_defaults() -> Result<Self, Arc<DataError>> {
+        Pipeline::new(DecodeOptions::default(), EnrichOptions::default(), OutputOptions::default())
     }
 
     pub fn process(

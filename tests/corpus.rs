@@ -206,3 +206,48 @@ fn corpus_outcome_counts() {
     assert_eq!(stages.get("geo.ok"), Some(&7683));
     assert_eq!(stages.get("sections.absent"), None);
 }
+
+/// Geo agreement with the stated address over the corpus (issue #5
+/// targets: country >= 99.9% of postings, subdivision >= 99.5% of US
+/// postings). Every disagreement is printed for the note.
+#[test]
+fn geo_agrees_with_stated_address() {
+    let pipeline = common::pipeline();
+    let ctx = common::context();
+    let (mut country_stated, mut country_agree) = (0u32, 0u32);
+    let (mut us_region_stated, mut us_region_agree) = (0u32, 0u32);
+    for (i, line) in common::corpus_lines().iter().enumerate() {
+        let Ok(e) = pipeline.process(line, &ctx) else { continue };
+        let r: serde_json::Value = serde_json::from_slice(&e.json).expect("JSON");
+        let g = &r["enrichment"]["geo"];
+        let a = &g["address_agreement"];
+        let show = || {
+            format!(
+                "line {}: point {} -> {} {} ({}); stated {}",
+                i + 1,
+                g["point"],
+                g["country"]["alpha2"],
+                g["subdivision"]["code"],
+                g["place"]["name"],
+                g["address"]
+            )
+        };
+        if let Some(ok) = a["country"].as_bool() {
+            country_stated += 1;
+            if ok { country_agree += 1 } else { println!("country disagrees: {}", show()) }
+        }
+        if g["address"]["country"] == "US" {
+            if let Some(ok) = a["subdivision"].as_bool() {
+                us_region_stated += 1;
+                if ok { us_region_agree += 1 } else { println!("US subdivision disagrees: {}", show()) }
+            }
+        }
+    }
+    let country = f64::from(country_agree) / f64::from(country_stated);
+    let region = f64::from(us_region_agree) / f64::from(us_region_stated);
+    println!("country agreement {country_agree}/{country_stated} = {:.3}%", country * 100.0);
+    println!("US subdivision agreement {us_region_agree}/{us_region_stated} = {:.3}%", region * 100.0);
+    assert!(country_stated >= 7600, "{country_stated}");
+    assert!(country >= 0.999, "{country}");
+    assert!(region >= 0.995, "{region}");
+}

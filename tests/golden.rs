@@ -21,7 +21,37 @@ fn seed_posting_matches_golden_record() {
     let golden: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).expect("golden file exists"))
             .expect("golden is JSON");
-    assert_eq!(actual, golden, "record differs from {}", path.display());
+    let mut diffs = Vec::new();
+    diff("", &golden, &actual, &mut diffs);
+    assert!(
+        diffs.is_empty(),
+        "record differs from {} (UPDATE_GOLDEN=1 to accept):\n{}",
+        path.display(),
+        diffs.join("\n")
+    );
+}
+
+/// JSON pointers where two values differ, with both values (short).
+fn diff(at: &str, want: &serde_json::Value, got: &serde_json::Value, out: &mut Vec<String>) {
+    use serde_json::Value::{Array, Object};
+    match (want, got) {
+        (Object(w), Object(g)) => {
+            for k in w.keys().chain(g.keys().filter(|k| !w.contains_key(*k))) {
+                let null = serde_json::Value::Null;
+                diff(&format!("{at}/{k}"), w.get(k).unwrap_or(&null), g.get(k).unwrap_or(&null), out);
+            }
+        }
+        (Array(w), Array(g)) if w.len() == g.len() => {
+            for (i, (a, b)) in w.iter().zip(g).enumerate() {
+                diff(&format!("{at}/{i}"), a, b, out);
+            }
+        }
+        (w, g) if w != g => {
+            let short = |v: &serde_json::Value| v.to_string().chars().take(120).collect::<String>();
+            out.push(format!("  {at}: golden {} != actual {}", short(w), short(g)));
+        }
+        _ => {}
+    }
 }
 
 #[test]

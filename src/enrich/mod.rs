@@ -9,10 +9,13 @@ mod section_rules;
 pub mod sections;
 pub mod warning;
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::posting::PostingView;
-pub use geo::Geo;
+use crate::reference::{DataError, GeoData};
+pub use geo::{Geo, GeoOptions};
 pub use salary::{Salary, SalaryOptions};
 pub use sections::{Section, SectionKind};
 pub use warning::{Warning, WarningCode};
@@ -23,6 +26,7 @@ pub struct EnrichOptions {
     /// Longest description read, in bytes; longer ones are cut with a warning.
     pub description_max_bytes: usize,
     pub salary: SalaryOptions,
+    pub geo: GeoOptions,
 }
 
 impl Default for EnrichOptions {
@@ -30,6 +34,7 @@ impl Default for EnrichOptions {
         EnrichOptions {
             description_max_bytes: 256 * 1024,
             salary: SalaryOptions::default(),
+            geo: GeoOptions::default(),
         }
     }
 }
@@ -121,14 +126,20 @@ impl Enrichment {
 }
 
 /// Runs every enricher over a posting.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Enricher {
     opts: EnrichOptions,
+    geo: Arc<GeoData>,
 }
 
 impl Enricher {
-    pub fn new(opts: EnrichOptions) -> Self {
-        Enricher { opts }
+    pub fn new(opts: EnrichOptions, geo: Arc<GeoData>) -> Self {
+        Enricher { opts, geo }
+    }
+
+    /// With the process-wide reference data (loaded on first use).
+    pub fn with_shared_data(opts: EnrichOptions) -> Result<Self, Arc<DataError>> {
+        Ok(Enricher::new(opts, GeoData::shared()?))
     }
 
     pub fn options(&self) -> &EnrichOptions {
@@ -138,7 +149,13 @@ impl Enricher {
     pub fn enrich(&self, view: &PostingView<'_>) -> Enrichment {
         let mut warnings = Vec::new();
         let description = self.description(view, &mut warnings);
-        let locations = geo::enrich(&view.locations, &mut warnings);
+        let locations = geo::enrich(
+            &self.geo,
+            &self.opts.geo,
+            &view.locations,
+            view.date_posted.as_deref(),
+            &mut warnings,
+        );
         let salary = salary::enrich(view, &self.opts.salary, &mut warnings);
         Enrichment {
             description,

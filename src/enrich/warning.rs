@@ -17,6 +17,12 @@ pub enum WarningCode {
     GeoOutOfRange,
     /// The point is (0, 0), a placeholder rather than a place.
     GeoNullIsland,
+    /// Latitude and longitude were swapped; read the other way round.
+    GeoLatLonSwapped,
+    /// The point is at sea, farther than `enrich.geo.coast_snap_km` from land.
+    GeoAtSea,
+    /// The point is a country's or subdivision's centroid while the address names a city.
+    GeoCentroid,
     /// A salary field was present but held no usable figure.
     SalaryUnreadable,
     /// The salary unit was missing; inferred from the magnitude.
@@ -32,12 +38,15 @@ pub enum WarningCode {
 }
 
 impl WarningCode {
-    pub const ALL: [WarningCode; 11] = [
+    pub const ALL: [WarningCode; 14] = [
         WarningCode::DescriptionTruncated,
         WarningCode::DescriptionMissing,
         WarningCode::GeoMissing,
         WarningCode::GeoOutOfRange,
         WarningCode::GeoNullIsland,
+        WarningCode::GeoLatLonSwapped,
+        WarningCode::GeoAtSea,
+        WarningCode::GeoCentroid,
         WarningCode::SalaryUnreadable,
         WarningCode::SalaryUnitInferred,
         WarningCode::SalaryMinMaxSwapped,
@@ -53,6 +62,9 @@ impl WarningCode {
             WarningCode::GeoMissing => "geo_missing",
             WarningCode::GeoOutOfRange => "geo_out_of_range",
             WarningCode::GeoNullIsland => "geo_null_island",
+            WarningCode::GeoLatLonSwapped => "geo_lat_lon_swapped",
+            WarningCode::GeoAtSea => "geo_at_sea",
+            WarningCode::GeoCentroid => "geo_centroid",
             WarningCode::SalaryUnreadable => "salary_unreadable",
             WarningCode::SalaryUnitInferred => "salary_unit_inferred",
             WarningCode::SalaryMinMaxSwapped => "salary_min_max_swapped",

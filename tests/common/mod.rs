@@ -81,5 +81,5 @@ pub fn validator() -> jsonschema::Validator {
 }
 
 pub fn pipeline() -> Pipeline {
-    Pipeline::default()
+    Pipeline::with_defaults().expect("reference data loads")
 }

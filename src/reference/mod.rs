@@ -1,0 +1,98 @@
+//! Reference data the enrichers need at run time: country and subdivision
+//! codes and names, subdivision boundaries, populated places, time zones.
+//! Embedded in the binary (no files to ship or find), parsed once at start
+//! into immutable indexes, and shared by every thread (`Arc`).
+//!
+//! Provenance and licences: `data/README.md`.
+
+pub mod admin1;
+pub mod countries;
+pub mod places;
+pub mod text;
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use country_boundaries::{BOUNDARIES_ODBL_360X180, CountryBoundaries};
+
+pub use admin1::{Admin1Index, Area};
+pub use countries::{Countries, Country};
+pub use places::{Place, PlaceIndex};
+
+const ADMIN1_GZ: &[u8] = include_bytes!("../../data/geo/admin1.json.gz");
+const PLACES_GZ: &[u8] = include_bytes!("../../data/geo/places.tsv.gz");
+const ISO3166_1: &str = include_str!("../../data/iso3166-1.tsv");
+const ISO3166_2: &str = include_str!("../../data/iso3166-2.tsv");
+
+/// Reference data that could not be loaded (a build defect, never input).
+#[derive(Debug, thiserror::Error)]
+#[error("reference data {what}: {detail}")]
+pub struct DataError {
+    pub what: &'static str,
+    pub detail: String,
+}
+
+impl DataError {
+    pub(crate) fn new(what: &'static str, detail: impl ToString) -> Self {
+        DataError {
+            what,
+            detail: detail.to_string(),
+        }
+    }
+}
+
+/// Everything geo enrichment looks up.
+pub struct GeoData {
+    pub countries: Countries,
+    pub boundaries: CountryBoundaries,
+    pub admin1: Admin1Index,
+    pub places: PlaceIndex,
+    pub timezones: tzf_rs::DefaultFinder,
+    /// How long loading took.
+    pub load_time: Duration,
+}
+
+impl std::fmt::Debug for GeoData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeoData")
+            .field("areas", &self.admin1.len())
+            .field("places", &self.places.len())
+            .field("load_time", &self.load_time)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GeoData {
+    /// Parses the embedded data (about 0.3 s; call once, share the result).
+    pub fn load() -> Result<GeoData, DataError> {
+        let started = Instant::now();
+        // The two big parses run side by side.
+        let (admin1, rest) = std::thread::scope(|s| {
+            let places = s.spawn(|| PlaceIndex::from_gzip_tsv(PLACES_GZ));
+            let admin1 = Admin1Index::from_gzip_json(ADMIN1_GZ);
+            let places = places
+                .join()
+                .map_err(|_| DataError::new("places", "loader thread panicked"));
+            (admin1, places)
+        });
+        let countries = Countries::from_tsv(ISO3166_1, ISO3166_2)?;
+        let boundaries = CountryBoundaries::from_reader(BOUNDARIES_ODBL_360X180)
+            .map_err(|e| DataError::new("country boundaries", e))?;
+        Ok(GeoData {
+            countries,
+            boundaries,
+            admin1: admin1?,
+            places: rest??,
+            timezones: tzf_rs::DefaultFinder::new(),
+            load_time: started.elapsed(),
+        })
+    }
+
+    /// The process-wide instance, loaded on first use.
+    pub fn shared() -> Result<Arc<GeoData>, Arc<DataError>> {
+        static SHARED: OnceLock<Result<Arc<GeoData>, Arc<DataError>>> = OnceLock::new();
+        SHARED
+            .get_or_init(|| GeoData::load().map(Arc::new).map_err(Arc::new))
+            .clone()
+    }
+}

@@ -1,0 +1,112 @@
+//! Populated places (GeoNames, towns and cities; neighbourhood records
+//! removed at build time): the nearest one to a point.
+
+use std::io::Read;
+
+use flate2::read::GzDecoder;
+use geo::{Distance, Haversine, Point};
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+
+use super::DataError;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    pub name: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub country: String,
+    /// ISO 3166-2 code of its subdivision; empty when unknown.
+    pub subdivision: String,
+    pub population: u64,
+}
+
+/// Points on the unit sphere, so that straight-line nearness is
+/// great-circle nearness at every latitude (no distortion near the poles
+/// or at the antimeridian).
+type Entry = GeomWithData<[f64; 3], u32>;
+
+pub struct PlaceIndex {
+    places: Vec<Place>,
+    tree: RTree<Entry>,
+}
+
+fn unit_vector(lat: f64, lon: f64) -> [f64; 3] {
+    let (lat, lon) = (lat.to_radians(), lon.to_radians());
+    [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
+}
+
+/// How many nearest candidates are looked at to find one in the wanted country.
+const COUNTRY_SEARCH_LIMIT: usize = 64;
+
+impl PlaceIndex {
+    pub fn from_gzip_tsv(gz: &[u8]) -> Result<PlaceIndex, DataError> {
+        let mut text = String::with_capacity(gz.len() * 3);
+        GzDecoder::new(gz)
+            .read_to_string(&mut text)
+            .map_err(|e| DataError::new("places", e))?;
+        let mut places = Vec::with_capacity(240_000);
+        for line in text.lines().skip(1) {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let [name, lat, lon, country, subdivision, population] = cols[..] else {
+                return Err(DataError::new("places", format!("bad line {line:?}")));
+            };
+            let num = |s: &str| s.parse::<f64>().map_err(|e| DataError::new("places", format!("{line:?}: {e}")));
+            places.push(Place {
+                name: name.to_string(),
+                lat: num(lat)?,
+                lon: num(lon)?,
+                country: country.to_string(),
+                subdivision: subdivision.to_string(),
+                population: population.parse().unwrap_or(0),
+            });
+        }
+        let entries = places
+            .iter()
+            .enumerate()
+            .map(|(i, p)| GeomWithData::new(unit_vector(p.lat, p.lon), i as u32))
+            .collect();
+        Ok(PlaceIndex {
+            places,
+            tree: RTree::bulk_load(entries),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.places.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.places.is_empty()
+    }
+
+    /// The nearest place, preferring one in `country` (so Windsor, Ontario
+    /// is not named after Detroit across the river); returns the distance in km.
+    pub fn nearest(&self, lat: f64, lon: f64, country: Option<&str>) -> Option<(&Place, f64)> {
+        let q = unit_vector(lat, lon);
+        let mut first = None;
+        for e in self.tree.nearest_neighbor_iter(&q).take(COUNTRY_SEARCH_LIMIT) {
+            let Some(place) = self.places.get(e.data as usize) else {
+                continue;
+            };
+            first.get_or_insert(place);
+            if country.is_none_or(|c| place.country == c) {
+                return Some((place, km(lat, lon, place)));
+            }
+        }
+        first.map(|p| (p, km(lat, lon, p)))
+    }
+
+    /// Places within `max_km`, nearest first (for matching a stated locality).
+    pub fn within(&self, lat: f64, lon: f64, max_km: f64) -> impl Iterator<Item = &Place> {
+        let q = unit_vector(lat, lon);
+        self.tree
+            .nearest_neighbor_iter(&q)
+            .filter_map(|e| self.places.get(e.data as usize))
+            .take_while(move |p| km(lat, lon, p) <= max_km)
+    }
+}
+
+fn km(lat: f64, lon: f64, p: &Place) -> f64 {
+    Haversine.distance(Point::new(lon, lat), Point::new(p.lon, p.lat)) / 1000.0
+}

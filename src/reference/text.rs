@@ -1,0 +1,41 @@
+//! Name normalization for matching free text against reference names:
+//! "São Paulo", "sao paulo" and "SAO-PAULO" compare equal.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// Lower case, diacritics removed, runs of anything but letters and digits
+/// as one space, trimmed.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.nfd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        if c.is_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.extend(c.to_lowercase());
+        } else if c != '.' && c != '\'' && c != '’' {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fold;
+
+    #[test]
+    fn folds_case_accents_and_punctuation() {
+        assert_eq!(fold("São Paulo"), "sao paulo");
+        assert_eq!(fold("  SAO-PAULO "), "sao paulo");
+        assert_eq!(fold("U.S.A."), "usa");
+        assert_eq!(fold("St. John's"), "st johns");
+        assert_eq!(fold("Mahārāshtra"), "maharashtra");
+    }
+}
