@@ -6,7 +6,9 @@ use std::io::BufRead;
 use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use posting_enricher::enrich::{EnrichOptions, Enricher, description, sections};
+use posting_enricher::enrich::{EnrichOptions, Enricher, GeoOptions, description, geo, sections};
+use posting_enricher::posting::Location;
+use posting_enricher::reference::GeoData;
 use posting_enricher::pipeline::Pipeline;
 use posting_enricher::posting::{self, DecodeOptions};
 use posting_enricher::record::RecordContext;
@@ -72,6 +74,24 @@ fn benches(c: &mut Criterion) {
             }
         })
     });
+    let data = GeoData::shared().expect("reference data");
+    let locations: Vec<Location> = lines
+        .iter()
+        .flat_map(|l| {
+            let doc = posting::locate(l, &opts).expect("locate");
+            posting::parse(&doc).expect("parse").locations
+        })
+        .collect();
+    let geo_opts = GeoOptions::default();
+    group.bench_function("geo", |b| {
+        b.iter(|| {
+            let mut w = Vec::new();
+            for loc in &locations {
+                std::hint::black_box(geo::enrich(&data, &geo_opts, std::slice::from_ref(loc), Some("2021-08-21T04:00:20.000Z"), &mut w));
+            }
+        })
+    });
+    print_geo_percentiles(&data, &geo_opts, &locations);
     let enricher = Enricher::with_shared_data(EnrichOptions::default()).expect("reference data");
     group.bench_function("decode_enrich", |b| {
         b.iter(|| {
@@ -91,6 +111,32 @@ fn benches(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// Criterion reports means; the geo targets are per-location percentiles,
+/// so time each lookup on its own (5 rounds over the sample) and print them.
+fn print_geo_percentiles(data: &GeoData, opts: &GeoOptions, locations: &[Location]) {
+    let mut ns: Vec<u128> = Vec::with_capacity(locations.len() * 5);
+    let mut w = Vec::new();
+    for _ in 0..5 {
+        for loc in locations {
+            let t = std::time::Instant::now();
+            std::hint::black_box(geo::enrich(data, opts, std::slice::from_ref(loc), Some("2021-08-21T04:00:20.000Z"), &mut w));
+            ns.push(t.elapsed().as_nanos());
+            w.clear();
+        }
+    }
+    ns.sort_unstable();
+    let pct = |p: f64| ns[((ns.len() - 1) as f64 * p) as usize] as f64 / 1000.0;
+    println!(
+        "geo per location over {} lookups: p50 {:.2} us, p90 {:.2} us, p99 {:.2} us, max {:.2} us; reference data load {:?}",
+        ns.len(),
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        pct(1.0),
+        data.load_time
+    );
 }
 
 criterion_group!(core, benches);

@@ -189,10 +189,15 @@ fn resolve<'d>(data: &'d GeoData, opts: &GeoOptions, lat: f64, lon: f64) -> Reso
         (own, None) => (own, None),
         (None, Some(_)) => (None, None),
     };
+    // OSM boundaries name the subdivision for some countries (US, CA, AU,
+    // IN, ...): exact at river borders and a fast path; polygons elsewhere.
+    let osm_subdivision = ids.iter().find(|id| {
+        id.len() > 3 && country.as_deref().is_some_and(|c| id.starts_with(c)) && data.countries.is_subdivision(id)
+    });
     let area = match country.as_deref() {
-        Some(c) => data
-            .admin1
-            .containing(lon, lat, Some(c))
+        Some(c) => osm_subdivision
+            .and_then(|code| data.admin1.by_code(code))
+            .or_else(|| data.admin1.containing(lon, lat, Some(c)))
             .or_else(|| sovereign.as_deref().and_then(|s| data.admin1.containing(lon, lat, Some(s))))
             .or_else(|| data.admin1.nearest_within(lon, lat, opts.coast_snap_km, Some(c)).map(|(a, _)| a)),
         None => {
@@ -262,9 +267,9 @@ fn locate(
         });
     let place = r.country.as_ref().and_then(|c| {
         data.places.nearest(point.lat, point.lon, Some(c)).map(|(p, km)| Place {
-            name: p.name.clone(),
-            subdivision: Some(p.subdivision.clone()).filter(|s| !s.is_empty()),
-            country: p.country.clone(),
+            name: p.name.to_string(),
+            subdivision: Some(p.subdivision.to_string()).filter(|s| !s.is_empty()),
+            country: p.country.to_string(),
             distance_km: (km * 10.0).round() / 10.0,
         })
     });
@@ -336,6 +341,9 @@ fn agrees_subdivision(
     )
 }
 
+/// Nearest places compared with a stated locality before giving up.
+const LOCALITY_CANDIDATES: usize = 50;
+
 /// Whether the stated locality is the place at the point. `None` when it
 /// names a region rather than a town ("United States", "California",
 /// "San Francisco Bay Area") and no town of that name is near: nothing to
@@ -360,7 +368,7 @@ fn locality_agreement(
         || data
             .places
             .within(point.lat, point.lon, opts.locality_match_km)
-            .take(200)
+            .take(LOCALITY_CANDIDATES)
             .any(|p| same(&p.name));
     if near_town {
         return Some(true);

@@ -86,7 +86,7 @@ impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             threads: 0,
-            batch_lines: 2048,
+            batch_lines: 256,
             enriched_at: None,
             progress: false,
         }

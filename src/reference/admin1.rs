@@ -2,8 +2,6 @@
 //! to current ISO 3166-2): which subdivision contains a point, and which
 //! is nearest to a point just off the coast.
 
-use std::io::Read;
-
 use flate2::read::GzDecoder;
 use std::collections::HashMap;
 
@@ -32,6 +30,8 @@ type Entry = GeomWithData<Rectangle<[f64; 2]>, (u32, u32)>;
 
 pub struct Admin1Index {
     areas: Vec<Area>,
+    /// ISO code -> index of the (first) area with that code.
+    by_code: HashMap<String, usize>,
     /// Area-weighted centroid of each country's subdivisions.
     country_centroids: HashMap<String, Point<f64>>,
     /// Bounding box of every polygon -> (area, polygon).
@@ -61,11 +61,9 @@ fn ring(flat: &[f64]) -> LineString<f64> {
 
 impl Admin1Index {
     pub fn from_gzip_json(gz: &[u8]) -> Result<Admin1Index, DataError> {
-        let mut json = Vec::with_capacity(gz.len() * 4);
-        GzDecoder::new(gz)
-            .read_to_end(&mut json)
-            .map_err(|e| DataError::new("admin1", e))?;
-        let file: FileJson = serde_json::from_slice(&json).map_err(|e| DataError::new("admin1", e))?;
+        // Streamed: the 24 MB of JSON is never held whole.
+        let reader = std::io::BufReader::with_capacity(256 * 1024, GzDecoder::new(gz));
+        let file: FileJson = serde_json::from_reader(reader).map_err(|e| DataError::new("admin1", e))?;
         let mut areas = Vec::with_capacity(file.areas.len());
         let mut entries = Vec::new();
         for (ai, a) in file.areas.into_iter().enumerate() {
@@ -108,8 +106,15 @@ impl Admin1Index {
             .filter(|(_, (_, _, w))| *w > 0.0)
             .map(|(k, (x, y, w))| (k.to_string(), Point::new(x / w, y / w)))
             .collect();
+        let mut by_code = HashMap::new();
+        for (i, a) in areas.iter().enumerate() {
+            if !a.code.is_empty() {
+                by_code.entry(a.code.clone()).or_insert(i);
+            }
+        }
         Ok(Admin1Index {
             areas,
+            by_code,
             country_centroids,
             tree: RTree::bulk_load(entries),
         })
@@ -121,6 +126,10 @@ impl Admin1Index {
 
     pub fn is_empty(&self) -> bool {
         self.areas.is_empty()
+    }
+
+    pub fn by_code(&self, code: &str) -> Option<&Area> {
+        self.by_code.get(code).and_then(|&i| self.areas.get(i))
     }
 
     pub fn country_centroid(&self, alpha2: &str) -> Option<Point<f64>> {

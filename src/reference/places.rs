@@ -1,7 +1,9 @@
 //! Populated places (GeoNames, towns and cities; neighbourhood records
 //! removed at build time): the nearest one to a point.
 
-use std::io::Read;
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::sync::Arc;
 
 use flate2::read::GzDecoder;
 use geo::{Distance, Haversine, Point};
@@ -12,12 +14,12 @@ use super::DataError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Place {
-    pub name: String,
+    pub name: Box<str>,
     pub lat: f64,
     pub lon: f64,
-    pub country: String,
+    pub country: Arc<str>,
     /// ISO 3166-2 code of its subdivision; empty when unknown.
-    pub subdivision: String,
+    pub subdivision: Arc<str>,
     pub population: u64,
 }
 
@@ -41,26 +43,37 @@ const COUNTRY_SEARCH_LIMIT: usize = 64;
 
 impl PlaceIndex {
     pub fn from_gzip_tsv(gz: &[u8]) -> Result<PlaceIndex, DataError> {
-        let mut text = String::with_capacity(gz.len() * 3);
-        GzDecoder::new(gz)
-            .read_to_string(&mut text)
-            .map_err(|e| DataError::new("places", e))?;
+        let reader = std::io::BufReader::with_capacity(256 * 1024, GzDecoder::new(gz));
+        // Country and subdivision codes repeat; share one copy of each.
+        let mut interned: HashMap<String, Arc<str>> = HashMap::new();
+        let mut intern = |s: &str| -> Arc<str> {
+            match interned.get(s) {
+                Some(a) => a.clone(),
+                None => {
+                    let a: Arc<str> = Arc::from(s);
+                    interned.insert(s.to_string(), a.clone());
+                    a
+                }
+            }
+        };
         let mut places = Vec::with_capacity(240_000);
-        for line in text.lines().skip(1) {
+        for line in reader.lines().skip(1) {
+            let line = line.map_err(|e| DataError::new("places", e))?;
             let cols: Vec<&str> = line.split('\t').collect();
             let [name, lat, lon, country, subdivision, population] = cols[..] else {
                 return Err(DataError::new("places", format!("bad line {line:?}")));
             };
             let num = |s: &str| s.parse::<f64>().map_err(|e| DataError::new("places", format!("{line:?}: {e}")));
             places.push(Place {
-                name: name.to_string(),
+                name: name.into(),
                 lat: num(lat)?,
                 lon: num(lon)?,
-                country: country.to_string(),
-                subdivision: subdivision.to_string(),
+                country: intern(country),
+                subdivision: intern(subdivision),
                 population: population.parse().unwrap_or(0),
             });
         }
+        places.shrink_to_fit();
         let entries = places
             .iter()
             .enumerate()
@@ -90,7 +103,7 @@ impl PlaceIndex {
                 continue;
             };
             first.get_or_insert(place);
-            if country.is_none_or(|c| place.country == c) {
+            if country.is_none_or(|c| &*place.country == c) {
                 return Some((place, km(lat, lon, place)));
             }
         }

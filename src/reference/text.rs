@@ -9,6 +9,21 @@ use unicode_normalization::char::is_combining_mark;
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
+    // Most names are ASCII: no decomposition needed.
+    if text.is_ascii() {
+        for b in text.bytes() {
+            if b.is_ascii_alphanumeric() {
+                if pending_space && !out.is_empty() {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(char::from(b.to_ascii_lowercase()));
+            } else if b != b'.' && b != b'\'' {
+                pending_space = true;
+            }
+        }
+        return out;
+    }
     for c in text.nfd() {
         if is_combining_mark(c) {
             continue;
