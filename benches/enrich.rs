@@ -66,6 +66,21 @@ fn benches(c: &mut Criterion) {
                 .into_owned()
         })
         .collect();
+    group.bench_function("description_decode", |b| {
+        b.iter(|| {
+            for d in &descriptions {
+                std::hint::black_box(description::decode(d, 256 * 1024));
+            }
+        })
+    });
+    let decoded: Vec<_> = descriptions.iter().map(|d| description::decode(d, 256 * 1024)).collect();
+    group.bench_function("sections_segment", |b| {
+        b.iter(|| {
+            for d in &decoded {
+                std::hint::black_box(sections::segment(&d.lines, None));
+            }
+        })
+    });
     group.bench_function("sections", |b| {
         b.iter(|| {
             for d in &descriptions {

@@ -644,6 +644,21 @@ def merge_readme(path: Path, block: str) -> str:
 
 
 # ---------------------------------------------------------------------------
+def build_country_currencies(wc_tgz: Path, iso4217_codes: set[str], countries: set[str]) -> str:
+    """alpha2 -> the ISO 4217 currencies world-countries lists for it, for
+    repairing a salary currency written as a country code (JPN -> JPY)."""
+    wc = json.loads(tgz_member(wc_tgz, "package/countries.json"))
+    rows = []
+    for c in wc:
+        a2 = c["cca2"]
+        if a2 not in countries:
+            continue
+        codes = sorted(k for k in c.get("currencies", {}) if k in iso4217_codes)
+        rows.append([a2, "|".join(codes)])
+    rows.sort()
+    return tsv(["alpha2", "currencies"], rows)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", action="store_true", help="exit 1 if any output is stale; write nothing")
@@ -659,7 +674,10 @@ def main() -> int:
     countries = {line.split("\t", 1)[0] for line in i1_text.splitlines()[1:]}
     i2_text, i2_first_text, i2 = build_iso3166_2(paths["pycountry"], countries)
 
+    cc_text = build_country_currencies(paths["world-countries"], iso4217_codes, countries)
+
     outputs = {
+        REPO / "data" / "country-currencies.tsv": cc_text,
         REPO / "config" / "fx-rates.toml": fx_text,
         REPO / "data" / "iso4217.tsv": iso4217_text,
         REPO / "data" / "iso3166-1.tsv": i1_text,

@@ -251,3 +251,26 @@ fn geo_agrees_with_stated_address() {
     assert!(country >= 0.999, "{country}");
     assert!(region >= 0.995, "{region}");
 }
+
+/// The fast tag scanner must give exactly the parser's lines whenever it
+/// claims the markup is well-formed; and it should claim so for most of
+/// the corpus (else the fast path buys nothing).
+#[test]
+fn fast_scanner_agrees_with_html5ever_on_the_corpus() {
+    use posting_enricher::enrich::description::{as_html, parsed_lines, scanned_lines};
+    let opts = posting_enricher::posting::DecodeOptions::default();
+    let (mut html_docs, mut fast) = (0, 0);
+    for (i, line) in common::corpus_lines().iter().enumerate() {
+        let Ok(doc) = posting_enricher::posting::locate(line, &opts) else { continue };
+        let Ok(view) = posting_enricher::posting::parse(&doc) else { continue };
+        let Some(desc) = view.description.as_deref() else { continue };
+        let Ok(html) = as_html(desc) else { continue };
+        html_docs += 1;
+        if let Some(scanned) = scanned_lines(&html) {
+            fast += 1;
+            assert_eq!(scanned, parsed_lines(&html), "corpus line {}", i + 1);
+        }
+    }
+    println!("fast path taken for {fast} of {html_docs} HTML descriptions");
+    assert!(fast * 10 >= html_docs * 8, "fast path for only {fast} of {html_docs}");
+}

@@ -59,6 +59,16 @@ impl Decoded {
 /// boundary) so that hostile HTML costs bounded time and memory.
 pub fn decode(raw: &str, max_bytes: usize) -> Decoded {
     let (raw, truncated) = cap(raw, max_bytes);
+    let lines = match as_html(raw) {
+        Ok(html) => html_lines(&html),
+        Err(plain) => plain_lines(&plain),
+    };
+    Decoded { lines, truncated }
+}
+
+/// The description as HTML, unescaped as often as it was escaped (`Ok`),
+/// or as plain text with entities decoded (`Err`) when it has no tags.
+pub fn as_html(raw: &str) -> Result<std::borrow::Cow<'_, str>, String> {
     let mut text = std::borrow::Cow::Borrowed(raw);
     // Escaped once (`&lt;br&gt;`) or twice (`&amp;lt;br&amp;gt;`): unescape
     // while escaped tags outnumber real ones.
@@ -70,12 +80,11 @@ pub fn decode(raw: &str, max_bytes: usize) -> Decoded {
         text = std::borrow::Cow::Owned(unescape_entities(&text));
     }
     let (real, _) = count_tags(&text);
-    let lines = if real == 0 {
-        plain_lines(&unescape_entities(&text))
+    if real == 0 {
+        Err(unescape_entities(&text))
     } else {
-        html_lines(&text)
-    };
-    Decoded { lines, truncated }
+        Ok(text)
+    }
 }
 
 fn cap(s: &str, max: usize) -> (&str, bool) {
@@ -111,6 +120,17 @@ fn count_tags(s: &str) -> (usize, usize) {
 /// ones. Unknown or malformed references are kept as written.
 pub fn unescape_entities(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    unescape_into(s, &mut out);
+    out
+}
+
+/// Entities a browser decodes even without the ";" ("&amp", "&nbsp").
+const LEGACY_ENTITIES: [&str; 7] = ["amp", "lt", "gt", "quot", "nbsp", "copy", "reg"];
+
+/// Appends `s` with character references decoded; returns false when a
+/// reference that looked named (`&name;`) was not known.
+fn unescape_into(s: &str, out: &mut String) -> bool {
+    let mut all_known = true;
     let mut rest = s;
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
@@ -123,13 +143,20 @@ pub fn unescape_entities(s: &str) -> String {
                 rest = &after[end + 1..];
             }
             None => {
+                if semi.is_some_and(|end| end > 0 && after[..end].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'#')) {
+                    all_known = false;
+                }
+                // A bare "&name" without ";" may also be a legacy entity.
+                if LEGACY_ENTITIES.iter().any(|e| after.starts_with(e)) && decoded.is_none() && semi.is_none() {
+                    all_known = false;
+                }
                 out.push('&');
                 rest = after;
             }
         }
     }
     out.push_str(rest);
-    out
+    all_known
 }
 
 fn decode_entity(name: &str) -> Option<char> {
@@ -251,15 +278,36 @@ fn html_lines(html: &str) -> Vec<Line> {
     let mut w = LineWriter::default();
     if nesting_exceeds(html, MAX_PARSER_DEPTH) {
         scan_tags(html, newline_breaks, &mut w);
-    } else {
+    } else if scan_tags(html, newline_breaks, &mut w) != Markup::WellFormed {
+        // Markup a browser would have to repair: let html5ever do it.
+        w = LineWriter::default();
         parse_tags(html, newline_breaks, &mut w);
     }
     w.flush();
     w.lines
 }
 
-/// The normal path: html5ever (via scraper) builds the tree as a browser
-/// would, fixing misnested tags; the walk over it is iterative.
+/// The lines of HTML as the parser sees them (for tests and tools).
+pub fn parsed_lines(html: &str) -> Vec<Line> {
+    let mut w = LineWriter::default();
+    parse_tags(html, !has_block_markup(html), &mut w);
+    w.flush();
+    w.lines
+}
+
+/// The lines of HTML as the fast scanner sees them, or `None` when the
+/// scanner would hand the markup to the parser (for tests and tools).
+pub fn scanned_lines(html: &str) -> Option<Vec<Line>> {
+    let mut w = LineWriter::default();
+    if scan_tags(html, !has_block_markup(html), &mut w) != Markup::WellFormed {
+        return None;
+    }
+    w.flush();
+    Some(w.lines)
+}
+
+/// The normal path for markup that needs repair: html5ever (via scraper)
+/// builds the tree as a browser would; the walk over it is iterative.
 fn parse_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) {
     let doc = Html::parse_fragment(html);
     for edge in doc.tree.root().traverse() {
@@ -278,21 +326,49 @@ fn parse_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) {
     }
 }
 
-/// The fallback for pathological nesting: a linear scan of tags and text,
-/// no tree. Good enough for lines and items; emphasis is approximate.
-fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) {
+/// Whether the scanner read the markup exactly as a parser would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Markup {
+    /// Every tag closed in order, every entity known: same result as html5ever.
+    WellFormed,
+    /// Misnested or unclosed tags, implied end tags, unknown entities.
+    NeedsRepair,
+}
+
+/// The fast path: one linear pass over tags and text, no tree. Exact for
+/// well-formed markup (tested against html5ever over the corpus); for the
+/// rest it says so, and its approximate lines are used only where the
+/// parser cannot go (pathological nesting).
+fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
+    let mut open: Vec<String> = Vec::new();
+    let mut markup = Markup::WellFormed;
+    let mut text = String::new();
     let mut rest = html;
-    while !rest.is_empty() {
-        let Some(lt) = rest.find('<') else {
-            w.text(&unescape_entities(rest), newline_breaks);
-            break;
+    loop {
+        // Text up to the next tag-like "<".
+        let next_tag = rest
+            .match_indices('<')
+            .map(|(i, _)| i)
+            .find(|&i| matches!(rest.as_bytes().get(i + 1), Some(b) if b.is_ascii_alphabetic() || *b == b'/' || *b == b'!'));
+        let (chunk, after) = match next_tag {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
         };
-        if lt > 0 {
-            w.text(&unescape_entities(&rest[..lt]), newline_breaks);
+        if !chunk.is_empty() {
+            text.clear();
+            if !unescape_into(chunk, &mut text) {
+                markup = Markup::NeedsRepair;
+            }
+            w.text(&text, newline_breaks);
         }
-        let after = &rest[lt + 1..];
-        let Some(gt) = after.find('>') else {
-            w.text(&unescape_entities(&rest[lt..]), newline_breaks);
+        let Some(after) = after else { break };
+        if let Some(comment) = after.strip_prefix("!--") {
+            rest = comment.find("-->").map_or("", |end| &comment[end + 3..]);
+            continue;
+        }
+        let Some(gt) = tag_end(after) else {
+            // An unterminated tag: a parser drops it; so does the scanner.
+            markup = Markup::NeedsRepair;
             break;
         };
         let tag = &after[..gt];
@@ -304,9 +380,10 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) {
         let name: String = body
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric())
-            .flat_map(|c| c.to_lowercase())
+            .map(|c| c.to_ascii_lowercase())
             .collect();
         if name.is_empty() {
+            // <!DOCTYPE ...> and the like.
             continue;
         }
         if !closing && matches!(name.as_str(), "script" | "style") {
@@ -319,14 +396,63 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) {
             continue;
         }
         if closing {
+            if is_void(&name) {
+                markup = Markup::NeedsRepair; // "</br>" is a <br> to a browser
+            } else if open.last() == Some(&name) {
+                open.pop();
+            } else {
+                markup = Markup::NeedsRepair;
+            }
             w.close(&name);
         } else {
             w.open(&name);
             if is_void(&name) || body.ends_with('/') {
                 w.close(&name);
+            } else {
+                // Block elements inside inline ones, or an <li>/<p> that
+                // implicitly closes the open one, are repaired by parsers.
+                if open.last().is_some_and(|top| implied_end(top, &name) || (is_inline(top) && is_block(&name))) {
+                    markup = Markup::NeedsRepair;
+                }
+                open.push(name);
             }
         }
     }
+    if !open.is_empty() {
+        markup = Markup::NeedsRepair;
+    }
+    markup
+}
+
+/// The `>` that ends a tag, skipping quoted attribute values.
+fn tag_end(after_lt: &str) -> Option<usize> {
+    let mut quote = None;
+    for (i, b) in after_lt.bytes().enumerate() {
+        match (quote, b) {
+            (None, b'>') => return Some(i),
+            (None, b'"' | b'\'') => quote = Some(b),
+            (Some(q), c) if c == q => quote = None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether opening `next` inside `open` makes a parser close `open` first.
+fn implied_end(open: &str, next: &str) -> bool {
+    match open {
+        "li" => next == "li",
+        "p" => is_block(next),
+        "dt" | "dd" => matches!(next, "dt" | "dd"),
+        "td" | "th" => matches!(next, "td" | "th" | "tr"),
+        "tr" => next == "tr",
+        "option" => next == "option",
+        _ => false,
+    }
+}
+
+fn is_inline(name: &str) -> bool {
+    matches!(name, "a" | "b" | "i" | "u" | "em" | "strong" | "span" | "font" | "small" | "big" | "sub" | "sup" | "code" | "label")
 }
 
 fn find_ascii_case_insensitive(haystack: &str, needle: &str) -> Option<usize> {
@@ -469,28 +595,51 @@ impl LineWriter {
         if self.hidden > 0 {
             return;
         }
+        // Most text is plain ASCII: append it word by word, not char by char.
+        let simple = text.bytes().all(|b| b.is_ascii_graphic() || b == b' ' || b == b'\t' || b == b'\r' || (b == b'\n' && !(newline_breaks && self.item_depth == 0)));
+        if !simple {
+            return self.text_by_char(text, newline_breaks);
+        }
+        if text.starts_with(|c: char| c.is_ascii_whitespace()) {
+            self.pending_space = true;
+        }
+        for word in text.split_ascii_whitespace() {
+            self.push_visible(word);
+            self.pending_space = true;
+        }
+        self.pending_space = text.ends_with(|c: char| c.is_ascii_whitespace()) || (self.pending_space && text.trim_ascii().is_empty());
+    }
+
+    fn text_by_char(&mut self, text: &str, newline_breaks: bool) {
+        let mut buf = [0u8; 4];
         for c in text.chars() {
             if c == '\n' && newline_breaks && self.item_depth == 0 {
                 self.flush();
             } else if is_space(c) {
                 self.pending_space = true;
             } else if !is_invisible(c) {
-                if self.current.is_empty() {
-                    self.current_is_item = self.item_depth > 0;
-                } else if self.pending_space {
-                    self.current.push(' ');
-                }
+                self.push_visible(c.encode_utf8(&mut buf));
                 self.pending_space = false;
-                self.current.push(c);
-                if self.emphasis_depth > 0 || self.heading_depth > 0 {
-                    self.emphasized_chars += 1;
-                } else {
-                    self.plain_chars += 1;
-                }
-                if self.heading_depth > 0 {
-                    self.heading_chars += 1;
-                }
             }
+        }
+    }
+
+    /// Appends visible text (no whitespace inside), with the pending space.
+    fn push_visible(&mut self, s: &str) {
+        if self.current.is_empty() {
+            self.current_is_item = self.item_depth > 0;
+        } else if self.pending_space {
+            self.current.push(' ');
+        }
+        self.pending_space = false;
+        self.current.push_str(s);
+        if self.emphasis_depth > 0 || self.heading_depth > 0 {
+            self.emphasized_chars += s.len();
+        } else {
+            self.plain_chars += s.len();
+        }
+        if self.heading_depth > 0 {
+            self.heading_chars += s.len();
         }
     }
 
