@@ -7,11 +7,11 @@ use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use posting_enricher::enrich::{EnrichOptions, Enricher, GeoOptions, description, geo, sections};
-use posting_enricher::posting::Location;
-use posting_enricher::reference::GeoData;
 use posting_enricher::pipeline::Pipeline;
+use posting_enricher::posting::Location;
 use posting_enricher::posting::{self, DecodeOptions};
 use posting_enricher::record::RecordContext;
+use posting_enricher::reference::GeoData;
 
 fn sample() -> Vec<Vec<u8>> {
     let path = std::env::var_os("POSTING_ENRICHER_SHARED")
@@ -73,7 +73,10 @@ fn benches(c: &mut Criterion) {
             }
         })
     });
-    let decoded: Vec<_> = descriptions.iter().map(|d| description::decode(d, 256 * 1024)).collect();
+    let decoded: Vec<_> = descriptions
+        .iter()
+        .map(|d| description::decode(d, 256 * 1024))
+        .collect();
     group.bench_function("sections_segment", |b| {
         b.iter(|| {
             for d in &decoded {
@@ -102,7 +105,13 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             let mut w = Vec::new();
             for loc in &locations {
-                std::hint::black_box(geo::enrich(&data, &geo_opts, std::slice::from_ref(loc), Some("2021-08-21T04:00:20.000Z"), &mut w));
+                std::hint::black_box(geo::enrich(
+                    &data,
+                    &geo_opts,
+                    std::slice::from_ref(loc),
+                    Some("2021-08-21T04:00:20.000Z"),
+                    &mut w,
+                ));
             }
         })
     });
@@ -136,7 +145,13 @@ fn print_geo_percentiles(data: &GeoData, opts: &GeoOptions, locations: &[Locatio
     for _ in 0..5 {
         for loc in locations {
             let t = std::time::Instant::now();
-            std::hint::black_box(geo::enrich(data, opts, std::slice::from_ref(loc), Some("2021-08-21T04:00:20.000Z"), &mut w));
+            std::hint::black_box(geo::enrich(
+                data,
+                opts,
+                std::slice::from_ref(loc),
+                Some("2021-08-21T04:00:20.000Z"),
+                &mut w,
+            ));
             ns.push(t.elapsed().as_nanos());
             w.clear();
         }

@@ -109,6 +109,9 @@ pub struct SalaryConfig {
     pub hours_per_week: f64,
     pub weeks_per_year: f64,
     pub reporting_currency: String,
+    pub plausible_min: f64,
+    pub plausible_max: f64,
+    pub fx_rates_file: String,
 }
 
 impl Default for SalaryConfig {
@@ -118,6 +121,9 @@ impl Default for SalaryConfig {
             hours_per_week: d.hours_per_week,
             weeks_per_year: d.weeks_per_year,
             reporting_currency: d.reporting_currency,
+            plausible_min: d.plausible_min,
+            plausible_max: d.plausible_max,
+            fx_rates_file: String::new(),
         }
     }
 }
@@ -324,6 +330,15 @@ impl Config {
                 ),
             );
         }
+        if !(s.plausible_min >= 0.0 && s.plausible_min < s.plausible_max) {
+            return invalid(
+                "enrich.salary.plausible_min",
+                format!(
+                    "{} must be at least 0 and below plausible_max ({})",
+                    s.plausible_min, s.plausible_max
+                ),
+            );
+        }
         let g = &self.enrich.geo;
         for (key, value, max) in [
             ("enrich.geo.coast_snap_km", g.coast_snap_km, 100.0),
@@ -362,6 +377,11 @@ impl Config {
                 hours_per_week: self.enrich.salary.hours_per_week,
                 weeks_per_year: self.enrich.salary.weeks_per_year,
                 reporting_currency: self.enrich.salary.reporting_currency.clone(),
+                plausible_min: self.enrich.salary.plausible_min,
+                plausible_max: self.enrich.salary.plausible_max,
+                fx_rates_file: Some(&self.enrich.salary.fx_rates_file)
+                    .filter(|p| !p.is_empty())
+                    .map(PathBuf::from),
             },
             geo: GeoOptions {
                 coast_snap_km: self.enrich.geo.coast_snap_km,

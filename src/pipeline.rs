@@ -61,7 +61,11 @@ impl Pipeline {
 
     /// Every setting at its default.
     pub fn with_defaults() -> Result<Self, Arc<DataError>> {
-        Pipeline::new(DecodeOptions::default(), EnrichOptions::default(), OutputOptions::default())
+        Pipeline::new(
+            DecodeOptions::default(),
+            EnrichOptions::default(),
+            OutputOptions::default(),
+        )
     }
 
     pub fn process(

@@ -217,7 +217,9 @@ fn geo_agrees_with_stated_address() {
     let (mut country_stated, mut country_agree) = (0u32, 0u32);
     let (mut us_region_stated, mut us_region_agree) = (0u32, 0u32);
     for (i, line) in common::corpus_lines().iter().enumerate() {
-        let Ok(e) = pipeline.process(line, &ctx) else { continue };
+        let Ok(e) = pipeline.process(line, &ctx) else {
+            continue;
+        };
         let r: serde_json::Value = serde_json::from_slice(&e.json).expect("JSON");
         let g = &r["enrichment"]["geo"];
         let a = &g["address_agreement"];
@@ -234,19 +236,33 @@ fn geo_agrees_with_stated_address() {
         };
         if let Some(ok) = a["country"].as_bool() {
             country_stated += 1;
-            if ok { country_agree += 1 } else { println!("country disagrees: {}", show()) }
+            if ok {
+                country_agree += 1
+            } else {
+                println!("country disagrees: {}", show())
+            }
         }
         if g["address"]["country"] == "US" {
             if let Some(ok) = a["subdivision"].as_bool() {
                 us_region_stated += 1;
-                if ok { us_region_agree += 1 } else { println!("US subdivision disagrees: {}", show()) }
+                if ok {
+                    us_region_agree += 1
+                } else {
+                    println!("US subdivision disagrees: {}", show())
+                }
             }
         }
     }
     let country = f64::from(country_agree) / f64::from(country_stated);
     let region = f64::from(us_region_agree) / f64::from(us_region_stated);
-    println!("country agreement {country_agree}/{country_stated} = {:.3}%", country * 100.0);
-    println!("US subdivision agreement {us_region_agree}/{us_region_stated} = {:.3}%", region * 100.0);
+    println!(
+        "country agreement {country_agree}/{country_stated} = {:.3}%",
+        country * 100.0
+    );
+    println!(
+        "US subdivision agreement {us_region_agree}/{us_region_stated} = {:.3}%",
+        region * 100.0
+    );
     assert!(country_stated >= 7600, "{country_stated}");
     assert!(country >= 0.999, "{country}");
     assert!(region >= 0.995, "{region}");
@@ -261,9 +277,15 @@ fn fast_scanner_agrees_with_html5ever_on_the_corpus() {
     let opts = posting_enricher::posting::DecodeOptions::default();
     let (mut html_docs, mut fast) = (0, 0);
     for (i, line) in common::corpus_lines().iter().enumerate() {
-        let Ok(doc) = posting_enricher::posting::locate(line, &opts) else { continue };
-        let Ok(view) = posting_enricher::posting::parse(&doc) else { continue };
-        let Some(desc) = view.description.as_deref() else { continue };
+        let Ok(doc) = posting_enricher::posting::locate(line, &opts) else {
+            continue;
+        };
+        let Ok(view) = posting_enricher::posting::parse(&doc) else {
+            continue;
+        };
+        let Some(desc) = view.description.as_deref() else {
+            continue;
+        };
         let Ok(html) = as_html(desc) else { continue };
         html_docs += 1;
         if let Some(scanned) = scanned_lines(&html) {
@@ -272,5 +294,8 @@ fn fast_scanner_agrees_with_html5ever_on_the_corpus() {
         }
     }
     println!("fast path taken for {fast} of {html_docs} HTML descriptions");
-    assert!(fast * 10 >= html_docs * 8, "fast path for only {fast} of {html_docs}");
+    assert!(
+        fast * 10 >= html_docs * 8,
+        "fast path for only {fast} of {html_docs}"
+    );
 }

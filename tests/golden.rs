@@ -38,7 +38,12 @@ fn diff(at: &str, want: &serde_json::Value, got: &serde_json::Value, out: &mut V
         (Object(w), Object(g)) => {
             for k in w.keys().chain(g.keys().filter(|k| !w.contains_key(*k))) {
                 let null = serde_json::Value::Null;
-                diff(&format!("{at}/{k}"), w.get(k).unwrap_or(&null), g.get(k).unwrap_or(&null), out);
+                diff(
+                    &format!("{at}/{k}"),
+                    w.get(k).unwrap_or(&null),
+                    g.get(k).unwrap_or(&null),
+                    out,
+                );
             }
         }
         (Array(w), Array(g)) if w.len() == g.len() => {
@@ -48,7 +53,11 @@ fn diff(at: &str, want: &serde_json::Value, got: &serde_json::Value, out: &mut V
         }
         (w, g) if w != g => {
             let short = |v: &serde_json::Value| v.to_string().chars().take(120).collect::<String>();
-            out.push(format!("  {at}: golden {} != actual {}", short(w), short(g)));
+            out.push(format!(
+                "  {at}: golden {} != actual {}",
+                short(w),
+                short(g)
+            ));
         }
         _ => {}
     }

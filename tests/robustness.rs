@@ -76,7 +76,8 @@ fn hostile_descriptions_are_handled() {
             ..Default::default()
         };
         let pipeline =
-            posting_enricher::pipeline::Pipeline::new(opts, Default::default(), Default::default()).expect("data");
+            posting_enricher::pipeline::Pipeline::new(opts, Default::default(), Default::default())
+                .expect("data");
         let e = pipeline
             .process(&bytes, &common::context())
             .expect("enriched");

@@ -143,11 +143,19 @@ fn unescape_into(s: &str, out: &mut String) -> bool {
                 rest = &after[end + 1..];
             }
             None => {
-                if semi.is_some_and(|end| end > 0 && after[..end].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'#')) {
+                if semi.is_some_and(|end| {
+                    end > 0
+                        && after[..end]
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'#')
+                }) {
                     all_known = false;
                 }
                 // A bare "&name" without ";" may also be a legacy entity.
-                if LEGACY_ENTITIES.iter().any(|e| after.starts_with(e)) && decoded.is_none() && semi.is_none() {
+                if LEGACY_ENTITIES.iter().any(|e| after.starts_with(e))
+                    && decoded.is_none()
+                    && semi.is_none()
+                {
                     all_known = false;
                 }
                 out.push('&');
@@ -411,7 +419,9 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
             } else {
                 // Block elements inside inline ones, or an <li>/<p> that
                 // implicitly closes the open one, are repaired by parsers.
-                if open.last().is_some_and(|top| implied_end(top, &name) || (is_inline(top) && is_block(&name))) {
+                if open.last().is_some_and(|top| {
+                    implied_end(top, &name) || (is_inline(top) && is_block(&name))
+                }) {
                     markup = Markup::NeedsRepair;
                 }
                 open.push(name);
@@ -452,7 +462,22 @@ fn implied_end(open: &str, next: &str) -> bool {
 }
 
 fn is_inline(name: &str) -> bool {
-    matches!(name, "a" | "b" | "i" | "u" | "em" | "strong" | "span" | "font" | "small" | "big" | "sub" | "sup" | "code" | "label")
+    matches!(
+        name,
+        "a" | "b"
+            | "i"
+            | "u"
+            | "em"
+            | "strong"
+            | "span"
+            | "font"
+            | "small"
+            | "big"
+            | "sub"
+            | "sup"
+            | "code"
+            | "label"
+    )
 }
 
 fn find_ascii_case_insensitive(haystack: &str, needle: &str) -> Option<usize> {
@@ -596,7 +621,13 @@ impl LineWriter {
             return;
         }
         // Most text is plain ASCII: append it word by word, not char by char.
-        let simple = text.bytes().all(|b| b.is_ascii_graphic() || b == b' ' || b == b'\t' || b == b'\r' || (b == b'\n' && !(newline_breaks && self.item_depth == 0)));
+        let simple = text.bytes().all(|b| {
+            b.is_ascii_graphic()
+                || b == b' '
+                || b == b'\t'
+                || b == b'\r'
+                || (b == b'\n' && !(newline_breaks && self.item_depth == 0))
+        });
         if !simple {
             return self.text_by_char(text, newline_breaks);
         }
@@ -607,7 +638,8 @@ impl LineWriter {
             self.push_visible(word);
             self.pending_space = true;
         }
-        self.pending_space = text.ends_with(|c: char| c.is_ascii_whitespace()) || (self.pending_space && text.trim_ascii().is_empty());
+        self.pending_space = text.ends_with(|c: char| c.is_ascii_whitespace())
+            || (self.pending_space && text.trim_ascii().is_empty());
     }
 
     fn text_by_char(&mut self, text: &str, newline_breaks: bool) {

@@ -126,7 +126,11 @@ pub fn enrich(
         };
         if !in_range(lat, lon) {
             // Out of range one way, in range and in the stated country the other.
-            let stated = loc.address.country.as_deref().and_then(|c| data.countries.resolve(c));
+            let stated = loc
+                .address
+                .country
+                .as_deref()
+                .and_then(|c| data.countries.resolve(c));
             if let Some(sc) = stated
                 && in_range(lon, lat)
                 && agrees_country(&resolve(data, opts, lon, lat), sc)
@@ -135,7 +139,16 @@ pub fn enrich(
                     WarningCode::GeoLatLonSwapped,
                     format!("jobLocation[{index}]: ({lat}, {lon}) read as ({lon}, {lat}), which is in the stated country"),
                 ));
-                out.push(locate(data, opts, index, lon, lat, &loc.address, posted, warnings));
+                out.push(locate(
+                    data,
+                    opts,
+                    index,
+                    lon,
+                    lat,
+                    &loc.address,
+                    posted,
+                    warnings,
+                ));
                 continue;
             }
             invalid = true;
@@ -153,7 +166,16 @@ pub fn enrich(
             ));
             continue;
         }
-        out.push(locate(data, opts, index, lat, lon, &loc.address, posted, warnings));
+        out.push(locate(
+            data,
+            opts,
+            index,
+            lat,
+            lon,
+            &loc.address,
+            posted,
+            warnings,
+        ));
     }
     if out.is_empty() && !invalid {
         warnings.push(Warning::new(
@@ -180,7 +202,9 @@ fn resolve<'d>(data: &'d GeoData, opts: &GeoOptions, lat: f64, lon: f64) -> Reso
         .map(|p| data.boundaries.ids(p))
         .unwrap_or_default();
     // Smallest first: a territory (PR) before its sovereign (US).
-    let mut countries = ids.iter().filter(|id| id.len() == 2 && data.countries.get(id).is_some());
+    let mut countries = ids
+        .iter()
+        .filter(|id| id.len() == 2 && data.countries.get(id).is_some());
     let smallest = countries.next().map(|s| s.to_string());
     let largest = countries.last().map(|s| s.to_string());
     let (mut country, mut sovereign) = match (smallest, largest) {
@@ -192,26 +216,49 @@ fn resolve<'d>(data: &'d GeoData, opts: &GeoOptions, lat: f64, lon: f64) -> Reso
     // OSM boundaries name the subdivision for some countries (US, CA, AU,
     // IN, ...): exact at river borders and a fast path; polygons elsewhere.
     let osm_subdivision = ids.iter().find(|id| {
-        id.len() > 3 && country.as_deref().is_some_and(|c| id.starts_with(c)) && data.countries.is_subdivision(id)
+        id.len() > 3
+            && country.as_deref().is_some_and(|c| id.starts_with(c))
+            && data.countries.is_subdivision(id)
     });
     let area = match country.as_deref() {
         Some(c) => osm_subdivision
             .and_then(|code| data.admin1.by_code(code))
             .or_else(|| data.admin1.containing(lon, lat, Some(c)))
-            .or_else(|| sovereign.as_deref().and_then(|s| data.admin1.containing(lon, lat, Some(s))))
-            .or_else(|| data.admin1.nearest_within(lon, lat, opts.coast_snap_km, Some(c)).map(|(a, _)| a)),
+            .or_else(|| {
+                sovereign
+                    .as_deref()
+                    .and_then(|s| data.admin1.containing(lon, lat, Some(s)))
+            })
+            .or_else(|| {
+                data.admin1
+                    .nearest_within(lon, lat, opts.coast_snap_km, Some(c))
+                    .map(|(a, _)| a)
+            }),
         None => {
             // Off every country's boundary: a pier or harbour snaps to the
             // nearest coast within the limit; farther out it is at sea.
-            let snapped = data.admin1.nearest_within(lon, lat, opts.coast_snap_km, None).map(|(a, _)| a);
+            let snapped = data
+                .admin1
+                .nearest_within(lon, lat, opts.coast_snap_km, None)
+                .map(|(a, _)| a);
             if let Some(a) = snapped {
-                country = Some(a.alt_country.clone().filter(|_| opts.territory_as_country).unwrap_or_else(|| a.country.clone()));
-                sovereign = (country.as_deref() != Some(a.country.as_str())).then(|| a.country.clone());
+                country = Some(
+                    a.alt_country
+                        .clone()
+                        .filter(|_| opts.territory_as_country)
+                        .unwrap_or_else(|| a.country.clone()),
+                );
+                sovereign =
+                    (country.as_deref() != Some(a.country.as_str())).then(|| a.country.clone());
             }
             snapped
         }
     };
-    Resolved { country, sovereign, area }
+    Resolved {
+        country,
+        sovereign,
+        area,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -225,7 +272,10 @@ fn locate(
     posted: Option<DateTime<Utc>>,
     warnings: &mut Vec<Warning>,
 ) -> Geo {
-    let stated_country = stated.country.as_deref().and_then(|c| data.countries.resolve(c));
+    let stated_country = stated
+        .country
+        .as_deref()
+        .and_then(|c| data.countries.resolve(c));
     let mut point = Point { lat, lon };
     let mut r = resolve(data, opts, lat, lon);
     // Swapped coordinates: the stated country disagrees, and swapping makes it agree.
@@ -252,26 +302,36 @@ fn locate(
             ),
         ));
     }
-    let country = r.country.as_deref().and_then(|c| data.countries.get(c)).map(|c| Country {
-        alpha2: c.alpha2.clone(),
-        alpha3: c.alpha3.clone(),
-        name: c.name.clone(),
-        sovereign: r.sovereign.clone().filter(|s| *s != c.alpha2),
-    });
+    let country = r
+        .country
+        .as_deref()
+        .and_then(|c| data.countries.get(c))
+        .map(|c| Country {
+            alpha2: c.alpha2.clone(),
+            alpha3: c.alpha3.clone(),
+            name: c.name.clone(),
+            sovereign: r.sovereign.clone().filter(|s| *s != c.alpha2),
+        });
     let subdivision = r
         .area
         .filter(|a| !a.code.is_empty() && data.countries.is_subdivision(&a.code))
         .map(|a| Subdivision {
             code: a.code.clone(),
-            name: data.countries.subdivision_name(&a.code).unwrap_or(&a.name).to_string(),
+            name: data
+                .countries
+                .subdivision_name(&a.code)
+                .unwrap_or(&a.name)
+                .to_string(),
         });
     let place = r.country.as_ref().and_then(|c| {
-        data.places.nearest(point.lat, point.lon, Some(c)).map(|(p, km)| Place {
-            name: p.name.to_string(),
-            subdivision: Some(p.subdivision.to_string()).filter(|s| !s.is_empty()),
-            country: p.country.to_string(),
-            distance_km: (km * 10.0).round() / 10.0,
-        })
+        data.places
+            .nearest(point.lat, point.lon, Some(c))
+            .map(|(p, km)| Place {
+                name: p.name.to_string(),
+                subdivision: Some(p.subdivision.to_string()).filter(|s| !s.is_empty()),
+                country: p.country.to_string(),
+                distance_km: (km * 10.0).round() / 10.0,
+            })
     });
     let timezone = Some(data.timezones.get_tz_name(point.lon, point.lat))
         .filter(|tz| !tz.is_empty())
@@ -283,7 +343,14 @@ fn locate(
     // "United States", "California", "San Francisco Bay Area" as a locality
     // name a region, not a town: nothing to compare, and a centroid fits.
     let locality_agrees = stated.locality.as_deref().and_then(|l| {
-        locality_agreement(data, opts, l, stated_country.or(r.country.as_deref()), &point, place.as_ref())
+        locality_agreement(
+            data,
+            opts,
+            l,
+            stated_country.or(r.country.as_deref()),
+            &point,
+            place.as_ref(),
+        )
     });
     if locality_agrees.is_some() && is_on_centroid(data, opts, &point, &r) {
         warnings.push(Warning::new(
@@ -296,7 +363,12 @@ fn locate(
     }
     let address_agreement = AddressAgreement {
         country: stated_country.map(|sc| agrees_country(&r, sc)),
-        subdivision: agrees_subdivision(data, stated, stated_country.or(r.country.as_deref()), subdivision.as_ref()),
+        subdivision: agrees_subdivision(
+            data,
+            stated,
+            stated_country.or(r.country.as_deref()),
+            subdivision.as_ref(),
+        ),
         locality: locality_agrees,
     };
     Geo {
@@ -373,7 +445,9 @@ fn locality_agreement(
     if near_town {
         return Some(true);
     }
-    let regional = [" area", " region", " metro", " county"].iter().any(|s| wanted.ends_with(s));
+    let regional = [" area", " region", " metro", " county"]
+        .iter()
+        .any(|s| wanted.ends_with(s));
     let names_region = regional
         || data.countries.resolve(locality).is_some()
         || country.is_some_and(|c| data.countries.resolve_subdivision(c, locality).is_some());

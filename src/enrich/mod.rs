@@ -4,6 +4,7 @@
 
 pub mod description;
 pub mod geo;
+pub mod money_text;
 pub mod salary;
 mod section_rules;
 pub mod sections;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::posting::PostingView;
+use crate::reference::money::MoneyData;
 use crate::reference::{DataError, GeoData};
 pub use geo::{Geo, GeoOptions};
 pub use salary::{Salary, SalaryOptions};
@@ -130,16 +132,27 @@ impl Enrichment {
 pub struct Enricher {
     opts: EnrichOptions,
     geo: Arc<GeoData>,
+    money: Arc<MoneyData>,
+}
+
+impl std::fmt::Debug for MoneyData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MoneyData")
+            .field("fx_date", &self.fx.date)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Enricher {
-    pub fn new(opts: EnrichOptions, geo: Arc<GeoData>) -> Self {
-        Enricher { opts, geo }
+    pub fn new(opts: EnrichOptions, geo: Arc<GeoData>, money: Arc<MoneyData>) -> Self {
+        Enricher { opts, geo, money }
     }
 
-    /// With the process-wide reference data (loaded on first use).
+    /// With the process-wide geo data (loaded on first use) and the rates
+    /// named by the options (embedded by default).
     pub fn with_shared_data(opts: EnrichOptions) -> Result<Self, Arc<DataError>> {
-        Ok(Enricher::new(opts, GeoData::shared()?))
+        let money = MoneyData::load(opts.salary.fx_rates_file.as_deref()).map_err(Arc::new)?;
+        Ok(Enricher::new(opts, GeoData::shared()?, Arc::new(money)))
     }
 
     pub fn options(&self) -> &EnrichOptions {
@@ -156,7 +169,19 @@ impl Enricher {
             view.date_posted.as_deref(),
             &mut warnings,
         );
-        let salary = salary::enrich(view, &self.opts.salary, &mut warnings);
+        let country = locations
+            .first()
+            .and_then(|g| g.country.as_ref().map(|c| c.alpha2.as_str()))
+            .or_else(|| {
+                view.stated_country()
+                    .and_then(|c| self.geo.countries.resolve(c))
+            });
+        let ctx = salary::SalaryContext {
+            money: &self.money,
+            countries: &self.geo.countries,
+            country,
+        };
+        let salary = salary::enrich(view, &self.opts.salary, &ctx, &mut warnings);
         Enrichment {
             description,
             geo: locations.first().cloned(),

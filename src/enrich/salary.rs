@@ -9,8 +9,11 @@ use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::money_text;
 use super::warning::{Warning, WarningCode};
 use crate::posting::{PostingView, lenient};
+use crate::reference::Countries;
+use crate::reference::money::MoneyData;
 
 /// Working-time constants and the reporting currency.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +21,12 @@ pub struct SalaryOptions {
     pub hours_per_week: f64,
     pub weeks_per_year: f64,
     pub reporting_currency: String,
+    /// Annual figures in the reporting currency outside this band get a
+    /// `salary_implausible` warning (figures kept).
+    pub plausible_min: f64,
+    pub plausible_max: f64,
+    /// Rates file replacing the embedded one (`None`: embedded).
+    pub fx_rates_file: Option<std::path::PathBuf>,
 }
 
 impl Default for SalaryOptions {
@@ -26,6 +35,9 @@ impl Default for SalaryOptions {
             hours_per_week: 40.0,
             weeks_per_year: 52.0,
             reporting_currency: "USD".to_string(),
+            plausible_min: 5_000.0,
+            plausible_max: 2_000_000.0,
+            fx_rates_file: None,
         }
     }
 }
@@ -162,6 +174,8 @@ pub struct Reporting {
     pub mid: f64,
     /// Units of the reporting currency per unit of the stated currency.
     pub rate: f64,
+    /// The day of the reference rates used.
+    pub rate_date: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -177,40 +191,59 @@ pub struct Salary {
     pub reporting: Option<Reporting>,
 }
 
+/// Reference data the salary stage reads.
+pub struct SalaryContext<'a> {
+    pub money: &'a MoneyData,
+    pub countries: &'a Countries,
+    /// Where the posting is (resolved from coordinates, else stated), for
+    /// repairing a currency written as a country code.
+    pub country: Option<&'a str>,
+}
+
+/// Magnitude checks are made in US dollars, whatever the reporting currency.
+const HOURLY_CEILING_USD: f64 = 300.0;
+const YEARLY_FLOOR_USD: f64 = 10_000.0;
+
 /// The salary of a posting, if its structured fields state one.
 pub fn enrich(
     view: &PostingView<'_>,
     opts: &SalaryOptions,
+    ctx: &SalaryContext<'_>,
     warnings: &mut Vec<Warning>,
 ) -> Option<Salary> {
-    let (source, raw) = match (view.base_salary, view.estimated_salary) {
-        (Some(b), _) if stated(b) => (SalarySource::BaseSalary, b),
-        (_, Some(e)) if stated(e) => (SalarySource::EstimatedSalary, e),
-        _ => return None,
-    };
-    let value: Value = serde_json::from_str(raw.get()).ok()?;
-    let Some(amount) = read_amount(&value) else {
-        warnings.push(Warning::new(
-            WarningCode::SalaryUnreadable,
-            format!("no figure in {}", truncate(raw.get(), 120)),
-        ));
-        return None;
-    };
+    // The employer's statement first; a job board's estimate otherwise.
+    let candidates = [
+        (SalarySource::BaseSalary, view.base_salary),
+        (SalarySource::EstimatedSalary, view.estimated_salary),
+    ];
+    let mut unreadable = None;
+    let (source, amount) = candidates
+        .iter()
+        .find_map(|&(source, raw)| {
+            let raw = raw.filter(|r| stated(r))?;
+            let value: Value = serde_json::from_str(raw.get()).ok()?;
+            match read_amount(&value) {
+                Some(a) => Some((source, a)),
+                None => {
+                    unreadable.get_or_insert_with(|| truncate(raw.get(), 120).to_string());
+                    None
+                }
+            }
+        })
+        .or_else(|| {
+            if let Some(text) = &unreadable {
+                warnings.push(Warning::new(
+                    WarningCode::SalaryUnreadable,
+                    format!("no figure in {text}"),
+                ));
+            }
+            None
+        })?;
     let stated_currency = amount
         .currency
+        .clone()
         .or_else(|| view.salary_currency.as_deref().map(str::to_string));
-    let currency = stated_currency.and_then(|c| {
-        let code = c.trim().to_ascii_uppercase();
-        if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
-            Some(code)
-        } else {
-            warnings.push(Warning::new(
-                WarningCode::SalaryCurrencyInvalid,
-                format!("{c:?} is not a currency code"),
-            ));
-            None
-        }
-    });
+    let currency = stated_currency.and_then(|c| currency_code(&c, ctx, warnings));
     let (mut min, mut max) = (amount.min, amount.max);
     if min > max {
         warnings.push(Warning::new(
@@ -219,33 +252,45 @@ pub fn enrich(
         ));
         std::mem::swap(&mut min, &mut max);
     }
+    let usd_rate = currency
+        .as_deref()
+        .and_then(|c| ctx.money.fx.rate(c, "USD"));
     let unit = match amount.unit {
-        Some(u) => u,
+        Some(u) => correct_unit(u, max, usd_rate, warnings),
         None => {
-            let inferred = infer_unit(max)?;
+            let inferred = infer_unit(max * usd_rate.unwrap_or(1.0))?;
             warnings.push(Warning::new(
                 WarningCode::SalaryUnitInferred,
-                format!("no unit stated; {max} read as {inferred:?}"),
+                format!("no unit stated; {max} read as {}", unit_name(inferred)),
             ));
             inferred
         }
     };
     let annual = Figures::scaled(min, max, unit.per_year(opts));
     let reporting = match currency.as_deref() {
-        Some(c) if c == opts.reporting_currency => Some(Reporting {
-            currency: c.to_string(),
-            min: annual.min,
-            max: annual.max,
-            mid: annual.mid,
-            rate: 1.0,
-        }),
-        Some(c) => {
-            warnings.push(Warning::new(
-                WarningCode::FxRateUnavailable,
-                format!("no rate from {c} to {}", opts.reporting_currency),
-            ));
-            None
-        }
+        Some(c) => match ctx.money.fx.rate(c, &opts.reporting_currency) {
+            Some(rate) => {
+                let r = Figures::scaled(annual.min, annual.max, rate);
+                Some(Reporting {
+                    currency: opts.reporting_currency.clone(),
+                    min: r.min,
+                    max: r.max,
+                    mid: r.mid,
+                    rate: (rate * 1e6).round() / 1e6,
+                    rate_date: ctx.money.fx.date.clone(),
+                })
+            }
+            None => {
+                warnings.push(Warning::new(
+                    WarningCode::FxRateUnavailable,
+                    format!(
+                        "no {} rate from {c} to {}",
+                        ctx.money.fx.date, opts.reporting_currency
+                    ),
+                ));
+                None
+            }
+        },
         None if warnings
             .iter()
             .any(|w| w.code == WarningCode::SalaryCurrencyInvalid) =>
@@ -260,6 +305,17 @@ pub fn enrich(
             None
         }
     };
+    if let Some(r) = &reporting
+        && !(opts.plausible_min..=opts.plausible_max).contains(&r.mid)
+    {
+        warnings.push(Warning::new(
+            WarningCode::SalaryImplausible,
+            format!(
+                "annual {} {} is outside {}..{} (enrich.salary.plausible_min/max)",
+                r.mid, r.currency, opts.plausible_min, opts.plausible_max
+            ),
+        ));
+    }
     Some(Salary {
         source,
         currency,
@@ -269,6 +325,93 @@ pub fn enrich(
         annual,
         reporting,
     })
+}
+
+fn unit_name(u: PayUnit) -> &'static str {
+    match u {
+        PayUnit::Hour => "HOUR",
+        PayUnit::Day => "DAY",
+        PayUnit::Week => "WEEK",
+        PayUnit::Biweekly => "BIWEEKLY",
+        PayUnit::Semimonthly => "SEMIMONTHLY",
+        PayUnit::Month => "MONTH",
+        PayUnit::Quarter => "QUARTER",
+        PayUnit::Year => "YEAR",
+    }
+}
+
+/// A stated unit that its magnitude contradicts (HOUR with 96,400; YEAR
+/// with 25) is corrected, with a warning. Judged in USD when a rate exists.
+fn correct_unit(
+    unit: PayUnit,
+    max: f64,
+    usd_rate: Option<f64>,
+    warnings: &mut Vec<Warning>,
+) -> PayUnit {
+    let Some(rate) = usd_rate else { return unit };
+    let usd = max * rate;
+    let corrected = match unit {
+        PayUnit::Hour | PayUnit::Day if usd >= YEARLY_FLOOR_USD => PayUnit::Year,
+        PayUnit::Year | PayUnit::Month if usd <= HOURLY_CEILING_USD => PayUnit::Hour,
+        _ => return unit,
+    };
+    warnings.push(Warning::new(
+        WarningCode::SalaryUnitCorrected,
+        format!(
+            "{max} per {} read as per {}",
+            unit_name(unit),
+            unit_name(corrected)
+        ),
+    ));
+    corrected
+}
+
+/// A currency as an ISO 4217 code: as stated when valid; repaired with a
+/// warning when the mistake is unambiguous (a country code such as "JPN"
+/// for a posting in that country; a symbol or name such as "$" or "euro"
+/// matching the posting's country); otherwise none, with a warning.
+fn currency_code(
+    stated: &str,
+    ctx: &SalaryContext<'_>,
+    warnings: &mut Vec<Warning>,
+) -> Option<String> {
+    let code = stated.trim().to_uppercase();
+    if ctx.money.is_currency(&code) {
+        return Some(code);
+    }
+    let local = ctx.country.and_then(|c| ctx.money.sole_currency(c));
+    let repaired = match code.as_str() {
+        "$" | "US$" | "USD$" if local.is_none_or(|l| l == "USD") => Some("USD"),
+        "$" if local.is_some_and(|l| l.ends_with('D')) => local,
+        "€" | "EURO" | "EUROS" => Some("EUR"),
+        "£" | "GBP£" => Some("GBP"),
+        "¥" | "YEN" | "円" if local != Some("CNY") => Some("JPY"),
+        "RMB" | "元" => Some("CNY"),
+        "₹" | "RS" | "RS." | "RUPEES" | "INR₹" => Some("INR"),
+        "NTD" | "NT$" => Some("TWD"),
+        // A country code written for its currency: only for that country.
+        other => ctx
+            .countries
+            .resolve(other)
+            .filter(|c| ctx.country == Some(*c))
+            .and_then(|c| ctx.money.sole_currency(c)),
+    };
+    match repaired {
+        Some(fixed) => {
+            warnings.push(Warning::new(
+                WarningCode::SalaryCurrencyRepaired,
+                format!("{stated:?} read as {fixed}"),
+            ));
+            Some(fixed.to_string())
+        }
+        None => {
+            warnings.push(Warning::new(
+                WarningCode::SalaryCurrencyInvalid,
+                format!("{stated:?} is not an ISO 4217 currency code"),
+            ));
+            None
+        }
+    }
 }
 
 fn stated(raw: &RawValue) -> bool {
@@ -303,11 +446,11 @@ fn read_amount(v: &Value) -> Option<Amount> {
             })
         }
         other => {
-            let n = lenient::number(other).filter(|n| *n > 0.0)?;
+            let (min, max, unit) = read_value(other)?;
             Some(Amount {
-                min: n,
-                max: n,
-                unit: None,
+                min,
+                max,
+                unit,
                 currency: None,
             })
         }
@@ -318,7 +461,11 @@ fn read_amount(v: &Value) -> Option<Amount> {
 fn read_value(v: &Value) -> Option<(f64, f64, Option<PayUnit>)> {
     let positive = |key: &str| {
         lenient::get(v, key)
-            .and_then(lenient::number)
+            .and_then(|x| match x {
+                // "7 triệu", "120k", "$100,000.00": the text reader knows multipliers.
+                Value::String(t) => money_text::range(t).map(|r| r.0),
+                other => lenient::number(other),
+            })
             .filter(|n| *n > 0.0)
     };
     match v {
@@ -327,13 +474,25 @@ fn read_value(v: &Value) -> Option<(f64, f64, Option<PayUnit>)> {
                 .and_then(lenient::string)
                 .and_then(PayUnit::parse);
             let single = positive("value");
+            // "value": "7-20 triệu" beside minValue/maxValue strings.
+            let text_range = lenient::get(v, "value")
+                .and_then(Value::as_str)
+                .and_then(money_text::range);
             let (min, max) = match (positive("minValue"), positive("maxValue")) {
                 (Some(a), Some(b)) => (a, b),
                 (Some(a), None) => (a, single.unwrap_or(a)),
                 (None, Some(b)) => (single.unwrap_or(b), b),
-                (None, None) => (single?, single?),
+                (None, None) => match text_range {
+                    Some((lo, hi, _)) => (lo, hi),
+                    None => (single?, single?),
+                },
             };
+            let unit = unit.or(text_range.and_then(|r| r.2));
             Some((min, max, unit))
+        }
+        Value::String(text) => {
+            let (min, max, unit) = money_text::range(text)?;
+            (min > 0.0 && max > 0.0).then_some((min, max, unit))
         }
         other => {
             let n = lenient::number(other).filter(|n| *n > 0.0)?;
@@ -342,12 +501,13 @@ fn read_value(v: &Value) -> Option<(f64, f64, Option<PayUnit>)> {
     }
 }
 
-/// Without a stated unit, only clear magnitudes are read: a few hundred at
-/// most is hourly, ten thousand and more is yearly; between, nothing.
-fn infer_unit(max: f64) -> Option<PayUnit> {
-    if max >= 10_000.0 {
+/// Without a stated unit, only clear magnitudes (in USD when a rate
+/// exists) are read: a few hundred at most is hourly, ten thousand and more
+/// yearly; between, nothing.
+fn infer_unit(max_usd: f64) -> Option<PayUnit> {
+    if max_usd >= YEARLY_FLOOR_USD {
         Some(PayUnit::Year)
-    } else if max <= 300.0 {
+    } else if max_usd <= HOURLY_CEILING_USD {
         Some(PayUnit::Hour)
     } else {
         None
@@ -377,9 +537,111 @@ mod tests {
     fn salary_of(json: &str) -> (Option<Salary>, Vec<WarningCode>) {
         let doc = locate(json.as_bytes(), &DecodeOptions::default()).unwrap();
         let view = parse(&doc).unwrap();
+        let geo = crate::reference::GeoData::shared().unwrap();
+        let money = MoneyData::load(None).unwrap();
+        let country = view.stated_country().and_then(|c| geo.countries.resolve(c));
+        let ctx = SalaryContext {
+            money: &money,
+            countries: &geo.countries,
+            country,
+        };
         let mut w = Vec::new();
-        let s = enrich(&view, &SalaryOptions::default(), &mut w);
+        let s = enrich(&view, &SalaryOptions::default(), &ctx, &mut w);
         (s, w.into_iter().map(|w| w.code).collect())
+    }
+
+    #[test]
+    fn other_currencies_convert_with_the_days_rate() {
+        let (s, w) = salary_of(
+            r#"{"@type":"JobPosting","title":"x","baseSalary":{"currency":"GBP","value":{"minValue":22917,"maxValue":38633,"unitText":"YEAR"}}}"#,
+        );
+        let s = s.unwrap();
+        let r = s.reporting.unwrap();
+        assert_eq!(r.currency, "USD");
+        assert!(r.rate > 1.0 && r.mid > s.annual.mid, "{r:?}");
+        assert_eq!(r.rate_date, "2026-10-30");
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn country_code_as_currency_is_repaired_only_in_that_country() {
+        let json = |country: &str| {
+            format!(
+                r#"{{"@type":"JobPosting","title":"x","jobLocation":{{"address":{{"addressCountry":"{country}"}}}},"baseSalary":{{"currency":"JPN","value":{{"minValue":610000,"maxValue":770000,"unitText":"MONTH"}}}}}}"#
+            )
+        };
+        let (s, w) = salary_of(&json("JP"));
+        assert_eq!(s.unwrap().currency.as_deref(), Some("JPY"));
+        assert_eq!(w, vec![WarningCode::SalaryCurrencyRepaired]);
+        let (s, w) = salary_of(&json("US"));
+        assert_eq!(s.unwrap().currency, None);
+        assert_eq!(w, vec![WarningCode::SalaryCurrencyInvalid]);
+    }
+
+    #[test]
+    fn vietnamese_text_figures_and_missing_rate() {
+        let (s, w) = salary_of(
+            r#"{"@type":"JobPosting","title":"x","baseSalary":{"currency":"VND","value":{"unitText":"MONTH","value":"7-20 triệu","minValue":"7 triệu","maxValue":"20 triệu"}}}"#,
+        );
+        let s = s.unwrap();
+        assert_eq!((s.min, s.max, s.unit), (7e6, 20e6, PayUnit::Month));
+        assert_eq!(s.annual.max, 240e6);
+        assert!(s.reporting.is_none());
+        assert_eq!(w, vec![WarningCode::FxRateUnavailable]);
+    }
+
+    #[test]
+    fn text_ranges_in_structured_values() {
+        let (s, _) = salary_of(
+            r#"{"@type":"JobPosting","title":"x","baseSalary":{"currency":"AUD","value":{"value":"Up to $43/hr plus super"}}}"#,
+        );
+        let s = s.unwrap();
+        assert_eq!((s.max, s.unit), (43.0, PayUnit::Hour));
+        let (s, _) = salary_of(
+            r#"{"@type":"JobPosting","title":"x","baseSalary":{"currency":"AUD","value":{"value":"$100,000 - $150,000"}}}"#,
+        );
+        let s = s.unwrap();
+        assert_eq!(
+            (s.min, s.max, s.unit),
+            (100_000.0, 150_000.0, PayUnit::Year)
+        );
+        let (s, w) = salary_of(
+            r#"{"@type":"JobPosting","title":"x","baseSalary":{"currency":"AUD","value":{"value":"Competitive Daily Rate"}}}"#,
+        );
+        assert!(s.is_none());
+        assert_eq!(w, vec![WarningCode::SalaryUnreadable]);
+    }
+
+    #[test]
+    fn unit_contradicting_magnitude_is_corrected() {
+        let (s, w) = salary_of(
+            r#"{"@type":"JobPosting","title":"x","baseSalary":{"currency":"USD","value":{"value":96400,"unitText":"HOUR"}}}"#,
+        );
+        assert_eq!(s.unwrap().unit, PayUnit::Year);
+        assert_eq!(w, vec![WarningCode::SalaryUnitCorrected]);
+        let (s, w) = salary_of(
+            r#"{"@type":"JobPosting","title":"x","baseSalary":{"currency":"USD","value":{"value":25,"unitText":"YEAR"}}}"#,
+        );
+        assert_eq!(s.unwrap().unit, PayUnit::Hour);
+        assert_eq!(w, vec![WarningCode::SalaryUnitCorrected]);
+    }
+
+    #[test]
+    fn implausible_annual_is_flagged_and_kept() {
+        let (s, w) = salary_of(
+            r#"{"@type":"JobPosting","title":"x","baseSalary":{"currency":"USD","value":{"value":9000000,"unitText":"YEAR"}}}"#,
+        );
+        assert_eq!(s.unwrap().annual.max, 9_000_000.0);
+        assert_eq!(w, vec![WarningCode::SalaryImplausible]);
+    }
+
+    #[test]
+    fn unreadable_base_falls_back_to_estimate() {
+        let (s, w) = salary_of(
+            r#"{"@type":"JobPosting","title":"x","baseSalary":{"value":{"value":"Negotiable"}},"estimatedSalary":{"currency":"USD","value":{"value":50000,"unitText":"YEAR"}}}"#,
+        );
+        assert_eq!(s.unwrap().source, SalarySource::EstimatedSalary);
+        assert!(w.is_empty());
     }
 
     #[test]
@@ -427,15 +689,6 @@ mod tests {
         let s = s.unwrap();
         assert_eq!((s.min, s.max), (40.0, 50.0));
         assert_eq!(w, vec![WarningCode::SalaryMinMaxSwapped]);
-    }
-
-    #[test]
-    fn other_currency_has_no_reporting_yet() {
-        let (s, w) = salary_of(
-            r#"{"@type":"JobPosting","title":"x","baseSalary":{"currency":"GBP","value":{"value":22917,"unitText":"YEAR"}}}"#,
-        );
-        assert!(s.unwrap().reporting.is_none());
-        assert_eq!(w, vec![WarningCode::FxRateUnavailable]);
     }
 
     #[test]

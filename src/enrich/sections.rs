@@ -189,9 +189,8 @@ fn looks_like_title_case(text: &str) -> bool {
             continue;
         };
         words += 1;
-        let lower = word.to_lowercase();
-        let minor =
-            i > 0 && MINOR_WORDS.contains(&lower.trim_matches(|c: char| !c.is_alphanumeric()));
+        let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
+        let minor = i > 0 && MINOR_WORDS.iter().any(|m| m.eq_ignore_ascii_case(bare));
         if first.is_uppercase() || minor {
             capitalized += 1;
         }

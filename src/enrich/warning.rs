@@ -31,14 +31,21 @@ pub enum WarningCode {
     SalaryMinMaxSwapped,
     /// The salary has no currency; no reporting figures.
     SalaryCurrencyMissing,
-    /// The salary's currency is not a three-letter code; no reporting figures.
+    /// The salary's currency is not an ISO 4217 code; no reporting figures.
     SalaryCurrencyInvalid,
+    /// The currency was written as a country code, symbol or name and read
+    /// as the ISO 4217 code it unambiguously means ("JPN" in Japan -> JPY).
+    SalaryCurrencyRepaired,
+    /// The stated unit contradicted the magnitude (HOUR with 96,400); corrected.
+    SalaryUnitCorrected,
+    /// The annual figure in the reporting currency is outside the plausible band.
+    SalaryImplausible,
     /// No exchange rate to the reporting currency; no reporting figures.
     FxRateUnavailable,
 }
 
 impl WarningCode {
-    pub const ALL: [WarningCode; 14] = [
+    pub const ALL: [WarningCode; 17] = [
         WarningCode::DescriptionTruncated,
         WarningCode::DescriptionMissing,
         WarningCode::GeoMissing,
@@ -52,6 +59,9 @@ impl WarningCode {
         WarningCode::SalaryMinMaxSwapped,
         WarningCode::SalaryCurrencyMissing,
         WarningCode::SalaryCurrencyInvalid,
+        WarningCode::SalaryCurrencyRepaired,
+        WarningCode::SalaryUnitCorrected,
+        WarningCode::SalaryImplausible,
         WarningCode::FxRateUnavailable,
     ];
 
@@ -70,6 +80,9 @@ impl WarningCode {
             WarningCode::SalaryMinMaxSwapped => "salary_min_max_swapped",
             WarningCode::SalaryCurrencyMissing => "salary_currency_missing",
             WarningCode::SalaryCurrencyInvalid => "salary_currency_invalid",
+            WarningCode::SalaryCurrencyRepaired => "salary_currency_repaired",
+            WarningCode::SalaryUnitCorrected => "salary_unit_corrected",
+            WarningCode::SalaryImplausible => "salary_implausible",
             WarningCode::FxRateUnavailable => "fx_rate_unavailable",
         }
     }

@@ -5,7 +5,10 @@
 use flate2::read::GzDecoder;
 use std::collections::HashMap;
 
-use geo::{Area as _, BoundingRect, Centroid, Closest, ClosestPoint, Contains, Coord, Distance, Haversine, LineString, MultiPolygon, Point, Polygon};
+use geo::{
+    Area as _, BoundingRect, Centroid, Closest, ClosestPoint, Contains, Coord, Distance, Haversine,
+    LineString, MultiPolygon, Point, Polygon,
+};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 use serde::Deserialize;
@@ -63,7 +66,8 @@ impl Admin1Index {
     pub fn from_gzip_json(gz: &[u8]) -> Result<Admin1Index, DataError> {
         // Streamed: the 24 MB of JSON is never held whole.
         let reader = std::io::BufReader::with_capacity(256 * 1024, GzDecoder::new(gz));
-        let file: FileJson = serde_json::from_reader(reader).map_err(|e| DataError::new("admin1", e))?;
+        let file: FileJson =
+            serde_json::from_reader(reader).map_err(|e| DataError::new("admin1", e))?;
         let mut areas = Vec::with_capacity(file.areas.len());
         let mut entries = Vec::new();
         for (ai, a) in file.areas.into_iter().enumerate() {
@@ -72,7 +76,10 @@ impl Admin1Index {
                 .iter()
                 .filter_map(|rings| {
                     let (outer, holes) = rings.split_first()?;
-                    Some(Polygon::new(ring(outer), holes.iter().map(|h| ring(h)).collect()))
+                    Some(Polygon::new(
+                        ring(outer),
+                        holes.iter().map(|h| ring(h)).collect(),
+                    ))
                 })
                 .collect();
             for (pi, p) in polygons.iter().enumerate() {
@@ -157,7 +164,13 @@ impl Admin1Index {
 
     /// The nearest area within `max_km` of the point (for points on piers,
     /// harbours and beaches just outside the coarse coastline).
-    pub fn nearest_within(&self, lon: f64, lat: f64, max_km: f64, country: Option<&str>) -> Option<(&Area, f64)> {
+    pub fn nearest_within(
+        &self,
+        lon: f64,
+        lat: f64,
+        max_km: f64,
+        country: Option<&str>,
+    ) -> Option<(&Area, f64)> {
         // A degree of latitude is ~111 km; longitude shrinks with latitude.
         let dlat = max_km / 111.0;
         let dlon = max_km / (111.0 * lat.to_radians().cos().max(0.05));

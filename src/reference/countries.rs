@@ -80,9 +80,13 @@ impl Countries {
                 code.to_string(),
                 Subdivision {
                     name: name.to_string(),
-                    parent: Some(parent)
-                        .filter(|p| !p.is_empty())
-                        .map(|p| if p.contains('-') { p.to_string() } else { format!("{country}-{p}") }),
+                    parent: Some(parent).filter(|p| !p.is_empty()).map(|p| {
+                        if p.contains('-') {
+                            p.to_string()
+                        } else {
+                            format!("{country}-{p}")
+                        }
+                    }),
                 },
             );
             // "Wales [Cymru GB-CYM]": the name before a bracket, and the
@@ -107,7 +111,10 @@ impl Countries {
         }
         Ok(Countries {
             by_alpha2,
-            by_name: by_name.into_iter().filter_map(|(k, v)| Some((k, v?))).collect(),
+            by_name: by_name
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v?)))
+                .collect(),
             subdivisions,
             subdivision_by_name: subdivision_by_name
                 .into_iter()
@@ -141,7 +148,10 @@ impl Countries {
             && c.eq_ignore_ascii_case(country)
             && self.subdivisions.contains_key(&stated.to_ascii_uppercase())
         {
-            return self.subdivisions.get_key_value(&stated.to_ascii_uppercase()).map(|(k, _)| k.as_str());
+            return self
+                .subdivisions
+                .get_key_value(&stated.to_ascii_uppercase())
+                .map(|(k, _)| k.as_str());
         }
         let folded = fold(stated);
         let lookup = |name: &str| {
@@ -183,7 +193,13 @@ mod tests {
     #[test]
     fn stated_countries_in_many_spellings() {
         let c = countries();
-        for s in ["US", "USA", "United States", "united states of america", "U.S."] {
+        for s in [
+            "US",
+            "USA",
+            "United States",
+            "united states of america",
+            "U.S.",
+        ] {
             assert_eq!(c.resolve(s), Some("US"), "{s}");
         }
         assert_eq!(c.resolve("Deutschland"), Some("DE"));
@@ -202,7 +218,10 @@ mod tests {
         assert_eq!(c.resolve_subdivision("IN", "Maharashtra"), Some("IN-MH"));
         assert_eq!(c.resolve_subdivision("US", "US-TX"), Some("US-TX"));
         assert_eq!(c.resolve_subdivision("US", "Narnia"), None);
-        assert_eq!(c.resolve_subdivision("US", "Texas Metropolitan Area"), Some("US-TX"));
+        assert_eq!(
+            c.resolve_subdivision("US", "Texas Metropolitan Area"),
+            Some("US-TX")
+        );
         assert_eq!(c.resolve_subdivision("US", "AR Area"), Some("US-AR"));
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod admin1;
 pub mod countries;
+pub mod money;
 pub mod places;
 pub mod text;
 

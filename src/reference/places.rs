@@ -63,7 +63,10 @@ impl PlaceIndex {
             let [name, lat, lon, country, subdivision, population] = cols[..] else {
                 return Err(DataError::new("places", format!("bad line {line:?}")));
             };
-            let num = |s: &str| s.parse::<f64>().map_err(|e| DataError::new("places", format!("{line:?}: {e}")));
+            let num = |s: &str| {
+                s.parse::<f64>()
+                    .map_err(|e| DataError::new("places", format!("{line:?}: {e}")))
+            };
             places.push(Place {
                 name: name.into(),
                 lat: num(lat)?,
@@ -98,7 +101,11 @@ impl PlaceIndex {
     pub fn nearest(&self, lat: f64, lon: f64, country: Option<&str>) -> Option<(&Place, f64)> {
         let q = unit_vector(lat, lon);
         let mut first = None;
-        for e in self.tree.nearest_neighbor_iter(&q).take(COUNTRY_SEARCH_LIMIT) {
+        for e in self
+            .tree
+            .nearest_neighbor_iter(&q)
+            .take(COUNTRY_SEARCH_LIMIT)
+        {
             let Some(place) = self.places.get(e.data as usize) else {
                 continue;
             };

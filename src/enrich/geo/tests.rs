@@ -14,13 +14,29 @@ fn at(lat: f64, lon: f64) -> Geo {
 
 fn at_with(lat: f64, lon: f64, address: Address) -> (Geo, Vec<WarningCode>) {
     let mut w = Vec::new();
-    let loc = Location { latitude: Some(lat), longitude: Some(lon), address };
-    let g = enrich(&data(), &GeoOptions::default(), &[loc], Some("2021-08-21T04:00:20.000Z"), &mut w);
-    (g.into_iter().next().expect("located"), w.into_iter().map(|w| w.code).collect())
+    let loc = Location {
+        latitude: Some(lat),
+        longitude: Some(lon),
+        address,
+    };
+    let g = enrich(
+        &data(),
+        &GeoOptions::default(),
+        &[loc],
+        Some("2021-08-21T04:00:20.000Z"),
+        &mut w,
+    );
+    (
+        g.into_iter().next().expect("located"),
+        w.into_iter().map(|w| w.code).collect(),
+    )
 }
 
 fn codes(g: &Geo) -> (Option<&str>, Option<&str>) {
-    (g.country.as_ref().map(|c| c.alpha2.as_str()), g.subdivision.as_ref().map(|s| s.code.as_str()))
+    (
+        g.country.as_ref().map(|c| c.alpha2.as_str()),
+        g.subdivision.as_ref().map(|s| s.code.as_str()),
+    )
 }
 
 fn addr(country: &str, region: &str, locality: &str) -> Address {
@@ -37,14 +53,30 @@ fn seed_point_palo_alto() {
     let (g, w) = at_with(37.445103, -122.16036, addr("US", "CA", "Palo Alto"));
     assert_eq!(codes(&g), (Some("US"), Some("US-CA")));
     let c = g.country.as_ref().expect("country");
-    assert_eq!((c.alpha3.as_str(), c.name.as_str()), ("USA", "United States"));
-    assert_eq!(g.subdivision.as_ref().map(|s| s.name.as_str()), Some("California"));
+    assert_eq!(
+        (c.alpha3.as_str(), c.name.as_str()),
+        ("USA", "United States")
+    );
+    assert_eq!(
+        g.subdivision.as_ref().map(|s| s.name.as_str()),
+        Some("California")
+    );
     assert_eq!(g.place.as_ref().map(|p| p.name.as_str()), Some("Palo Alto"));
     assert!(g.place.as_ref().is_some_and(|p| p.distance_km < 3.0));
     assert_eq!(g.timezone.as_deref(), Some("America/Los_Angeles"));
     assert_eq!(g.utc_offset.as_deref(), Some("-07:00"), "PDT in August");
-    assert_eq!(g.posted_at_local.as_deref(), Some("2021-08-20T21:00:20-07:00"));
-    assert_eq!(g.address_agreement, AddressAgreement { country: Some(true), subdivision: Some(true), locality: Some(true) });
+    assert_eq!(
+        g.posted_at_local.as_deref(),
+        Some("2021-08-20T21:00:20-07:00")
+    );
+    assert_eq!(
+        g.address_agreement,
+        AddressAgreement {
+            country: Some(true),
+            subdivision: Some(true),
+            locality: Some(true)
+        }
+    );
     assert!(w.is_empty(), "{w:?}");
 }
 
@@ -54,7 +86,11 @@ fn border_towns_on_both_sides() {
     assert_eq!(codes(&at(42.3314, -83.0458)), (Some("US"), Some("US-MI")));
     let windsor = at(42.3149, -83.0364);
     assert_eq!(codes(&windsor), (Some("CA"), Some("CA-ON")));
-    assert_eq!(windsor.place.as_ref().map(|p| p.country.as_str()), Some("CA"), "not Detroit");
+    assert_eq!(
+        windsor.place.as_ref().map(|p| p.country.as_str()),
+        Some("CA"),
+        "not Detroit"
+    );
     // El Paso / Ciudad Juárez across the Rio Grande.
     assert_eq!(codes(&at(31.7619, -106.4850)), (Some("US"), Some("US-TX")));
     assert_eq!(codes(&at(31.6904, -106.4245)), (Some("MX"), Some("MX-CHH")));
@@ -75,7 +111,12 @@ fn exclaves_and_islands() {
     assert_eq!(codes(&at(41.9192, 8.7386)).0, Some("FR"));
     // Puerto Rico: the territory, with the US as sovereign.
     let pr = at(18.4655, -66.1057);
-    assert_eq!(pr.country.as_ref().map(|c| (c.alpha2.as_str(), c.sovereign.as_deref())), Some(("PR", Some("US"))));
+    assert_eq!(
+        pr.country
+            .as_ref()
+            .map(|c| (c.alpha2.as_str(), c.sovereign.as_deref())),
+        Some(("PR", Some("US")))
+    );
 }
 
 #[test]
@@ -109,7 +150,13 @@ fn swapped_coordinates_are_detected_and_fixed() {
     let (g, w) = at_with(-122.16036, 37.445103, addr("US", "CA", "Palo Alto"));
     assert!(w.contains(&WarningCode::GeoLatLonSwapped), "{w:?}");
     assert_eq!(codes(&g), (Some("US"), Some("US-CA")));
-    assert_eq!(g.point, Point { lat: 37.445103, lon: -122.16036 });
+    assert_eq!(
+        g.point,
+        Point {
+            lat: 37.445103,
+            lon: -122.16036
+        }
+    );
     // Swapped but in range both ways: Lagos (6.5, 3.4) stated as Nigeria.
     let (g, w) = at_with(3.3792, 6.5244, addr("Nigeria", "Lagos", "Lagos"));
     assert!(w.contains(&WarningCode::GeoLatLonSwapped), "{w:?}");
@@ -119,7 +166,13 @@ fn swapped_coordinates_are_detected_and_fixed() {
 #[test]
 fn centroid_placeholder_is_flagged() {
     let d = data();
-    let tx = d.admin1.areas().iter().find(|a| a.code == "US-TX").and_then(|a| a.centroid).expect("Texas");
+    let tx = d
+        .admin1
+        .areas()
+        .iter()
+        .find(|a| a.code == "US-TX")
+        .and_then(|a| a.centroid)
+        .expect("Texas");
     let (_, w) = at_with(tx.y(), tx.x(), addr("US", "TX", "Austin"));
     assert!(w.contains(&WarningCode::GeoCentroid), "{w:?}");
     let (_, w) = at_with(30.2672, -97.7431, addr("US", "TX", "Austin"));
@@ -128,8 +181,19 @@ fn centroid_placeholder_is_flagged() {
 
 #[test]
 fn disagreement_is_reported_per_field() {
-    let (g, _) = at_with(37.445103, -122.16036, addr("United States", "Texas", "Houston"));
-    assert_eq!(g.address_agreement, AddressAgreement { country: Some(true), subdivision: Some(false), locality: Some(false) });
+    let (g, _) = at_with(
+        37.445103,
+        -122.16036,
+        addr("United States", "Texas", "Houston"),
+    );
+    assert_eq!(
+        g.address_agreement,
+        AddressAgreement {
+            country: Some(true),
+            subdivision: Some(false),
+            locality: Some(false)
+        }
+    );
     let (g, _) = at_with(37.445103, -122.16036, Address::default());
     assert_eq!(g.address_agreement, AddressAgreement::default());
 }
@@ -138,12 +202,23 @@ fn disagreement_is_reported_per_field() {
 fn out_of_range_and_null_island_warn() {
     let mut w = Vec::new();
     let locs = [
-        Location { latitude: Some(0.0), longitude: Some(0.0), address: Address::default() },
-        Location { latitude: Some(95.0), longitude: Some(10.0), address: Address::default() },
+        Location {
+            latitude: Some(0.0),
+            longitude: Some(0.0),
+            address: Address::default(),
+        },
+        Location {
+            latitude: Some(95.0),
+            longitude: Some(10.0),
+            address: Address::default(),
+        },
     ];
     assert!(enrich(&data(), &GeoOptions::default(), &locs, None, &mut w).is_empty());
     let codes: Vec<_> = w.iter().map(|w| w.code).collect();
-    assert_eq!(codes, vec![WarningCode::GeoNullIsland, WarningCode::GeoOutOfRange]);
+    assert_eq!(
+        codes,
+        vec![WarningCode::GeoNullIsland, WarningCode::GeoOutOfRange]
+    );
     let mut w = Vec::new();
     assert!(enrich(&data(), &GeoOptions::default(), &[], None, &mut w).is_empty());
     assert_eq!(w[0].code, WarningCode::GeoMissing);
@@ -153,7 +228,11 @@ fn out_of_range_and_null_island_warn() {
 fn every_emitted_subdivision_code_is_current_iso() {
     let d = data();
     for a in d.admin1.areas().iter().filter(|a| !a.code.is_empty()) {
-        assert!(d.countries.is_subdivision(&a.code), "{} is not ISO 3166-2", a.code);
+        assert!(
+            d.countries.is_subdivision(&a.code),
+            "{} is not ISO 3166-2",
+            a.code
+        );
     }
 }
 

@@ -1,0 +1,181 @@
+//! Figures written as text: "$100,000 - $150,000", "7-20 triệu",
+//! "120k", "12 LPA", "Up to $43/hr". Used for structured salary values that
+//! feeds send as strings (and, later, for pay stated in the description).
+
+use super::salary::PayUnit;
+
+/// Words after a figure that multiply it, lower case.
+const MULTIPLIERS: &[(&str, f64)] = &[
+    ("k", 1e3),
+    ("m", 1e6),
+    ("mn", 1e6),
+    ("mil", 1e6),
+    ("million", 1e6),
+    ("millions", 1e6),
+    ("triệu", 1e6),
+    ("trieu", 1e6),
+    ("tr", 1e6),
+    ("tỷ", 1e9),
+    ("lakh", 1e5),
+    ("lakhs", 1e5),
+    ("lac", 1e5),
+    ("lacs", 1e5),
+    ("lpa", 1e5),
+    ("crore", 1e7),
+    ("cr", 1e7),
+    ("万", 1e4),
+    ("万円", 1e4),
+];
+
+/// Markers that say "per year" once the figure is read ("12 LPA" is twelve
+/// lakh per annum).
+const YEARLY_MULTIPLIERS: &[&str] = &["lpa"];
+
+/// One figure and what follows it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Figure {
+    value: f64,
+    /// The figure carried its own multiplier ("120k").
+    multiplied: bool,
+    end: usize,
+}
+
+/// Reads the figure starting at byte `start` (a digit): digits with
+/// thousands separators, a decimal part, and an optional multiplier word.
+fn figure_at(text: &str, start: usize) -> Option<Figure> {
+    let rest = text.get(start..)?;
+    let len = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == ',' || c == '.'))
+        .unwrap_or(rest.len());
+    let digits = rest[..len].trim_end_matches(['.', ',']);
+    let consumed = digits.len();
+    // "1,234,567.89": commas group thousands. "1.234.567" (dots grouping) is
+    // read the same way when every group after the first has three digits.
+    let cleaned: String = if digits.matches('.').count() > 1 {
+        digits.chars().filter(|c| c.is_ascii_digit()).collect()
+    } else {
+        digits.chars().filter(|&c| c != ',').collect()
+    };
+    let mut value: f64 = cleaned.parse().ok()?;
+    let after = &rest[consumed..];
+    let word_start = after.len() - after.trim_start().len();
+    let word: String = after[word_start..]
+        .chars()
+        .take_while(|c| c.is_alphabetic() || *c == '万' || *c == '円')
+        .collect();
+    let lower = word.to_lowercase();
+    let mut end = start + consumed;
+    let mut multiplied = false;
+    if let Some(&(_, m)) = MULTIPLIERS.iter().find(|(w, _)| *w == lower) {
+        // "10 m" could be metres; only a directly attached k/m, or a word, counts.
+        if word_start == 0 || lower.chars().count() > 1 {
+            value *= m;
+            multiplied = true;
+            end += word_start + word.len();
+        }
+    }
+    value.is_finite().then_some(Figure {
+        value,
+        multiplied,
+        end,
+    })
+}
+
+/// A pay range or single figure in text: `(min, max, unit hint)`.
+/// "7-20 triệu" applies the trailing multiplier to both ends; "up to 43"
+/// gives (43, 43). Returns `None` without a figure.
+pub fn range(text: &str) -> Option<(f64, f64, Option<PayUnit>)> {
+    let first_digit = text.find(|c: char| c.is_ascii_digit())?;
+    let first = figure_at(text, first_digit)?;
+    let between = text.get(first.end..)?;
+    let trimmed = between.trim_start();
+    let joined = trimmed
+        .strip_prefix(['-', '–', '—', '~'])
+        .or_else(|| trimmed.strip_prefix("to "))
+        .map(|r| r.trim_start_matches(|c: char| !c.is_ascii_digit() && c != '\n'));
+    let second = joined.and_then(|r| {
+        let offset = text.len() - r.len();
+        r.starts_with(|c: char| c.is_ascii_digit())
+            .then(|| figure_at(text, offset))
+            .flatten()
+    });
+    let (mut lo, hi) = match second {
+        Some(s) => (first, s),
+        None => (first, first),
+    };
+    if hi.multiplied && !lo.multiplied && second.is_some() {
+        // "7-20 triệu", "100-150k": the multiplier belongs to both.
+        lo.value *= multiplier_of(text, hi.end);
+    }
+    let tail = text.get(hi.end..).unwrap_or("");
+    Some((lo.value, hi.value, unit_hint(text, tail)))
+}
+
+/// The multiplier of the figure ending at `end` (1 when none).
+fn multiplier_of(text: &str, end: usize) -> f64 {
+    let before = &text[..end];
+    let word: String = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphabetic() || *c == '万' || *c == '円')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    MULTIPLIERS
+        .iter()
+        .find(|(w, _)| *w == word.to_lowercase())
+        .map_or(1.0, |&(_, m)| m)
+}
+
+/// A pay period named in the text: "/hr", "per hour", "an hour",
+/// "annually", "p.a.", "LPA", "monthly".
+pub fn unit_hint(text: &str, tail: &str) -> Option<PayUnit> {
+    let lower = text.to_lowercase();
+    if YEARLY_MULTIPLIERS.iter().any(|m| lower.contains(m)) {
+        return Some(PayUnit::Year);
+    }
+    let tail = tail.to_lowercase();
+    let candidates = tail
+        .split(|c: char| !(c.is_alphanumeric() || c == '.'))
+        .filter(|w| !w.is_empty())
+        .take(4)
+        .collect::<Vec<_>>();
+    for w in &candidates {
+        if matches!(*w, "an" | "a" | "per" | "each") {
+            continue;
+        }
+        if let Some(u) = PayUnit::parse(w) {
+            return Some(u);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_and_multipliers() {
+        assert_eq!(
+            range("$100,000 - $150,000"),
+            Some((100_000.0, 150_000.0, None))
+        );
+        assert_eq!(range("$120k - $150k"), Some((120_000.0, 150_000.0, None)));
+        assert_eq!(range("7-20 triệu"), Some((7e6, 20e6, None)));
+        assert_eq!(range("8 triệu"), Some((8e6, 8e6, None)));
+        assert_eq!(
+            range("Up to $43/hr plus super"),
+            Some((43.0, 43.0, Some(PayUnit::Hour)))
+        );
+        assert_eq!(range("12 LPA"), Some((12e5, 12e5, Some(PayUnit::Year))));
+        assert_eq!(
+            range("30 to 34 per hour"),
+            Some((30.0, 34.0, Some(PayUnit::Hour)))
+        );
+        assert_eq!(range("Competitive Daily Rate"), None);
+        assert_eq!(range("Negotiable"), None);
+        assert_eq!(range("10 m from the beach"), Some((10.0, 10.0, None)));
+    }
+}
