@@ -242,14 +242,14 @@ fn geo_agrees_with_stated_address() {
                 println!("country disagrees: {}", show())
             }
         }
-        if g["address"]["country"] == "US" {
-            if let Some(ok) = a["subdivision"].as_bool() {
-                us_region_stated += 1;
-                if ok {
-                    us_region_agree += 1
-                } else {
-                    println!("US subdivision disagrees: {}", show())
-                }
+        if g["address"]["country"] == "US"
+            && let Some(ok) = a["subdivision"].as_bool()
+        {
+            us_region_stated += 1;
+            if ok {
+                us_region_agree += 1
+            } else {
+                println!("US subdivision disagrees: {}", show())
             }
         }
     }

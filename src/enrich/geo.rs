@@ -206,7 +206,7 @@ fn resolve<'d>(data: &'d GeoData, opts: &GeoOptions, lat: f64, lon: f64) -> Reso
         .iter()
         .filter(|id| id.len() == 2 && data.countries.get(id).is_some());
     let smallest = countries.next().map(|s| s.to_string());
-    let largest = countries.last().map(|s| s.to_string());
+    let largest = countries.next_back().map(|s| s.to_string());
     let (mut country, mut sovereign) = match (smallest, largest) {
         (Some(own), Some(sov)) if opts.territory_as_country => (Some(own), Some(sov)),
         (Some(_), Some(sov)) => (Some(sov), None),
