@@ -6,6 +6,7 @@ pub mod description;
 pub mod geo;
 pub mod money_text;
 pub mod salary;
+pub mod salary_text;
 mod section_rules;
 pub mod sections;
 pub mod warning;
@@ -181,7 +182,13 @@ impl Enricher {
             countries: &self.geo.countries,
             country,
         };
-        let salary = salary::enrich(view, &self.opts.salary, &ctx, &mut warnings);
+        let salary = salary::enrich(
+            view,
+            &description.text,
+            &self.opts.salary,
+            &ctx,
+            &mut warnings,
+        );
         Enrichment {
             description,
             geo: locations.first().cloned(),

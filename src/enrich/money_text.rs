@@ -85,14 +85,22 @@ fn figure_at(text: &str, start: usize) -> Option<Figure> {
 /// "7-20 triệu" applies the trailing multiplier to both ends; "up to 43"
 /// gives (43, 43). Returns `None` without a figure.
 pub fn range(text: &str) -> Option<(f64, f64, Option<PayUnit>)> {
+    range_with_count(text).map(|(lo, hi, unit, _)| (lo, hi, unit))
+}
+
+/// Like [`range`], also saying how many figures it read (1 or 2).
+pub fn range_with_count(text: &str) -> Option<(f64, f64, Option<PayUnit>, usize)> {
     let first_digit = text.find(|c: char| c.is_ascii_digit())?;
     let first = figure_at(text, first_digit)?;
     let between = text.get(first.end..)?;
+    // A period right after the first figure: "$120k/yr - $140k/yr".
+    let (period, between) = skip_period(between);
     let trimmed = between.trim_start();
-    let joined = trimmed
-        .strip_prefix(['-', '–', '—', '~'])
-        .or_else(|| trimmed.strip_prefix("to "))
-        .map(|r| r.trim_start_matches(|c: char| !c.is_ascii_digit() && c != '\n'));
+    let joined = ["-", "–", "—", "~", "to ", "and "]
+        .iter()
+        .find_map(|sep| trimmed.strip_prefix(sep))
+        .or_else(|| starts_with_currency(trimmed).then_some(trimmed))
+        .map(skip_currency);
     let second = joined.and_then(|r| {
         let offset = text.len() - r.len();
         r.starts_with(|c: char| c.is_ascii_digit())
@@ -108,7 +116,56 @@ pub fn range(text: &str) -> Option<(f64, f64, Option<PayUnit>)> {
         lo.value *= multiplier_of(text, hi.end);
     }
     let tail = text.get(hi.end..).unwrap_or("");
-    Some((lo.value, hi.value, unit_hint(text, tail)))
+    let unit = unit_hint(text, tail).or(period);
+    Some((
+        lo.value,
+        hi.value,
+        unit,
+        if second.is_some() { 2 } else { 1 },
+    ))
+}
+
+/// Skips "/yr.", "/hour", "per year" directly after a figure, returning the
+/// period it names.
+fn skip_period(s: &str) -> (Option<PayUnit>, &str) {
+    let t = s.trim_start();
+    let (word_start, rest) = if let Some(r) = t.strip_prefix('/') {
+        (true, r.trim_start())
+    } else if let Some(r) = t.strip_prefix("per ") {
+        (true, r)
+    } else {
+        (false, t)
+    };
+    if !word_start {
+        return (None, s);
+    }
+    let len = rest
+        .find(|c: char| !c.is_alphabetic())
+        .unwrap_or(rest.len());
+    match PayUnit::parse(&rest[..len]) {
+        Some(u) => (Some(u), rest[len..].trim_start_matches('.')),
+        None => (None, s),
+    }
+}
+
+const CURRENCY_PREFIXES: [&str; 8] = ["$", "£", "€", "₹", "USD", "US$", "Rs.", "Rs"];
+
+fn starts_with_currency(s: &str) -> bool {
+    CURRENCY_PREFIXES.iter().any(|p| {
+        s.strip_prefix(p)
+            .is_some_and(|r| r.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+    })
+}
+
+/// Skips spaces and one currency marker before a second figure (never
+/// words: "$120k - great benefits, 401k" has no second figure).
+fn skip_currency(s: &str) -> &str {
+    let t = s.trim_start();
+    let t = CURRENCY_PREFIXES
+        .iter()
+        .find_map(|p| t.strip_prefix(p))
+        .unwrap_or(t);
+    t.trim_start()
 }
 
 /// The multiplier of the figure ending at `end` (1 when none).
@@ -177,5 +234,18 @@ mod tests {
         assert_eq!(range("Competitive Daily Rate"), None);
         assert_eq!(range("Negotiable"), None);
         assert_eq!(range("10 m from the beach"), Some((10.0, 10.0, None)));
+        assert_eq!(
+            range("$55,800.00/Yr. - $87,450.00/Yr."),
+            Some((55_800.0, 87_450.0, Some(PayUnit::Year)))
+        );
+        assert_eq!(
+            range("$130,000 $150,000/year"),
+            Some((130_000.0, 150_000.0, Some(PayUnit::Year)))
+        );
+        assert_eq!(range("$12.00 and $17.00"), Some((12.0, 17.0, None)));
+        assert_eq!(
+            range("$120k - great benefits, 401k"),
+            Some((120_000.0, 120_000.0, None))
+        );
     }
 }

@@ -9,8 +9,8 @@ use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::money_text;
 use super::warning::{Warning, WarningCode};
+use super::{money_text, salary_text};
 use crate::posting::{PostingView, lenient};
 use crate::reference::Countries;
 use crate::reference::money::MoneyData;
@@ -129,6 +129,9 @@ pub enum SalarySource {
     BaseSalary,
     #[serde(rename = "estimatedSalary")]
     EstimatedSalary,
+    /// Read from the description text.
+    #[serde(rename = "description")]
+    Description,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -189,6 +192,8 @@ pub struct Salary {
     pub max: f64,
     pub annual: Figures,
     pub reporting: Option<Reporting>,
+    /// For `source: "description"`, the line the figures were read from.
+    pub evidence: Option<String>,
 }
 
 /// Reference data the salary stage reads.
@@ -207,6 +212,7 @@ const YEARLY_FLOOR_USD: f64 = 10_000.0;
 /// The salary of a posting, if its structured fields state one.
 pub fn enrich(
     view: &PostingView<'_>,
+    description: &str,
     opts: &SalaryOptions,
     ctx: &SalaryContext<'_>,
     warnings: &mut Vec<Warning>,
@@ -217,28 +223,52 @@ pub fn enrich(
         (SalarySource::EstimatedSalary, view.estimated_salary),
     ];
     let mut unreadable = None;
-    let (source, amount) = candidates
-        .iter()
-        .find_map(|&(source, raw)| {
-            let raw = raw.filter(|r| stated(r))?;
-            let value: Value = serde_json::from_str(raw.get()).ok()?;
-            match read_amount(&value) {
-                Some(a) => Some((source, a)),
-                None => {
-                    unreadable.get_or_insert_with(|| truncate(raw.get(), 120).to_string());
-                    None
-                }
+    let structured = candidates.iter().find_map(|&(source, raw)| {
+        let raw = raw.filter(|r| stated(r))?;
+        let value: Value = serde_json::from_str(raw.get()).ok()?;
+        match read_amount(&value) {
+            Some(a) => Some((source, a)),
+            None => {
+                unreadable.get_or_insert_with(|| truncate(raw.get(), 120).to_string());
+                None
             }
-        })
-        .or_else(|| {
+        }
+    });
+    let (source, amount, evidence) = match structured {
+        Some((source, amount)) => (source, amount, None),
+        None => {
             if let Some(text) = &unreadable {
                 warnings.push(Warning::new(
                     WarningCode::SalaryUnreadable,
                     format!("no figure in {text}"),
                 ));
             }
-            None
-        })?;
+            let local_dollar = ctx
+                .country
+                .and_then(|c| ctx.money.sole_currency(c))
+                .and_then(|c| salary_text::DOLLARS.iter().find(|d| **d == c).copied());
+            match salary_text::find(description, local_dollar) {
+                Ok(Some(p)) => (
+                    SalarySource::Description,
+                    Amount {
+                        min: p.min,
+                        max: p.max,
+                        unit: p.unit,
+                        currency: p.currency.map(str::to_string),
+                    },
+                    Some(p.evidence),
+                ),
+                Ok(None) => return None,
+                Err(salary_text::Unsure::Ambiguous(n)) => {
+                    warnings.push(Warning::new(
+                        WarningCode::SalaryTextAmbiguous,
+                        format!("the description states {n} different pay figures; none taken"),
+                    ));
+                    return None;
+                }
+            }
+        }
+    };
     let stated_currency = amount
         .currency
         .clone()
@@ -324,6 +354,7 @@ pub fn enrich(
         max,
         annual,
         reporting,
+        evidence,
     })
 }
 
@@ -546,7 +577,8 @@ mod tests {
             country,
         };
         let mut w = Vec::new();
-        let s = enrich(&view, &SalaryOptions::default(), &ctx, &mut w);
+        let text = view.description.as_deref().unwrap_or("");
+        let s = enrich(&view, text, &SalaryOptions::default(), &ctx, &mut w);
         (s, w.into_iter().map(|w| w.code).collect())
     }
 

@@ -40,12 +40,14 @@ pub enum WarningCode {
     SalaryUnitCorrected,
     /// The annual figure in the reporting currency is outside the plausible band.
     SalaryImplausible,
+    /// The description states several different pay figures; none taken.
+    SalaryTextAmbiguous,
     /// No exchange rate to the reporting currency; no reporting figures.
     FxRateUnavailable,
 }
 
 impl WarningCode {
-    pub const ALL: [WarningCode; 17] = [
+    pub const ALL: [WarningCode; 18] = [
         WarningCode::DescriptionTruncated,
         WarningCode::DescriptionMissing,
         WarningCode::GeoMissing,
@@ -62,6 +64,7 @@ impl WarningCode {
         WarningCode::SalaryCurrencyRepaired,
         WarningCode::SalaryUnitCorrected,
         WarningCode::SalaryImplausible,
+        WarningCode::SalaryTextAmbiguous,
         WarningCode::FxRateUnavailable,
     ];
 
@@ -83,6 +86,7 @@ impl WarningCode {
             WarningCode::SalaryCurrencyRepaired => "salary_currency_repaired",
             WarningCode::SalaryUnitCorrected => "salary_unit_corrected",
             WarningCode::SalaryImplausible => "salary_implausible",
+            WarningCode::SalaryTextAmbiguous => "salary_text_ambiguous",
             WarningCode::FxRateUnavailable => "fx_rate_unavailable",
         }
     }

@@ -1,0 +1,312 @@
+//! Pay stated only in the description text ("Salary Range: $120k - $150k",
+//! "Up to $75/hr W2"). Precision first: a line is read as the job's pay only
+//! when it carries a pay cue (or a pay period right after the figure) and no
+//! sign of other money (revenue, funding, 401(k), bonuses, tuition, ...);
+//! figures must be plausible for their period; several different offers in
+//! one posting are not guessed between.
+//!
+//! Not for: structured salary fields (see `salary`).
+
+use super::money_text;
+use super::salary::PayUnit;
+
+/// What the text says, before annualizing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextPay {
+    pub min: f64,
+    pub max: f64,
+    pub unit: Option<PayUnit>,
+    pub currency: Option<&'static str>,
+    /// The line the figures were read from (at most 200 characters).
+    pub evidence: String,
+}
+
+/// Why no figure was taken although the text mentions pay.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unsure {
+    /// Several different offers (levels, locations): not guessed between.
+    Ambiguous(usize),
+}
+
+/// Words that mark a line as being about the job's pay (folded lower case).
+const PAY_CUES: &[&str] = &[
+    "salary",
+    "pay",
+    "compensation",
+    "wage",
+    "hourly",
+    "per hour",
+    "an hour",
+    "/hr",
+    "/hour",
+    "/ hr",
+    "per year",
+    "a year",
+    "/yr",
+    "/year",
+    "annually",
+    "annual",
+    "per annum",
+    "p.a.",
+    "base",
+    "rate",
+    "ctc",
+    "lpa",
+    "starting at",
+    "starts at",
+    "up to",
+    "w2",
+    "1099",
+    "c2c",
+    "doe",
+    "earn",
+    "ote",
+    "stipend",
+];
+
+/// Words that mark other money on the line.
+const NOT_PAY_CUES: &[&str] = &[
+    "revenue",
+    "funding",
+    "raised",
+    "valuation",
+    "valued",
+    "billion",
+    "401",
+    "tuition",
+    "relocation",
+    "sign-on",
+    "sign on",
+    "signing",
+    "referral",
+    "price",
+    "reimburse",
+    "assets",
+    "market cap",
+    "sales of",
+    "in sales",
+    "budget",
+    "investment",
+    "invested",
+    "grant",
+    "donat",
+    "scholarship",
+    "discount",
+    "fee ",
+    "fees",
+    "insurance",
+    "hsa",
+    "contribution",
+    "match",
+    "allowance",
+    "per month for",
+    "phone",
+    "gym",
+    "wellness",
+    "commuter",
+    "loan",
+    "portfolio",
+    "capital",
+    "series ",
+    "funds",
+    "funded",
+    "fund ",
+    "bonus of",
+    "bonus up to",
+    "retention bonus",
+    "annual bonus",
+    "lifetime",
+];
+
+/// Plausible figures per period, in the stated currency's dollars: wider
+/// than any real wage, narrow enough to reject years, counts and prices.
+fn plausible(value: f64, unit: Option<PayUnit>) -> bool {
+    match unit {
+        Some(PayUnit::Hour) => (7.0..=500.0).contains(&value),
+        Some(PayUnit::Day) => (50.0..=4_000.0).contains(&value),
+        Some(PayUnit::Week) => (200.0..=20_000.0).contains(&value),
+        Some(PayUnit::Biweekly | PayUnit::Semimonthly) => (400.0..=40_000.0).contains(&value),
+        Some(PayUnit::Month) => (800.0..=100_000.0).contains(&value),
+        Some(PayUnit::Quarter) => (2_500.0..=300_000.0).contains(&value),
+        Some(PayUnit::Year) => (10_000.0..=2_000_000.0).contains(&value),
+        // Without a period only a yearly magnitude is safe: "$39" is a price.
+        None => (10_000.0..=2_000_000.0).contains(&value),
+    }
+}
+
+/// Currency markers before a figure, and the code they mean. `$` is read
+/// with the posting's own dollar when it has one (CAD, AUD, ...).
+const MARKERS: &[(&str, &str)] = &[
+    ("US$", "USD"),
+    ("USD", "USD"),
+    ("CAD", "CAD"),
+    ("C$", "CAD"),
+    ("AUD", "AUD"),
+    ("A$", "AUD"),
+    ("GBP", "GBP"),
+    ("£", "GBP"),
+    ("EUR", "EUR"),
+    ("€", "EUR"),
+    ("INR", "INR"),
+    ("₹", "INR"),
+    ("Rs.", "INR"),
+    ("Rs", "INR"),
+    ("$", "$"),
+];
+
+/// Reads the job's pay from plain description text. `local_dollar` is the
+/// posting country's currency when it is a dollar (for a bare `$`).
+pub fn find(text: &str, local_dollar: Option<&'static str>) -> Result<Option<TextPay>, Unsure> {
+    let mut found: Vec<TextPay> = Vec::new();
+    for line in text.lines() {
+        if !line.bytes().any(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let lower = line.to_lowercase();
+        if NOT_PAY_CUES.iter().any(|c| has_cue(&lower, c)) {
+            continue;
+        }
+        let Some((at, currency)) = money_start(line, local_dollar) else {
+            continue;
+        };
+        let from_figure = &line[at..];
+        let Some((min, max, unit, read)) = money_text::range_with_count(from_figure) else {
+            continue;
+        };
+        // More money on the line than the range read (levels, bonuses,
+        // "Minimum - $12.55/hr Maximum - $46.10/hr"): not guessed.
+        if money_figures(line) > read {
+            continue;
+        }
+        let cue = PAY_CUES.iter().any(|c| has_cue(&lower, c));
+        if !cue && unit.is_none() {
+            continue;
+        }
+        let (min, max) = if min > max { (max, min) } else { (min, max) };
+        if !plausible(min, unit) || !plausible(max, unit) {
+            continue;
+        }
+        let pay = TextPay {
+            min,
+            max,
+            unit,
+            currency,
+            evidence: line.chars().take(200).collect(),
+        };
+        if !found.iter().any(|f| f.min == pay.min && f.max == pay.max) {
+            found.push(pay);
+        }
+    }
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(found.pop()),
+        n => Err(Unsure::Ambiguous(n)),
+    }
+}
+
+/// `cue` in `lower` at a word start ("fee" is not in "coffee"); cues that
+/// begin with punctuation ("/hr") may follow anything.
+fn has_cue(lower: &str, cue: &str) -> bool {
+    let word = cue.starts_with(|c: char| c.is_alphanumeric());
+    lower.match_indices(cue).any(|(i, _)| {
+        !word
+            || !lower[..i]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric)
+    })
+}
+
+/// How many currency-marked figures a line holds.
+fn money_figures(line: &str) -> usize {
+    line.char_indices()
+        .filter(|&(i, _)| {
+            let rest = &line[i..];
+            MARKERS.iter().any(|(m, _)| {
+                rest.strip_prefix(m)
+                    .is_some_and(|r| r.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+            }) && !line[..i].ends_with(['U', 'S', 'C', 'A', 'N', 'R'])
+        })
+        .count()
+}
+
+/// Dollars a bare `$` may mean, by the posting's country.
+pub const DOLLARS: [&str; 7] = ["USD", "CAD", "AUD", "NZD", "SGD", "HKD", "TWD"];
+
+/// Where the first money figure of a line starts (a currency marker right
+/// before digits), and its currency.
+fn money_start(
+    line: &str,
+    local_dollar: Option<&'static str>,
+) -> Option<(usize, Option<&'static str>)> {
+    for (i, _) in line.char_indices() {
+        let rest = &line[i..];
+        for &(marker, code) in MARKERS {
+            if let Some(after) = rest.strip_prefix(marker) {
+                let digits = after.trim_start();
+                if digits.starts_with(|c: char| c.is_ascii_digit()) {
+                    let at = line.len() - digits.len();
+                    let code = if code == "$" {
+                        local_dollar.unwrap_or("USD")
+                    } else {
+                        code
+                    };
+                    return Some((at, Some(code)));
+                }
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pay(text: &str) -> Option<(f64, f64, Option<PayUnit>)> {
+        find(text, None)
+            .ok()
+            .flatten()
+            .map(|p| (p.min, p.max, p.unit))
+    }
+
+    #[test]
+    fn pay_lines() {
+        assert_eq!(
+            pay("Salary Range: $120k - $150k"),
+            Some((120_000.0, 150_000.0, None))
+        );
+        assert_eq!(
+            pay("Up to $75/hr W2"),
+            Some((75.0, 75.0, Some(PayUnit::Hour)))
+        );
+        assert_eq!(
+            pay("Pay: $18 per hour"),
+            Some((18.0, 18.0, Some(PayUnit::Hour)))
+        );
+        assert_eq!(
+            pay("Compensation: $90,000 - $110,000 annually"),
+            Some((90_000.0, 110_000.0, Some(PayUnit::Year)))
+        );
+    }
+
+    #[test]
+    fn other_money_is_ignored() {
+        assert_eq!(pay("We have raised $50M in Series B funding"), None);
+        assert_eq!(pay("401(k) with company match up to $5,000"), None);
+        assert_eq!(pay("$5,000 sign-on bonus"), None);
+        assert_eq!(pay("Tuition reimbursement up to $5,250 per year"), None);
+        assert_eq!(pay("A $2B company with 500 employees"), None);
+        assert_eq!(pay("Founded in 2012"), None);
+        assert_eq!(
+            pay("Free coffee and feedback culture; salary $70,000 - $80,000"),
+            Some((70_000.0, 80_000.0, None))
+        );
+    }
+
+    #[test]
+    fn several_offers_are_not_guessed_between() {
+        let text = "Level I salary: $60,000 - $70,000\nLevel II salary: $80,000 - $95,000";
+        assert_eq!(find(text, None), Err(Unsure::Ambiguous(2)));
+    }
+}
