@@ -177,10 +177,14 @@ impl Enricher {
                 view.stated_country()
                     .and_then(|c| self.geo.countries.resolve(c))
             });
+        let subdivision = locations
+            .first()
+            .and_then(|g| g.subdivision.as_ref().map(|s| s.code.as_str()));
         let ctx = salary::SalaryContext {
             money: &self.money,
             countries: &self.geo.countries,
             country,
+            subdivision,
         };
         let salary = salary::enrich(
             view,

@@ -192,6 +192,9 @@ pub struct Salary {
     pub max: f64,
     pub annual: Figures,
     pub reporting: Option<Reporting>,
+    /// A single figure stated as a floor ("minimum", "starting at") or a
+    /// ceiling ("up to"); null for a range or a plain figure.
+    pub qualifier: Option<salary_text::Qualifier>,
     /// For `source: "description"`, the line the figures were read from.
     pub evidence: Option<String>,
 }
@@ -203,6 +206,8 @@ pub struct SalaryContext<'a> {
     /// Where the posting is (resolved from coordinates, else stated), for
     /// repairing a currency written as a country code.
     pub country: Option<&'a str>,
+    /// Its ISO 3166-2 subdivision, for pay lines scoped to one state.
+    pub subdivision: Option<&'a str>,
 }
 
 /// Magnitude checks are made in US dollars, whatever the reporting currency.
@@ -234,8 +239,8 @@ pub fn enrich(
             }
         }
     });
-    let (source, amount, evidence) = match structured {
-        Some((source, amount)) => (source, amount, None),
+    let (source, amount, evidence, qualifier) = match structured {
+        Some((source, amount)) => (source, amount, None, None),
         None => {
             if let Some(text) = &unreadable {
                 warnings.push(Warning::new(
@@ -247,7 +252,8 @@ pub fn enrich(
                 .country
                 .and_then(|c| ctx.money.sole_currency(c))
                 .and_then(|c| salary_text::DOLLARS.iter().find(|d| **d == c).copied());
-            match salary_text::find(description, local_dollar) {
+            let outside_colorado = ctx.subdivision != Some("US-CO");
+            match salary_text::find(description, local_dollar, outside_colorado) {
                 Ok(Some(p)) => (
                     SalarySource::Description,
                     Amount {
@@ -257,6 +263,7 @@ pub fn enrich(
                         currency: p.currency.map(str::to_string),
                     },
                     Some(p.evidence),
+                    p.qualifier,
                 ),
                 Ok(None) => return None,
                 Err(salary_text::Unsure::Ambiguous(n)) => {
@@ -354,6 +361,7 @@ pub fn enrich(
         max,
         annual,
         reporting,
+        qualifier,
         evidence,
     })
 }
@@ -575,6 +583,7 @@ mod tests {
             money: &money,
             countries: &geo.countries,
             country,
+            subdivision: None,
         };
         let mut w = Vec::new();
         let text = view.description.as_deref().unwrap_or("");

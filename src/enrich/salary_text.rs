@@ -17,9 +17,30 @@ pub struct TextPay {
     pub max: f64,
     pub unit: Option<PayUnit>,
     pub currency: Option<&'static str>,
+    /// "Minimum $X", "starting at $X" (`AtLeast`); "up to $X" (`UpTo`).
+    pub qualifier: Option<Qualifier>,
     /// The line the figures were read from (at most 200 characters).
     pub evidence: String,
 }
+
+/// A single figure that bounds the pay rather than stating it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Qualifier {
+    AtLeast,
+    UpTo,
+}
+
+const AT_LEAST_CUES: &[&str] = &[
+    "minimum",
+    "min.",
+    "at least",
+    "starting at",
+    "starts at",
+    "starting from",
+    "from $",
+];
+const UP_TO_CUES: &[&str] = &["up to", "maximum", "max.", "as much as"];
 
 /// Why no figure was taken although the text mentions pay.
 #[derive(Debug, Clone, PartialEq)]
@@ -156,7 +177,13 @@ const MARKERS: &[(&str, &str)] = &[
 
 /// Reads the job's pay from plain description text. `local_dollar` is the
 /// posting country's currency when it is a dollar (for a bare `$`).
-pub fn find(text: &str, local_dollar: Option<&'static str>) -> Result<Option<TextPay>, Unsure> {
+/// `scope_elsewhere`: the posting is not in Colorado, whose pay-disclosure
+/// lines ("Colorado only: minimum salary of $X") state pay for Colorado.
+pub fn find(
+    text: &str,
+    local_dollar: Option<&'static str>,
+    outside_colorado: bool,
+) -> Result<Option<TextPay>, Unsure> {
     let mut found: Vec<TextPay> = Vec::new();
     for line in text.lines() {
         if !line.bytes().any(|b| b.is_ascii_digit()) {
@@ -164,6 +191,9 @@ pub fn find(text: &str, local_dollar: Option<&'static str>) -> Result<Option<Tex
         }
         let lower = line.to_lowercase();
         if NOT_PAY_CUES.iter().any(|c| has_cue(&lower, c)) {
+            continue;
+        }
+        if outside_colorado && has_cue(&lower, "colorado") {
             continue;
         }
         let Some((at, currency)) = money_start(line, local_dollar) else {
@@ -186,11 +216,24 @@ pub fn find(text: &str, local_dollar: Option<&'static str>) -> Result<Option<Tex
         if !plausible(min, unit) || !plausible(max, unit) {
             continue;
         }
+        let before = lower.get(..at.min(lower.len())).unwrap_or("");
+        let qualifier = (min == max)
+            .then(|| {
+                if AT_LEAST_CUES.iter().any(|c| has_cue(before, c)) {
+                    Some(Qualifier::AtLeast)
+                } else if UP_TO_CUES.iter().any(|c| has_cue(before, c)) {
+                    Some(Qualifier::UpTo)
+                } else {
+                    None
+                }
+            })
+            .flatten();
         let pay = TextPay {
             min,
             max,
             unit,
             currency,
+            qualifier,
             evidence: line.chars().take(200).collect(),
         };
         if !found.iter().any(|f| f.min == pay.min && f.max == pay.max) {
@@ -264,7 +307,7 @@ mod tests {
     use super::*;
 
     fn pay(text: &str) -> Option<(f64, f64, Option<PayUnit>)> {
-        find(text, None)
+        find(text, None, true)
             .ok()
             .flatten()
             .map(|p| (p.min, p.max, p.unit))
@@ -307,6 +350,19 @@ mod tests {
     #[test]
     fn several_offers_are_not_guessed_between() {
         let text = "Level I salary: $60,000 - $70,000\nLevel II salary: $80,000 - $95,000";
-        assert_eq!(find(text, None), Err(Unsure::Ambiguous(2)));
+        assert_eq!(find(text, None, true), Err(Unsure::Ambiguous(2)));
+    }
+
+    #[test]
+    fn bounds_and_colorado_disclosures() {
+        let p = find("Minimum annual salary of $121,800", None, false)
+            .unwrap()
+            .unwrap();
+        assert_eq!((p.min, p.qualifier), (121_800.0, Some(Qualifier::AtLeast)));
+        let p = find("Up to $75/hr W2", None, true).unwrap().unwrap();
+        assert_eq!(p.qualifier, Some(Qualifier::UpTo));
+        let co = "Colorado only: minimum salary of $111,000 + bonus + equity";
+        assert_eq!(find(co, None, true), Ok(None));
+        assert!(find(co, None, false).unwrap().is_some());
     }
 }
