@@ -9,6 +9,10 @@
 //! come before general ones ("preferred qualifications" before
 //! "qualifications").
 
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+
 use super::sections::{Section, SectionKind};
 
 /// What a heading says about its section.
@@ -603,12 +607,58 @@ pub fn classify_heading(heading: Option<&str>) -> HeadingClass {
             return HeadingClass::Kind(AboutCompany);
         }
     }
-    for (kind, phrases) in HEADING_RULES {
-        if phrases.iter().any(|p| contains_phrase(&norm, p)) {
-            return HeadingClass::Kind(*kind);
-        }
+    match first_rule_matching(&norm) {
+        Some(kind) => HeadingClass::Kind(kind),
+        None => HeadingClass::Generic(Other),
     }
-    HeadingClass::Generic(Other)
+}
+
+/// All phrases of all rules in one automaton, each tagged with its rule's
+/// position: one pass over the heading instead of a search per phrase.
+struct RuleMatcher {
+    automaton: AhoCorasick,
+    rule_of_pattern: Vec<usize>,
+}
+
+fn matcher() -> Option<&'static RuleMatcher> {
+    static MATCHER: OnceLock<Option<RuleMatcher>> = OnceLock::new();
+    MATCHER
+        .get_or_init(|| {
+            let mut phrases = Vec::new();
+            let mut rule_of_pattern = Vec::new();
+            for (rule, (_, list)) in HEADING_RULES.iter().enumerate() {
+                for p in *list {
+                    phrases.push(*p);
+                    rule_of_pattern.push(rule);
+                }
+            }
+            // Building can only fail on absurd pattern sizes; then the slow
+            // rule-by-rule path answers instead.
+            AhoCorasick::new(&phrases)
+                .ok()
+                .map(|automaton| RuleMatcher {
+                    automaton,
+                    rule_of_pattern,
+                })
+        })
+        .as_ref()
+}
+
+/// The kind of the earliest rule (in table order) with a phrase at a word
+/// start of `norm`: the same answer as trying the rules one by one.
+fn first_rule_matching(norm: &str) -> Option<SectionKind> {
+    let Some(m) = matcher() else {
+        return HEADING_RULES
+            .iter()
+            .find(|(_, phrases)| phrases.iter().any(|p| contains_phrase(norm, p)))
+            .map(|(k, _)| *k);
+    };
+    m.automaton
+        .find_overlapping_iter(norm)
+        .filter(|hit| hit.start() > 0 && norm.as_bytes().get(hit.start() - 1) == Some(&b' '))
+        .filter_map(|hit| m.rule_of_pattern.get(hit.pattern().as_usize()).copied())
+        .min()
+        .and_then(|rule| HEADING_RULES.get(rule).map(|(kind, _)| *kind))
 }
 
 /// A kind from the body alone, for sections whose heading says little.
@@ -688,7 +738,8 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
-/// `phrase` at a word start in `norm` (which starts with a space), without
+/// `phrase` at a word start in `norm` (which starts with a space); the
+/// reference the automaton is tested against. Without
 /// building a needle per phrase (this runs for every phrase of every heading).
 fn contains_phrase(norm: &str, phrase: &str) -> bool {
     norm.match_indices(phrase)
@@ -701,6 +752,32 @@ mod tests {
 
     fn kind(h: &str) -> HeadingClass {
         classify_heading(Some(h))
+    }
+
+    #[test]
+    fn automaton_agrees_with_rule_by_rule_matching() {
+        let headings = [
+            "What you'll do",
+            "Perks & Benefits",
+            "Preferred Qualifications",
+            "About the role",
+            "Minimum qualifications",
+            "Compensation and bonus",
+            "How to apply",
+            "Zebra",
+            "EEO statement",
+            "What you will need",
+            "Our culture",
+            "Job requirements",
+        ];
+        for h in headings {
+            let norm = normalize(h);
+            let slow = HEADING_RULES
+                .iter()
+                .find(|(_, phrases)| phrases.iter().any(|p| contains_phrase(&norm, p)))
+                .map(|(k, _)| *k);
+            assert_eq!(first_rule_matching(&norm), slow, "{h}");
+        }
     }
 
     #[test]
