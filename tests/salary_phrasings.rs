@@ -39,6 +39,12 @@ fn rows() -> Vec<Row> {
         .collect()
 }
 
+/// The shipped reference rates, as the enricher uses them.
+fn usd_per_unit(code: &str) -> Option<f64> {
+    let money = posting_enricher::reference::money::MoneyData::load(None).expect("rates");
+    money.fx.rate(code, "USD")
+}
+
 #[test]
 fn description_pay_phrasings_from_the_corpus() {
     let rows = rows();
@@ -48,7 +54,7 @@ fn description_pay_phrasings_from_the_corpus() {
     let mut wrong = Vec::new();
     for r in &rows {
         // The table judges phrasings, not where a posting is: no Colorado scoping here.
-        let got = find(&r.snippet, None, false).ok().flatten();
+        let got = find(&r.snippet, None, false, &usd_per_unit).ok().flatten();
         if r.is_pay {
             pay_rows += 1;
         }

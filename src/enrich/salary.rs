@@ -253,7 +253,8 @@ pub fn enrich(
                 .and_then(|c| ctx.money.sole_currency(c))
                 .and_then(|c| salary_text::DOLLARS.iter().find(|d| **d == c).copied());
             let outside_colorado = ctx.subdivision != Some("US-CO");
-            match salary_text::find(description, local_dollar, outside_colorado) {
+            let usd_per_unit = |c: &str| ctx.money.fx.rate(c, "USD");
+            match salary_text::find(description, local_dollar, outside_colorado, &usd_per_unit) {
                 Ok(Some(p)) => (
                     SalarySource::Description,
                     Amount {

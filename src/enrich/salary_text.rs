@@ -183,6 +183,7 @@ pub fn find(
     text: &str,
     local_dollar: Option<&'static str>,
     outside_colorado: bool,
+    usd_per_unit: &dyn Fn(&str) -> Option<f64>,
 ) -> Result<Option<TextPay>, Unsure> {
     let mut found: Vec<TextPay> = Vec::new();
     for line in text.lines() {
@@ -213,7 +214,13 @@ pub fn find(
             continue;
         }
         let (min, max) = if min > max { (max, min) } else { (min, max) };
-        if !plausible(min, unit) || !plausible(max, unit) {
+        // Plausibility is judged in US dollars; without a rate, only dollars pass.
+        let usd = match currency {
+            Some(c) => usd_per_unit(c),
+            None => Some(1.0),
+        };
+        let Some(usd) = usd else { continue };
+        if !plausible(min * usd, unit) || !plausible(max * usd, unit) {
             continue;
         }
         let before = lower.get(..at.min(lower.len())).unwrap_or("");
@@ -282,6 +289,14 @@ fn money_start(
     line: &str,
     local_dollar: Option<&'static str>,
 ) -> Option<(usize, Option<&'static str>)> {
+    // Indian pay is often written without a symbol: "12 LPA", "30-35 Lacs".
+    let lower = line.to_lowercase();
+    let indian = ["lpa", "lakh", "lakhs", "lac", "lacs", "crore"]
+        .iter()
+        .any(|w| lower.split(|c: char| !c.is_alphanumeric()).any(|t| t == *w));
+    if indian && let Some(at) = line.find(|c: char| c.is_ascii_digit()) {
+        return Some((at, Some("INR")));
+    }
     for (i, _) in line.char_indices() {
         let rest = &line[i..];
         for &(marker, code) in MARKERS {
@@ -306,8 +321,12 @@ fn money_start(
 mod tests {
     use super::*;
 
+    fn dollars(c: &str) -> Option<f64> {
+        (c == "USD").then_some(1.0)
+    }
+
     fn pay(text: &str) -> Option<(f64, f64, Option<PayUnit>)> {
-        find(text, None, true)
+        find(text, None, true, &dollars)
             .ok()
             .flatten()
             .map(|p| (p.min, p.max, p.unit))
@@ -350,19 +369,43 @@ mod tests {
     #[test]
     fn several_offers_are_not_guessed_between() {
         let text = "Level I salary: $60,000 - $70,000\nLevel II salary: $80,000 - $95,000";
-        assert_eq!(find(text, None, true), Err(Unsure::Ambiguous(2)));
+        assert_eq!(find(text, None, true, &dollars), Err(Unsure::Ambiguous(2)));
+    }
+
+    #[test]
+    fn indian_pay_without_a_symbol() {
+        let p = find("CTC: 30-35 Lacs per annum", None, true, &|c: &str| {
+            (c == "INR").then_some(0.012)
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (p.min, p.max, p.currency, p.unit),
+            (30e5, 35e5, Some("INR"), Some(PayUnit::Year))
+        );
+        let p = find("Salary: 12 LPA", None, true, &|c: &str| {
+            (c == "INR").then_some(0.012)
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (p.min, p.currency, p.unit),
+            (12e5, Some("INR"), Some(PayUnit::Year))
+        );
     }
 
     #[test]
     fn bounds_and_colorado_disclosures() {
-        let p = find("Minimum annual salary of $121,800", None, false)
+        let p = find("Minimum annual salary of $121,800", None, false, &dollars)
             .unwrap()
             .unwrap();
         assert_eq!((p.min, p.qualifier), (121_800.0, Some(Qualifier::AtLeast)));
-        let p = find("Up to $75/hr W2", None, true).unwrap().unwrap();
+        let p = find("Up to $75/hr W2", None, true, &dollars)
+            .unwrap()
+            .unwrap();
         assert_eq!(p.qualifier, Some(Qualifier::UpTo));
         let co = "Colorado only: minimum salary of $111,000 + bonus + equity";
-        assert_eq!(find(co, None, true), Ok(None));
-        assert!(find(co, None, false).unwrap().is_some());
+        assert_eq!(find(co, None, true, &dollars), Ok(None));
+        assert!(find(co, None, false, &dollars).unwrap().is_some());
     }
 }
