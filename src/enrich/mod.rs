@@ -91,7 +91,7 @@ pub struct Outcomes {
 }
 
 impl Enrichment {
-    pub fn outcomes(&self, view: &PostingView<'_>) -> Outcomes {
+    pub fn outcomes(&self) -> Outcomes {
         let has_warning =
             |codes: &[WarningCode]| self.warnings.iter().any(|w| codes.contains(&w.code));
         let sections = if self
@@ -115,7 +115,10 @@ impl Enrichment {
         };
         let salary = if self.salary.is_some() {
             StageOutcome::Ok
-        } else if view.base_salary.is_some() || view.estimated_salary.is_some() {
+        } else if has_warning(&[
+            WarningCode::SalaryUnreadable,
+            WarningCode::SalaryTextAmbiguous,
+        ]) {
             StageOutcome::Failed
         } else {
             StageOutcome::Absent

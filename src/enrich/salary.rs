@@ -233,6 +233,8 @@ pub fn enrich(
         let value: Value = serde_json::from_str(raw.get()).ok()?;
         match read_amount(&value) {
             Some(a) => Some((source, a)),
+            // A MonetaryAmount of nulls states nothing: absent, not unreadable.
+            None if !has_content(&value) => None,
             None => {
                 unreadable.get_or_insert_with(|| truncate(raw.get(), 120).to_string());
                 None
@@ -451,6 +453,19 @@ fn currency_code(
             ));
             None
         }
+    }
+}
+
+/// Whether a value holds anything besides JSON-LD type tags and nulls.
+fn has_content(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::String(s) => !s.trim().is_empty(),
+        Value::Bool(_) | Value::Number(_) => true,
+        Value::Array(items) => items.iter().any(has_content),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| !k.starts_with('@') && has_content(v)),
     }
 }
 
@@ -737,6 +752,11 @@ mod tests {
     fn unreadable_and_null_salaries() {
         let (s, w) = salary_of(
             r#"{"@type":"JobPosting","title":"x","baseSalary":{"currency":null,"value":{"value":null,"unitText":null}}}"#,
+        );
+        assert!(s.is_none());
+        assert!(w.is_empty(), "an amount of nulls states nothing: {w:?}");
+        let (s, w) = salary_of(
+            r#"{"@type":"JobPosting","title":"x","baseSalary":{"currency":"USD","value":{"value":"Negotiable"}}}"#,
         );
         assert!(s.is_none());
         assert_eq!(w, vec![WarningCode::SalaryUnreadable]);
