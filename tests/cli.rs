@@ -97,18 +97,23 @@ fn check_sample_run(out: &Output, rejects: &Path) {
     assert!(stderr.contains("invalid_json 1"), "{stderr}");
 }
 
+/// Runs `enrich --rejects` on a file and checks the sample's results.
+fn enrich_file_and_check(input: &Path, rejects_name: &str) {
+    let rejects = tmp(rejects_name);
+    let out = bin()
+        .args(["enrich", "--rejects"])
+        .arg(&rejects)
+        .arg(input)
+        .output()
+        .expect("run");
+    check_sample_run(&out, &rejects);
+}
+
 #[test]
 fn enrich_a_file() {
     let input = tmp("sample.jsonl");
     std::fs::write(&input, sample_input()).expect("write input");
-    let rejects = tmp("file-rejects.jsonl");
-    let out = bin()
-        .args(["enrich", "--rejects"])
-        .arg(&rejects)
-        .arg(&input)
-        .output()
-        .expect("run");
-    check_sample_run(&out, &rejects);
+    enrich_file_and_check(&input, "file-rejects.jsonl");
 }
 
 #[test]
@@ -124,14 +129,7 @@ fn enrich_stdin_and_gzip() {
     gz.write_all(&sample_input()).expect("gzip");
     let input = tmp("sample.jsonl.gz");
     std::fs::write(&input, gz.finish().expect("gzip")).expect("write");
-    let rejects = tmp("gz-rejects.jsonl");
-    let out = bin()
-        .args(["enrich", "--rejects"])
-        .arg(&rejects)
-        .arg(&input)
-        .output()
-        .expect("run");
-    check_sample_run(&out, &rejects);
+    enrich_file_and_check(&input, "gz-rejects.jsonl");
 }
 
 #[test]

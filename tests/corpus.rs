@@ -113,11 +113,7 @@ fn schema_lists_exactly_the_codes_and_kinds_of_the_code() {
 
 #[test]
 fn schema_rejects_wrong_types_and_missing_fields() {
-    let seed = std::fs::read(common::shared_dir().join("seed/posting.json")).expect("seed");
-    let e = common::pipeline()
-        .process(&seed, &common::context())
-        .expect("seed enriches");
-    let record: serde_json::Value = serde_json::from_slice(&e.json).expect("JSON");
+    let record = common::seed_record();
     let validator = common::validator();
     assert!(validator.is_valid(&record));
     type Mutation = Box<dyn Fn(&mut serde_json::Value)>;

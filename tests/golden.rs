@@ -8,11 +8,7 @@ use std::path::PathBuf;
 
 #[test]
 fn seed_posting_matches_golden_record() {
-    let seed = std::fs::read(common::shared_dir().join("seed/posting.json")).expect("seed");
-    let e = common::pipeline()
-        .process(&seed, &common::context())
-        .expect("seed enriches");
-    let actual: serde_json::Value = serde_json::from_slice(&e.json).expect("JSON");
+    let actual = common::seed_record();
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/seed.enriched.json");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         let pretty = serde_json::to_string_pretty(&actual).expect("print") + "\n";
@@ -65,11 +61,7 @@ fn diff(at: &str, want: &serde_json::Value, got: &serde_json::Value, out: &mut V
 
 #[test]
 fn seed_posting_facts() {
-    let seed = std::fs::read(common::shared_dir().join("seed/posting.json")).expect("seed");
-    let e = common::pipeline()
-        .process(&seed, &common::context())
-        .expect("seed enriches");
-    let r: serde_json::Value = serde_json::from_slice(&e.json).expect("JSON");
+    let r = common::seed_record();
     let sections = r["enrichment"]["description"]["sections"]
         .as_array()
         .expect("sections");

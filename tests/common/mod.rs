@@ -83,3 +83,12 @@ pub fn validator() -> jsonschema::Validator {
 pub fn pipeline() -> Pipeline {
     Pipeline::with_defaults().expect("reference data loads")
 }
+
+/// The seed posting (../shared/seed/posting.json) enriched, as JSON.
+pub fn seed_record() -> serde_json::Value {
+    let seed = std::fs::read(shared_dir().join("seed/posting.json")).expect("seed");
+    let e = pipeline()
+        .process(&seed, &context())
+        .expect("seed enriches");
+    serde_json::from_slice(&e.json).expect("JSON")
+}
