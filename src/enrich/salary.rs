@@ -693,6 +693,33 @@ mod tests {
     }
 
     #[test]
+    fn missing_currency_and_ambiguous_text_warn() {
+        let (s, w) = salary_of(
+            r#"{"@type":"JobPosting","title":"x","baseSalary":{"value":{"value":50000,"unitText":"YEAR"}}}"#,
+        );
+        assert!(s.unwrap().reporting.is_none());
+        assert_eq!(w, vec![WarningCode::SalaryCurrencyMissing]);
+        let (s, w) = salary_of(
+            r#"{"@type":"JobPosting","title":"x","description":"Level I salary: $60,000 - $70,000\nLevel II salary: $80,000 - $95,000"}"#,
+        );
+        assert!(s.is_none());
+        assert_eq!(w, vec![WarningCode::SalaryTextAmbiguous]);
+        let (s, w) = salary_of(
+            r#"{"@type":"JobPosting","title":"x","description":"Salary: $90,000 - $110,000 per year"}"#,
+        );
+        let s = s.unwrap();
+        assert_eq!(
+            (s.source, s.min, s.unit),
+            (SalarySource::Description, 90_000.0, PayUnit::Year)
+        );
+        assert_eq!(
+            s.evidence.as_deref(),
+            Some("Salary: $90,000 - $110,000 per year")
+        );
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
     fn unreadable_base_falls_back_to_estimate() {
         let (s, w) = salary_of(
             r#"{"@type":"JobPosting","title":"x","baseSalary":{"value":{"value":"Negotiable"}},"estimatedSalary":{"currency":"USD","value":{"value":50000,"unitText":"YEAR"}}}"#,

@@ -100,6 +100,15 @@ impl PlaceIndex {
     /// is not named after Detroit across the river); returns the distance in km.
     pub fn nearest(&self, lat: f64, lon: f64, country: Option<&str>) -> Option<(&Place, f64)> {
         let q = unit_vector(lat, lon);
+        // The single nearest is found without the iterator's heap; only
+        // when it lies in another country is the search widened.
+        let nearest = self
+            .tree
+            .nearest_neighbor(&q)
+            .and_then(|e| self.places.get(e.data as usize))?;
+        if country.is_none_or(|c| &*nearest.country == c) {
+            return Some((nearest, km(lat, lon, nearest)));
+        }
         let mut first = None;
         for e in self
             .tree
