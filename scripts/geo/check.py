@@ -38,12 +38,8 @@ PROBES = [
 ]
 
 
-def haversine(lat1, lon1, lat2, lon2):
-    r = 6371.0088
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(min(1.0, math.sqrt(h)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from build import haversine  # noqa: E402  (one definition, shared with the builder)
 
 
 def ring_contains(ring, x, y):

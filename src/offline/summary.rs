@@ -5,7 +5,6 @@ use std::fmt;
 use std::io::Write;
 use std::time::Duration;
 
-use crate::enrich::StageOutcome;
 use crate::pipeline::Enriched;
 use crate::posting::Rejection;
 
@@ -33,10 +32,7 @@ impl Summary {
             ("geo", e.outcomes.geo),
             ("salary", e.outcomes.salary),
         ] {
-            *self
-                .outcomes
-                .entry((stage, outcome_str(outcome)))
-                .or_default() += 1;
+            *self.outcomes.entry((stage, outcome.as_str())).or_default() += 1;
         }
         for w in &e.warnings {
             *self.warnings.entry(w.as_str()).or_default() += 1;
@@ -61,10 +57,6 @@ impl Summary {
     pub fn postings_per_second(&self) -> f64 {
         self.read as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
-}
-
-fn outcome_str(o: StageOutcome) -> &'static str {
-    o.as_str()
 }
 
 impl fmt::Display for Summary {
