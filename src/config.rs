@@ -6,13 +6,27 @@
 //! Every setting is documented, with its default, in `config/default.toml`;
 //! a test keeps that file and [`Config::default`] identical.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::enrich::{EnrichOptions, GeoOptions, SalaryOptions};
 use crate::pipeline::OutputOptions;
 use crate::posting::DecodeOptions;
+
+/// librdkafka properties the worker sets itself; a config that sets them
+/// would silently break the delivery guarantee.
+pub const MANAGED_PROPERTIES: &[&str] = &[
+    "bootstrap.servers",
+    "group.id",
+    "enable.auto.commit",
+    "enable.auto.offset.store",
+    "partition.assignment.strategy",
+    "transactional.id",
+    "enable.idempotence",
+];
 
 /// Prefix of environment overrides.
 pub const ENV_PREFIX: &str = "POSTING_ENRICHER__";
@@ -23,7 +37,99 @@ pub struct Config {
     pub decode: DecodeConfig,
     pub output: OutputConfig,
     pub enrich: EnrichConfig,
-    pub log: LogConfig,
+    pub kafka: KafkaConfig,
+    pub worker: WorkerConfig,
+    pub telemetry: TelemetryConfig,
+}
+
+/// How records reach the output topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Delivery {
+    /// Commit an input offset only after its output is acknowledged; a crash
+    /// can produce a record twice, never lose one.
+    #[serde(rename = "at-least-once")]
+    AtLeastOnce,
+    /// Transactional producer with the consumed offsets in the transaction.
+    #[serde(rename = "exactly-once")]
+    ExactlyOnce,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KafkaConfig {
+    pub brokers: String,
+    pub group_id: String,
+    pub input_topics: Vec<String>,
+    pub output_topic: String,
+    pub dead_letter_topic: String,
+    pub delivery: Delivery,
+    /// librdkafka consumer properties, passed through (TLS, SASL, fetch sizes).
+    pub consumer: BTreeMap<String, String>,
+    /// librdkafka producer properties, passed through.
+    pub producer: BTreeMap<String, String>,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        KafkaConfig {
+            brokers: "localhost:9092".into(),
+            group_id: "posting-enricher".into(),
+            input_topics: vec!["postings.raw".into()],
+            output_topic: "postings.enriched".into(),
+            dead_letter_topic: "postings.dead-letter".into(),
+            delivery: Delivery::AtLeastOnce,
+            consumer: BTreeMap::new(),
+            producer: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerConfig {
+    pub max_in_flight: u64,
+    pub batch_size: u64,
+    pub threads: u64,
+    pub commit_interval: String,
+    pub revoke_timeout: String,
+    pub shutdown_timeout: String,
+    pub delivery_retries: u64,
+    pub retry_backoff_max: String,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            max_in_flight: 10_000,
+            batch_size: 256,
+            threads: 0,
+            commit_interval: "1s".into(),
+            revoke_timeout: "10s".into(),
+            shutdown_timeout: "30s".into(),
+            delivery_retries: 5,
+            retry_backoff_max: "10s".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelemetryConfig {
+    pub listen: String,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub summary_interval: String,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        TelemetryConfig {
+            listen: "0.0.0.0:9464".into(),
+            log_format: LogFormat::Auto,
+            log_level: "info".into(),
+            summary_interval: "60s".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,22 +245,6 @@ pub enum LogFormat {
     Text,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LogConfig {
-    pub format: LogFormat,
-    pub level: String,
-}
-
-impl Default for LogConfig {
-    fn default() -> Self {
-        LogConfig {
-            format: LogFormat::Auto,
-            level: "info".to_string(),
-        }
-    }
-}
-
 /// A configuration problem, naming the key and where it came from.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -243,6 +333,17 @@ impl Config {
                 .split_last()
                 .ok_or_else(|| err("names no setting".into()))?;
             let mut section = &mut table;
+            // librdkafka property names are dotted; variables cannot be.
+            if parents == ["kafka", "consumer"] || parents == ["kafka", "producer"] {
+                let property = last.replace('_', ".");
+                if let Some(toml::Value::Table(kafka)) = section.get_mut("kafka")
+                    && let Some(toml::Value::Table(props)) = kafka.get_mut(&parents[1])
+                {
+                    props.insert(property, toml::Value::String(value.clone()));
+                    continue;
+                }
+                return Err(err("no section `kafka`".into()));
+            }
             for part in parents {
                 section = match section.get_mut(part) {
                     Some(toml::Value::Table(t)) => t,
@@ -349,14 +450,94 @@ impl Config {
                 return invalid(key, format!("{value} is not between 0 and {max}"));
             }
         }
-        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+        if tracing_subscriber::EnvFilter::try_new(&self.telemetry.log_level).is_err() {
             return invalid(
-                "log.level",
+                "telemetry.log_level",
                 format!(
                     "{:?} is not a level or filter such as \"info\"",
-                    self.log.level
+                    self.telemetry.log_level
                 ),
             );
+        }
+        if self
+            .telemetry
+            .listen
+            .parse::<std::net::SocketAddr>()
+            .is_err()
+        {
+            return invalid(
+                "telemetry.listen",
+                format!(
+                    "{:?} is not an address such as \"0.0.0.0:9464\"",
+                    self.telemetry.listen
+                ),
+            );
+        }
+        let k = &self.kafka;
+        for (key, value) in [
+            ("kafka.brokers", &k.brokers),
+            ("kafka.group_id", &k.group_id),
+            ("kafka.output_topic", &k.output_topic),
+            ("kafka.dead_letter_topic", &k.dead_letter_topic),
+        ] {
+            if value.trim().is_empty() {
+                return invalid(key, "must not be empty".into());
+            }
+        }
+        if k.input_topics.is_empty() || k.input_topics.iter().any(|t| t.trim().is_empty()) {
+            return invalid("kafka.input_topics", "must name at least one topic".into());
+        }
+        for topic in [&k.output_topic, &k.dead_letter_topic] {
+            if k.input_topics.contains(topic) {
+                return invalid(
+                    "kafka.input_topics",
+                    format!(
+                        "{topic:?} is also an output topic: the worker would read its own output"
+                    ),
+                );
+            }
+        }
+        for (section, props) in [
+            ("kafka.consumer", &k.consumer),
+            ("kafka.producer", &k.producer),
+        ] {
+            for key in props.keys() {
+                if MANAGED_PROPERTIES.contains(&key.as_str()) {
+                    return invalid(
+                        &format!("{section}.\"{key}\""),
+                        "is set by the worker (it decides commits and delivery); see docs/decisions.md".into(),
+                    );
+                }
+            }
+        }
+        let w = &self.worker;
+        if w.max_in_flight == 0 || w.batch_size == 0 {
+            return invalid(
+                "worker.max_in_flight",
+                "max_in_flight and batch_size must be at least 1".into(),
+            );
+        }
+        for (key, value) in [
+            ("worker.commit_interval", &w.commit_interval),
+            ("worker.revoke_timeout", &w.revoke_timeout),
+            ("worker.shutdown_timeout", &w.shutdown_timeout),
+            ("worker.retry_backoff_max", &w.retry_backoff_max),
+            (
+                "telemetry.summary_interval",
+                &self.telemetry.summary_interval,
+            ),
+        ] {
+            match humantime::parse_duration(value) {
+                Ok(d) if !d.is_zero() => {}
+                _ => {
+                    return invalid(
+                        key,
+                        format!(
+                            "{value:?} is not a positive duration such as \"30s\" or \"500ms\""
+                        ),
+                    );
+                }
+            }
         }
         Ok(())
     }
@@ -392,11 +573,45 @@ impl Config {
         }
     }
 
+    /// A copy safe to log or print: secret librdkafka properties (passwords,
+    /// private keys, OAuth secrets) replaced by `[redacted]`.
+    pub fn redacted(&self) -> Config {
+        let mut c = self.clone();
+        for props in [&mut c.kafka.consumer, &mut c.kafka.producer] {
+            for (key, value) in props.iter_mut() {
+                if is_secret_property(key) {
+                    *value = "[redacted]".into();
+                }
+            }
+        }
+        c
+    }
+
+    /// A duration setting, already validated by [`Config::validate`].
+    pub fn duration(value: &str) -> Duration {
+        humantime::parse_duration(value).unwrap_or(Duration::from_secs(1))
+    }
+
     pub fn output_options(&self) -> OutputOptions {
         OutputOptions {
             include_posting: self.output.include_posting,
         }
     }
+}
+
+/// librdkafka properties that carry secrets.
+fn is_secret_property(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    [
+        "password",
+        "secret",
+        "key.pem",
+        "oauthbearer.config",
+        "sasl.jaas",
+        "ssl_key",
+    ]
+    .iter()
+    .any(|s| key.contains(s))
 }
 
 /// Reads an environment value as the TOML type of the value it replaces.
@@ -523,6 +738,58 @@ mod tests {
             .with_env(env(&[("POSTING_ENRICHER__DECODE__NOPE", "1")]))
             .unwrap_err();
         assert!(e.to_string().contains("decode.nope"), "{e}");
+    }
+
+    #[test]
+    fn librdkafka_properties_from_env_and_secrets_redacted() {
+        let (c, _) = Config::default()
+            .with_env(env(&[
+                (
+                    "POSTING_ENRICHER__KAFKA__CONSUMER__SASL_PASSWORD",
+                    "hunter2",
+                ),
+                (
+                    "POSTING_ENRICHER__KAFKA__PRODUCER__COMPRESSION_TYPE",
+                    "zstd",
+                ),
+                ("POSTING_ENRICHER__KAFKA__INPUT_TOPICS", "a, b"),
+            ]))
+            .unwrap();
+        assert_eq!(c.kafka.consumer["sasl.password"], "hunter2");
+        assert_eq!(c.kafka.producer["compression.type"], "zstd");
+        assert_eq!(c.kafka.input_topics, ["a", "b"]);
+        let shown = toml::to_string(&c.redacted()).unwrap();
+        assert!(
+            !shown.contains("hunter2") && shown.contains("[redacted]"),
+            "{shown}"
+        );
+        assert!(shown.contains("zstd"));
+    }
+
+    #[test]
+    fn worker_settings_are_checked() {
+        let mut c = Config::default();
+        c.kafka
+            .consumer
+            .insert("enable.auto.commit".into(), "true".into());
+        let e = c.validate("x").unwrap_err().to_string();
+        assert!(e.contains("enable.auto.commit"), "{e}");
+        let mut c = Config::default();
+        c.kafka.input_topics = vec!["postings.enriched".into()];
+        assert!(c.validate("x").is_err(), "reading its own output");
+        let mut c = Config::default();
+        c.worker.shutdown_timeout = "soon".into();
+        let e = c.validate("x").unwrap_err().to_string();
+        assert!(e.contains("worker.shutdown_timeout"), "{e}");
+        let c = Config::from_toml(
+            "[kafka]\nbrokers = \"b:9092\"\ngroup_id = \"g\"\ninput_topics = [\"in\"]\n[telemetry]\nlisten = \"127.0.0.1:9000\"\n",
+        )
+        .unwrap();
+        assert!(c.validate("x").is_ok());
+        assert_eq!(
+            Config::duration(&c.worker.shutdown_timeout),
+            Duration::from_secs(30)
+        );
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! description sections, geo and salary.
 //!
 //! The library is the functional core (decoding, enrichment, the output
-//! record) plus the offline runner; it never does network I/O. The Kafka
-//! worker is the imperative shell around [`pipeline::Pipeline`].
+//! record) plus the offline runner, with no I/O. The Kafka worker
+//! ([`worker`]) and the telemetry endpoints ([`telemetry`]) are the
+//! imperative shell around [`pipeline::Pipeline`]; only they use rdkafka
+//! and tokio.
 
 pub mod config;
 pub mod enrich;
@@ -13,3 +15,5 @@ pub mod pipeline;
 pub mod posting;
 pub mod record;
 pub mod reference;
+pub mod telemetry;
+pub mod worker;

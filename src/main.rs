@@ -9,7 +9,10 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-use posting_enricher::config::{Config, ConfigError, LogFormat};
+use posting_enricher::config::{Config, ConfigError};
+use posting_enricher::telemetry::logging;
+
+mod shell;
 use posting_enricher::offline::{self, Input, RunOptions};
 use posting_enricher::pipeline::Pipeline;
 
@@ -35,6 +38,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the Kafka worker: consume raw postings, produce enriched records
+    /// and dead letters, commit delivered offsets; serve /metrics and health.
+    Run,
     /// Enrich JSON Lines from files (plain or .gz) or stdin to stdout, in input order.
     Enrich {
         /// Input files; `-` or none reads stdin.
@@ -85,6 +91,11 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Run => {
+            let config = Config::load(cli.config.as_deref(), std::env::vars())?;
+            logging::init(config.telemetry.log_format, &config.telemetry.log_level);
+            shell::run_worker(config)
+        }
         Command::ValidateConfig { file } => {
             let path = file.or(cli.config);
             let config = Config::load(path.as_deref(), std::env::vars())?;
@@ -92,7 +103,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{origin}: ok");
             print!(
                 "{}",
-                toml::to_string(&config).context("printing the effective config")?
+                toml::to_string(&config.redacted()).context("printing the effective config")?
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -109,7 +120,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.output.enriched_at = at;
                 config.validate("--enriched-at")?;
             }
-            init_logging(&config);
+            logging::init(config.telemetry.log_format, &config.telemetry.log_level);
             let pipeline = Pipeline::new(
                 config.decode_options(),
                 config.enrich_options(),
@@ -161,24 +172,4 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-fn init_logging(config: &Config) {
-    use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
-    let json = match config.log.format {
-        LogFormat::Json => true,
-        LogFormat::Text => false,
-        LogFormat::Auto => !io::stderr().is_terminal(),
-    };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(io::stderr);
-    // A second initialisation (tests) is harmless: keep the first.
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
 }

@@ -16,3 +16,22 @@ ensure_nextest() {
         cargo install cargo-nextest --locked
     fi
 }
+
+# The Kafka-API broker the integration tests run against (docs/decisions.md,
+# "A real broker"). Pinned, built once into a fixed root under the cargo home
+# so later runs on the same machine skip the 12-17 minute build.
+TANSU_VERSION="${TANSU_VERSION:-0.6.0}"
+TANSU_ROOT="${TANSU_ROOT:-${CARGO_HOME:-$HOME/.cargo}/posting-enricher-tools/tansu-$TANSU_VERSION}"
+TANSU_BIN="$TANSU_ROOT/bin/tansu"
+
+ensure_tansu() {
+    if [ -x "$TANSU_BIN" ] && "$TANSU_BIN" --version >/dev/null 2>&1; then
+        return 0
+    fi
+    echo "== installing tansu $TANSU_VERSION into $TANSU_ROOT (one-off, 12-17 minutes on 2 cores)"
+    # dynostore: memory:// engine; libsql: sqlite:// (durable) engine.
+    # Without features no storage engine is compiled in.
+    cargo install tansu --version "=$TANSU_VERSION" --locked \
+        --features dynostore,libsql --root "$TANSU_ROOT"
+    "$TANSU_BIN" --version
+}

@@ -28,11 +28,14 @@ pub enum RejectReason {
     /// The enriched record could not be encoded (a bug, kept typed so it
     /// dead-letters instead of crashing).
     EncodeFailed,
+    /// The enriched record is larger than the output topic accepts
+    /// (producer `message.max.bytes`); the original goes to the dead letters.
+    OutputTooLarge,
 }
 
 impl RejectReason {
     /// Every reason, in a stable order (for metrics initialisation and docs).
-    pub const ALL: [RejectReason; 9] = [
+    pub const ALL: [RejectReason; 10] = [
         RejectReason::Empty,
         RejectReason::TooLarge,
         RejectReason::InvalidUtf8,
@@ -42,6 +45,7 @@ impl RejectReason {
         RejectReason::NotAPosting,
         RejectReason::NoPostingFields,
         RejectReason::EncodeFailed,
+        RejectReason::OutputTooLarge,
     ];
 
     /// The stable snake_case code.
@@ -56,6 +60,7 @@ impl RejectReason {
             RejectReason::NotAPosting => "not_a_posting",
             RejectReason::NoPostingFields => "no_posting_fields",
             RejectReason::EncodeFailed => "encode_failed",
+            RejectReason::OutputTooLarge => "output_too_large",
         }
     }
 }

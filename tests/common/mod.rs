@@ -2,6 +2,8 @@
 //! the output schema.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod kafka;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 

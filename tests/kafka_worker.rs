@@ -1,0 +1,299 @@
+//! The worker against a real Kafka-API broker (Tansu, `sqlite://` storage),
+//! started by each test on a free port. Inputs are produced and outputs
+//! read with plain `rdkafka` clients, never the worker's own code.
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
+use common::kafka::{
+    Broker, Input, WorkerProcess, WorkerSetup, committed, end_offsets, header, produce, read_all,
+    source_of,
+};
+use rdkafka::Message;
+
+const IN: &str = "postings.raw";
+const OUT: &str = "postings.enriched";
+const DLQ: &str = "postings.dead-letter";
+const GROUP: &str = "enricher";
+
+fn topics(broker: &Broker) {
+    broker.create_topic(IN, 3);
+    broker.create_topic(OUT, 3);
+    broker.create_topic(DLQ, 1);
+}
+
+fn setup<'a>(broker_addr: &'a str, dir: &'a std::path::Path) -> WorkerSetup<'a> {
+    WorkerSetup {
+        brokers: broker_addr,
+        group: GROUP,
+        input: IN,
+        output: OUT,
+        dead_letter: DLQ,
+        dir,
+        extra: "",
+    }
+}
+
+fn corpus_inputs(lines: &[Vec<u8>]) -> Vec<Input<'_>> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| Input {
+            partition: (i % 3) as i32,
+            key: None,
+            value: l,
+            headers: Vec::new(),
+        })
+        .collect()
+}
+
+/// Every input (partition, offset) with how often it appears across the
+/// enriched and dead-letter topics.
+struct Outputs {
+    seen: HashMap<(i32, i64), usize>,
+    enriched: usize,
+    dead: Vec<rdkafka::message::OwnedMessage>,
+}
+
+fn read_outputs(addr: &str, want: usize, timeout: Duration) -> Outputs {
+    let dead = read_all(addr, DLQ, usize::MAX, Duration::from_secs(3));
+    let enriched = read_all(addr, OUT, want.saturating_sub(dead.len()), timeout);
+    let mut seen = HashMap::new();
+    for m in &enriched {
+        *seen.entry(source_of(m, false)).or_insert(0) += 1;
+    }
+    for m in &dead {
+        *seen.entry(source_of(m, true)).or_insert(0) += 1;
+    }
+    Outputs {
+        seen,
+        enriched: enriched.len(),
+        dead,
+    }
+}
+
+fn expected_inputs(addr: &str) -> HashSet<(i32, i64)> {
+    end_offsets(addr, IN)
+        .into_iter()
+        .flat_map(|(p, end)| (0..end).map(move |o| (p, o)))
+        .collect()
+}
+
+/// Waits until the group's committed offsets reach the end of the input.
+fn wait_committed_to_end(worker: &WorkerProcess, addr: &str) {
+    let ends = end_offsets(addr, IN);
+    worker.wait_until("commits at the end offsets", Duration::from_secs(60), || {
+        committed(addr, GROUP, IN) == ends
+    });
+}
+
+#[test]
+fn the_whole_corpus_goes_through_once_in_order_and_commits_to_the_end() {
+    let broker = Broker::start("corpus");
+    topics(&broker);
+    let addr = broker.addr();
+    let lines = common::corpus_lines();
+    assert_eq!(lines.len(), 7685);
+    produce(&addr, IN, &corpus_inputs(&lines));
+
+    let started = std::time::Instant::now();
+    let mut worker = WorkerProcess::start(&setup(&addr, &broker.dir), "w1");
+    let out = read_outputs(&addr, 7685, Duration::from_secs(240));
+    let took = started.elapsed();
+    eprintln!(
+        "corpus through Tansu: {} enriched + {} dead letters in {:.1} s ({:.0} postings/s incl. start)",
+        out.enriched,
+        out.dead.len(),
+        took.as_secs_f64(),
+        7685.0 / took.as_secs_f64()
+    );
+    assert_eq!(out.enriched, 7683, "log:\n{}", worker.log_text());
+    assert_eq!(out.dead.len(), 2);
+    let reasons: BTreeMap<String, usize> = out.dead.iter().fold(BTreeMap::new(), |mut m, d| {
+        let r = String::from_utf8_lossy(header(d, "posting-enricher-reason").unwrap()).into_owned();
+        *m.entry(r).or_default() += 1;
+        m
+    });
+    assert_eq!(
+        reasons,
+        BTreeMap::from([("empty".to_string(), 1), ("no_posting_fields".to_string(), 1)])
+    );
+    // Dead letters keep the original bytes.
+    for d in &out.dead {
+        let (p, o) = source_of(d, true);
+        let line = &lines[(o as usize) * 3 + p as usize];
+        assert_eq!(d.payload().unwrap_or_default(), line.as_slice());
+    }
+    // Every input exactly once.
+    let expected = expected_inputs(&addr);
+    assert_eq!(expected.len(), 7685);
+    let got: HashSet<_> = out.seen.keys().copied().collect();
+    assert_eq!(got, expected, "every input offset has an output");
+    assert!(out.seen.values().all(|&n| n == 1), "no duplicates");
+
+    // Per input partition, outputs were produced in offset order: within
+    // each output partition the source offsets of one input partition rise.
+    let enriched = read_all(&addr, OUT, 7683, Duration::from_secs(30));
+    let mut last: HashMap<(i32, i32), i64> = HashMap::new();
+    for m in &enriched {
+        let (p, o) = source_of(m, false);
+        let prev = last.insert((m.partition(), p), o);
+        assert!(prev.is_none_or(|prev| prev < o), "out of order: {prev:?} then {o}");
+    }
+
+    wait_committed_to_end(&worker, &addr);
+    assert_eq!(worker.metric("posting_enricher_records_consumed_total"), 7685.0);
+    worker.signal("-TERM");
+    let status = worker.wait_exit(Duration::from_secs(35)).expect("exits on SIGTERM");
+    assert!(status.success(), "exit {status:?}; log:\n{}", worker.log_text());
+}
+
+#[test]
+fn a_worker_killed_mid_run_loses_nothing_after_restart() {
+    let broker = Broker::start("kill9");
+    topics(&broker);
+    let addr = broker.addr();
+    let lines = common::corpus_lines();
+    produce(&addr, IN, &corpus_inputs(&lines));
+
+    let worker = WorkerProcess::start(&setup(&addr, &broker.dir), "first");
+    worker.wait_until("some output", Duration::from_secs(60), || {
+        worker.metric("posting_enricher_records_produced_total") >= 1500.0
+    });
+    worker.signal("-KILL");
+    drop(worker);
+
+    let mut again = WorkerProcess::start(&setup(&addr, &broker.dir), "second");
+    wait_committed_to_end(&again, &addr);
+    let out = read_outputs(&addr, usize::MAX, Duration::from_secs(15));
+    let expected = expected_inputs(&addr);
+    let missing = expected.iter().filter(|k| !out.seen.contains_key(k)).count();
+    let duplicates: usize = out.seen.values().map(|n| n - 1).sum();
+    eprintln!(
+        "kill -9 mid-run: inputs {}, outputs {}, duplicates {duplicates}, lost {missing}",
+        expected.len(),
+        out.enriched + out.dead.len()
+    );
+    assert_eq!(missing, 0, "no input lost");
+    again.signal("-TERM");
+    assert!(again.wait_exit(Duration::from_secs(35)).is_some_and(|s| s.success()));
+}
+
+#[test]
+fn two_workers_split_the_partitions_and_one_leaving_loses_nothing() {
+    let broker = Broker::start("group");
+    topics(&broker);
+    let addr = broker.addr();
+    let lines = common::corpus_lines();
+    let inputs = corpus_inputs(&lines);
+    let (first, rest) = inputs.split_at(600);
+    produce(&addr, IN, first);
+
+    let s = setup(&addr, &broker.dir);
+    let a = WorkerProcess::start(&s, "a");
+    let mut b = WorkerProcess::start(&s, "b");
+    let assigned = |w: &WorkerProcess| w.metric("posting_enricher_assigned_partitions");
+    a.wait_until("both workers assigned", Duration::from_secs(60), || {
+        let (x, y) = (assigned(&a), assigned(&b));
+        x >= 1.0 && y >= 1.0 && x + y == 3.0
+    });
+    eprintln!(
+        "partitions split: a={} b={}",
+        assigned(&a),
+        assigned(&b)
+    );
+    produce(&addr, IN, rest);
+    // b leaves mid-run (a clean shutdown); a takes its partitions over.
+    b.wait_until("b consuming", Duration::from_secs(60), || {
+        b.metric("posting_enricher_records_consumed_total") >= 100.0
+    });
+    b.signal("-TERM");
+    assert!(b.wait_exit(Duration::from_secs(35)).is_some_and(|s| s.success()), "b exits 0");
+    a.wait_until("a owns all partitions", Duration::from_secs(60), || assigned(&a) == 3.0);
+    wait_committed_to_end(&a, &addr);
+    let out = read_outputs(&addr, usize::MAX, Duration::from_secs(15));
+    let expected = expected_inputs(&addr);
+    let missing = expected.iter().filter(|k| !out.seen.contains_key(k)).count();
+    let duplicates: usize = out.seen.values().map(|n| n - 1).sum();
+    eprintln!("group 2 -> 1: inputs {}, duplicates {duplicates}, lost {missing}", expected.len());
+    assert_eq!(missing, 0);
+}
+
+#[test]
+fn keys_and_headers_pass_through_and_dead_letters_say_why() {
+    let broker = Broker::start("headers");
+    topics(&broker);
+    let addr = broker.addr();
+    let seed = std::fs::read(common::shared_dir().join("seed/posting.json")).unwrap();
+    let traceparent: &[u8] = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    produce(
+        &addr,
+        IN,
+        &[
+            Input {
+                partition: 0,
+                key: Some(b"posting-42"),
+                value: &seed,
+                headers: vec![("traceparent", traceparent), ("tenant", b"acme")],
+            },
+            Input {
+                partition: 0,
+                key: None,
+                value: &seed,
+                headers: Vec::new(),
+            },
+            Input {
+                partition: 1,
+                key: Some(b"bad-1"),
+                value: b"{\"title\": \"truncated",
+                headers: vec![("traceparent", traceparent)],
+            },
+        ],
+    );
+    let worker = WorkerProcess::start(&setup(&addr, &broker.dir), "w");
+    let out = read_all(&addr, OUT, 2, Duration::from_secs(60));
+    assert_eq!(out.len(), 2, "log:\n{}", worker.log_text());
+    let keyed = out
+        .iter()
+        .find(|m| m.key() == Some(b"posting-42".as_slice()))
+        .expect("the input key is the output key");
+    assert_eq!(header(keyed, "traceparent"), Some(traceparent));
+    assert_eq!(header(keyed, "tenant"), Some(b"acme".as_slice()));
+    assert_eq!(header(keyed, "posting-enricher-schema-version"), Some(b"1".as_slice()));
+    let unkeyed = out
+        .iter()
+        .find(|m| m.key() != Some(b"posting-42".as_slice()))
+        .unwrap();
+    let record: serde_json::Value = serde_json::from_slice(unkeyed.payload().unwrap()).unwrap();
+    assert_eq!(
+        unkeyed.key(),
+        Some(record["id"].as_str().unwrap().as_bytes()),
+        "without an input key, the record id is the key"
+    );
+    assert_eq!(record["source"]["topic"], IN);
+
+    let dead = read_all(&addr, DLQ, 1, Duration::from_secs(30));
+    assert_eq!(dead.len(), 1);
+    let d = &dead[0];
+    assert_eq!(d.payload(), Some(b"{\"title\": \"truncated".as_slice()));
+    assert_eq!(d.key(), Some(b"bad-1".as_slice()));
+    assert_eq!(header(d, "traceparent"), Some(traceparent));
+    assert_eq!(header(d, "posting-enricher-reason"), Some(b"invalid_json".as_slice()));
+    assert_eq!(header(d, "posting-enricher-source-topic"), Some(IN.as_bytes()));
+    assert_eq!(header(d, "posting-enricher-source-partition"), Some(b"1".as_slice()));
+    assert_eq!(header(d, "posting-enricher-source-offset"), Some(b"0".as_slice()));
+    assert!(header(d, "posting-enricher-detail").is_some_and(|v| !v.is_empty()));
+    assert!(header(d, "posting-enricher-version").is_some());
+    assert!(header(d, "posting-enricher-failed-at").is_some());
+    // Health and metrics while running.
+    assert_eq!(worker.get("/health/live").map(|r| r.0), Some(200));
+    worker.wait_until("ready", Duration::from_secs(20), || {
+        worker.get("/health/ready").map(|r| r.0) == Some(200)
+    });
+    assert_eq!(
+        worker.metric("posting_enricher_records_dead_lettered_total"),
+        1.0
+    );
+}
