@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::kafka::{
     Broker, Input, WorkerProcess, WorkerSetup, committed, end_offsets, header, produce, read_all,
-    source_of,
+    read_topics, source_of,
 };
 use rdkafka::Message;
 
@@ -58,8 +58,9 @@ struct Outputs {
 }
 
 fn read_outputs(addr: &str, want: usize, timeout: Duration) -> Outputs {
-    let dead = read_all(addr, DLQ, usize::MAX, Duration::from_secs(3));
-    let enriched = read_all(addr, OUT, want.saturating_sub(dead.len()), timeout);
+    let (dead, enriched): (Vec<_>, Vec<_>) = read_topics(addr, &[OUT, DLQ], want, timeout)
+        .into_iter()
+        .partition(|m| m.topic() == DLQ);
     let mut seen = HashMap::new();
     for m in &enriched {
         *seen.entry(source_of(m, false)).or_insert(0) += 1;
@@ -84,9 +85,11 @@ fn expected_inputs(addr: &str) -> HashSet<(i32, i64)> {
 /// Waits until the group's committed offsets reach the end of the input.
 fn wait_committed_to_end(worker: &WorkerProcess, addr: &str) {
     let ends = end_offsets(addr, IN);
-    worker.wait_until("commits at the end offsets", Duration::from_secs(60), || {
-        committed(addr, GROUP, IN) == ends
-    });
+    worker.wait_until(
+        "commits at the end offsets",
+        Duration::from_secs(60),
+        || committed(addr, GROUP, IN) == ends,
+    );
 }
 
 #[test]
@@ -118,7 +121,10 @@ fn the_whole_corpus_goes_through_once_in_order_and_commits_to_the_end() {
     });
     assert_eq!(
         reasons,
-        BTreeMap::from([("empty".to_string(), 1), ("no_posting_fields".to_string(), 1)])
+        BTreeMap::from([
+            ("empty".to_string(), 1),
+            ("no_posting_fields".to_string(), 1)
+        ])
     );
     // Dead letters keep the original bytes.
     for d in &out.dead {
@@ -140,14 +146,26 @@ fn the_whole_corpus_goes_through_once_in_order_and_commits_to_the_end() {
     for m in &enriched {
         let (p, o) = source_of(m, false);
         let prev = last.insert((m.partition(), p), o);
-        assert!(prev.is_none_or(|prev| prev < o), "out of order: {prev:?} then {o}");
+        assert!(
+            prev.is_none_or(|prev| prev < o),
+            "out of order: {prev:?} then {o}"
+        );
     }
 
     wait_committed_to_end(&worker, &addr);
-    assert_eq!(worker.metric("posting_enricher_records_consumed_total"), 7685.0);
+    assert_eq!(
+        worker.metric("posting_enricher_records_consumed_total"),
+        7685.0
+    );
     worker.signal("-TERM");
-    let status = worker.wait_exit(Duration::from_secs(35)).expect("exits on SIGTERM");
-    assert!(status.success(), "exit {status:?}; log:\n{}", worker.log_text());
+    let status = worker
+        .wait_exit(Duration::from_secs(35))
+        .expect("exits on SIGTERM");
+    assert!(
+        status.success(),
+        "exit {status:?}; log:\n{}",
+        worker.log_text()
+    );
 }
 
 #[test]
@@ -169,7 +187,10 @@ fn a_worker_killed_mid_run_loses_nothing_after_restart() {
     wait_committed_to_end(&again, &addr);
     let out = read_outputs(&addr, usize::MAX, Duration::from_secs(15));
     let expected = expected_inputs(&addr);
-    let missing = expected.iter().filter(|k| !out.seen.contains_key(k)).count();
+    let missing = expected
+        .iter()
+        .filter(|k| !out.seen.contains_key(k))
+        .count();
     let duplicates: usize = out.seen.values().map(|n| n - 1).sum();
     eprintln!(
         "kill -9 mid-run: inputs {}, outputs {}, duplicates {duplicates}, lost {missing}",
@@ -178,7 +199,11 @@ fn a_worker_killed_mid_run_loses_nothing_after_restart() {
     );
     assert_eq!(missing, 0, "no input lost");
     again.signal("-TERM");
-    assert!(again.wait_exit(Duration::from_secs(35)).is_some_and(|s| s.success()));
+    assert!(
+        again
+            .wait_exit(Duration::from_secs(35))
+            .is_some_and(|s| s.success())
+    );
 }
 
 #[test]
@@ -199,25 +224,33 @@ fn two_workers_split_the_partitions_and_one_leaving_loses_nothing() {
         let (x, y) = (assigned(&a), assigned(&b));
         x >= 1.0 && y >= 1.0 && x + y == 3.0
     });
-    eprintln!(
-        "partitions split: a={} b={}",
-        assigned(&a),
-        assigned(&b)
-    );
+    eprintln!("partitions split: a={} b={}", assigned(&a), assigned(&b));
     produce(&addr, IN, rest);
     // b leaves mid-run (a clean shutdown); a takes its partitions over.
     b.wait_until("b consuming", Duration::from_secs(60), || {
         b.metric("posting_enricher_records_consumed_total") >= 100.0
     });
     b.signal("-TERM");
-    assert!(b.wait_exit(Duration::from_secs(35)).is_some_and(|s| s.success()), "b exits 0");
-    a.wait_until("a owns all partitions", Duration::from_secs(60), || assigned(&a) == 3.0);
+    assert!(
+        b.wait_exit(Duration::from_secs(35))
+            .is_some_and(|s| s.success()),
+        "b exits 0"
+    );
+    a.wait_until("a owns all partitions", Duration::from_secs(60), || {
+        assigned(&a) == 3.0
+    });
     wait_committed_to_end(&a, &addr);
     let out = read_outputs(&addr, usize::MAX, Duration::from_secs(15));
     let expected = expected_inputs(&addr);
-    let missing = expected.iter().filter(|k| !out.seen.contains_key(k)).count();
+    let missing = expected
+        .iter()
+        .filter(|k| !out.seen.contains_key(k))
+        .count();
     let duplicates: usize = out.seen.values().map(|n| n - 1).sum();
-    eprintln!("group 2 -> 1: inputs {}, duplicates {duplicates}, lost {missing}", expected.len());
+    eprintln!(
+        "group 2 -> 1: inputs {}, duplicates {duplicates}, lost {missing}",
+        expected.len()
+    );
     assert_eq!(missing, 0);
 }
 
@@ -261,7 +294,10 @@ fn keys_and_headers_pass_through_and_dead_letters_say_why() {
         .expect("the input key is the output key");
     assert_eq!(header(keyed, "traceparent"), Some(traceparent));
     assert_eq!(header(keyed, "tenant"), Some(b"acme".as_slice()));
-    assert_eq!(header(keyed, "posting-enricher-schema-version"), Some(b"1".as_slice()));
+    assert_eq!(
+        header(keyed, "posting-enricher-schema-version"),
+        Some(b"1".as_slice())
+    );
     let unkeyed = out
         .iter()
         .find(|m| m.key() != Some(b"posting-42".as_slice()))
@@ -280,10 +316,22 @@ fn keys_and_headers_pass_through_and_dead_letters_say_why() {
     assert_eq!(d.payload(), Some(b"{\"title\": \"truncated".as_slice()));
     assert_eq!(d.key(), Some(b"bad-1".as_slice()));
     assert_eq!(header(d, "traceparent"), Some(traceparent));
-    assert_eq!(header(d, "posting-enricher-reason"), Some(b"invalid_json".as_slice()));
-    assert_eq!(header(d, "posting-enricher-source-topic"), Some(IN.as_bytes()));
-    assert_eq!(header(d, "posting-enricher-source-partition"), Some(b"1".as_slice()));
-    assert_eq!(header(d, "posting-enricher-source-offset"), Some(b"0".as_slice()));
+    assert_eq!(
+        header(d, "posting-enricher-reason"),
+        Some(b"invalid_json".as_slice())
+    );
+    assert_eq!(
+        header(d, "posting-enricher-source-topic"),
+        Some(IN.as_bytes())
+    );
+    assert_eq!(
+        header(d, "posting-enricher-source-partition"),
+        Some(b"1".as_slice())
+    );
+    assert_eq!(
+        header(d, "posting-enricher-source-offset"),
+        Some(b"0".as_slice())
+    );
     assert!(header(d, "posting-enricher-detail").is_some_and(|v| !v.is_empty()));
     assert!(header(d, "posting-enricher-version").is_some());
     assert!(header(d, "posting-enricher-failed-at").is_some());

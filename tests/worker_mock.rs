@@ -152,7 +152,11 @@ fn failed_deliveries_are_retried_and_never_committed_past() {
         .map(|m| source_of(m, false))
         .chain(dead.iter().map(|m| source_of(m, true)))
         .collect();
-    assert_eq!(seen.len(), RECORDS, "every input delivered after the outage");
+    assert_eq!(
+        seen.len(),
+        RECORDS,
+        "every input delivered after the outage"
+    );
     assert!(enriched.iter().all(|m| m.payload().is_some()));
     w.shutdown.request();
     let summary = w.thread.join().unwrap().unwrap();

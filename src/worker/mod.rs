@@ -505,7 +505,10 @@ impl Worker<'_> {
                 return;
             }
             stopped.push(tp.clone());
-            self.shared.metrics.stopped_partitions.set(stopped.len() as i64);
+            self.shared
+                .metrics
+                .stopped_partitions
+                .set(stopped.len() as i64);
         }
         self.shared.deactivate(std::slice::from_ref(tp));
         let mut tpl = TopicPartitionList::new();

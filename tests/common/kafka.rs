@@ -84,7 +84,13 @@ impl Broker {
         // sqlite:// paths are relative to the working directory.
         let child = Command::new(tansu_bin())
             .current_dir(&self.dir)
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
             .args(["--storage-engine", "sqlite://tansu.db"])
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
@@ -94,7 +100,11 @@ impl Broker {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(self.addr()).is_err() {
-            assert!(Instant::now() < deadline, "tansu did not listen on {}", self.addr());
+            assert!(
+                Instant::now() < deadline,
+                "tansu did not listen on {}",
+                self.addr()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -205,6 +215,18 @@ pub fn partitions(brokers: &str, topic: &str) -> i32 {
 /// Reads `topic` from the beginning until `want` records arrived or
 /// `timeout` passed (then returns what arrived).
 pub fn read_all(brokers: &str, topic: &str, want: usize, timeout: Duration) -> Vec<OwnedMessage> {
+    read_topics(brokers, &[topic], want, timeout)
+}
+
+/// Reads `topics` from the beginning until `want` records arrived in all,
+/// or `timeout` passed. With `want == usize::MAX`, also stops after 3 s
+/// without a new record (everything there was read).
+pub fn read_topics(
+    brokers: &str,
+    topics: &[&str],
+    want: usize,
+    timeout: Duration,
+) -> Vec<OwnedMessage> {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", format!("reader-{}", free_port()))
@@ -212,15 +234,23 @@ pub fn read_all(brokers: &str, topic: &str, want: usize, timeout: Duration) -> V
         .create()
         .unwrap();
     let mut tpl = TopicPartitionList::new();
-    for p in 0..partitions(brokers, topic) {
-        tpl.add_partition_offset(topic, p, Offset::Beginning).unwrap();
+    for topic in topics {
+        for p in 0..partitions(brokers, topic) {
+            tpl.add_partition_offset(topic, p, Offset::Beginning)
+                .unwrap();
+        }
     }
     c.assign(&tpl).unwrap();
     let mut out = Vec::new();
     let deadline = Instant::now() + timeout;
+    let mut last_new = Instant::now();
     while out.len() < want && Instant::now() < deadline {
+        if want == usize::MAX && last_new.elapsed() > Duration::from_secs(3) {
+            break;
+        }
         if let Some(m) = c.poll(Duration::from_millis(200)) {
             out.push(m.expect("read").detach());
+            last_new = Instant::now();
         }
     }
     out
@@ -361,8 +391,7 @@ impl WorkerProcess {
         };
         body.lines()
             .filter(|l| {
-                l.starts_with(name)
-                    && matches!(l.as_bytes().get(name.len()), Some(b' ' | b'{'))
+                l.starts_with(name) && matches!(l.as_bytes().get(name.len()), Some(b' ' | b'{'))
             })
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
             .sum()
