@@ -38,7 +38,6 @@ pub fn producer(config: &Config) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("client.id", "posting-enricher")
         .set("linger.ms", "5")
-        .set("compression.type", "lz4")
         .set(
             "message.max.bytes",
             default_message_max_bytes(config).to_string(),
