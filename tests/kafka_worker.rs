@@ -153,10 +153,42 @@ fn the_whole_corpus_goes_through_once_in_order_and_commits_to_the_end() {
     }
 
     wait_committed_to_end(&worker, &addr);
+    // What an ops dashboard sees after the run.
     assert_eq!(
         worker.metric("posting_enricher_records_consumed_total"),
         7685.0
     );
+    assert_eq!(
+        worker.metric("posting_enricher_records_produced_total"),
+        7683.0
+    );
+    for reason in ["empty", "no_posting_fields"] {
+        let series = format!(
+            "posting_enricher_records_dead_lettered_total{{reason=\"{reason}\",topic=\"{IN}\"}}"
+        );
+        assert_eq!(worker.metric(&series), 1.0, "{series}");
+    }
+    assert_eq!(
+        worker.metric("posting_enricher_records_dead_lettered_total"),
+        2.0
+    );
+    assert_eq!(worker.metric("posting_enricher_assigned_partitions"), 3.0);
+    // Lag comes from librdkafka statistics (every 5 s): every assigned
+    // partition reports, and reaches 0.
+    worker.wait_until("lag 0 on every partition", Duration::from_secs(30), || {
+        let Some((200, body)) = worker.get("/metrics") else {
+            return false;
+        };
+        let lags: Vec<f64> = body
+            .lines()
+            .filter(|l| l.starts_with("posting_enricher_consumer_lag_records{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+            .collect();
+        lags.len() == 3 && lags.iter().all(|&l| l == 0.0)
+    });
+    assert_eq!(worker.get("/health/ready").map(|r| r.0), Some(200));
+    let geo_ok = "posting_enricher_enrichment_outcomes_total{outcome=\"ok\",stage=\"geo\"}";
+    assert!(worker.metric(geo_ok) >= 7600.0);
     worker.signal("-TERM");
     let status = worker
         .wait_exit(Duration::from_secs(35))
@@ -344,4 +376,76 @@ fn keys_and_headers_pass_through_and_dead_letters_say_why() {
         worker.metric("posting_enricher_records_dead_lettered_total"),
         1.0
     );
+}
+
+#[test]
+fn readiness_follows_a_broker_outage_and_nothing_is_lost() {
+    let mut broker = Broker::start("outage");
+    topics(&broker);
+    let addr = broker.addr();
+    let lines = common::corpus_lines();
+    let inputs = corpus_inputs(&lines);
+    let (first, rest) = inputs.split_at(3000);
+    produce(&addr, IN, first);
+    let mut worker = WorkerProcess::start(&setup(&addr, &broker.dir), "w");
+    let ready = |w: &WorkerProcess| w.get("/health/ready").map(|r| r.0);
+    worker.wait_until("ready", Duration::from_secs(30), || {
+        ready(&worker) == Some(200)
+    });
+    worker.wait_until("first records", Duration::from_secs(60), || {
+        worker.metric("posting_enricher_records_produced_total") >= 500.0
+    });
+
+    broker.kill();
+    worker.wait_until(
+        "not ready while the broker is down",
+        Duration::from_secs(60),
+        || ready(&worker) == Some(503),
+    );
+    let (_, body) = worker.get("/health/ready").unwrap();
+    assert!(body.contains("broker unreachable"), "{body}");
+    assert!(
+        worker.child.try_wait().unwrap().is_none(),
+        "the worker keeps running"
+    );
+    std::thread::sleep(Duration::from_secs(5));
+
+    broker.restart();
+    worker.wait_until("ready again", Duration::from_secs(60), || {
+        ready(&worker) == Some(200)
+    });
+    produce(&addr, IN, rest);
+    wait_committed_to_end(&worker, &addr);
+    let out = read_outputs(&addr, usize::MAX, Duration::from_secs(15));
+    let expected = expected_inputs(&addr);
+    let missing = expected
+        .iter()
+        .filter(|k| !out.seen.contains_key(k))
+        .count();
+    let duplicates: usize = out.seen.values().map(|n| n - 1).sum();
+    eprintln!(
+        "broker killed and restarted: inputs {}, duplicates {duplicates}, lost {missing}",
+        expected.len()
+    );
+    assert_eq!(expected.len(), 7685);
+    assert_eq!(missing, 0);
+    worker.signal("-TERM");
+    assert!(
+        worker
+            .wait_exit(Duration::from_secs(35))
+            .is_some_and(|s| s.success())
+    );
+}
+
+#[test]
+fn a_missing_topic_is_an_error_that_names_it() {
+    let broker = Broker::start("missing");
+    broker.create_topic(IN, 1);
+    broker.create_topic(OUT, 1);
+    let addr = broker.addr();
+    let mut worker = WorkerProcess::start(&setup(&addr, &broker.dir), "w");
+    let status = worker.wait_exit(Duration::from_secs(30)).expect("exits");
+    assert_eq!(status.code(), Some(1));
+    let log = std::fs::read_to_string(&worker.log).unwrap();
+    assert!(log.contains("missing topics") && log.contains(DLQ), "{log}");
 }

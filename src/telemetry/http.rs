@@ -45,11 +45,14 @@ async fn answer(mut stream: TcpStream, metrics: &Metrics, health: &Health) -> st
     let path = parts.next().unwrap_or_default();
     let path = path.split(|&b| b == b'?').next().unwrap_or_default();
     let (status, content_type, body): (&str, &str, Vec<u8>) = match (method, path) {
-        (b"GET" | b"HEAD", b"/metrics") => (
-            "200 OK",
-            "text/plain; version=0.0.4; charset=utf-8",
-            metrics.render(),
-        ),
+        (b"GET" | b"HEAD", b"/metrics") => {
+            metrics.ready.set(i64::from(health.ready().is_ok()));
+            (
+                "200 OK",
+                "text/plain; version=0.0.4; charset=utf-8",
+                metrics.render(),
+            )
+        }
         (b"GET" | b"HEAD", b"/health/live") => match health.live() {
             Ok(()) => ("200 OK", "application/json", br#"{"live":true}"#.to_vec()),
             Err(reason) => (

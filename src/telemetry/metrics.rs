@@ -307,11 +307,44 @@ mod tests {
                 "{name}"
             );
         }
+        let mut names = Vec::new();
         for line in text.lines().filter(|l| l.starts_with("# TYPE ")) {
             let mut parts = line.split_whitespace().skip(2);
             let (name, kind) = (parts.next().unwrap(), parts.next().unwrap());
             assert_eq!(kind == "counter", name.ends_with("_total"), "{line}");
+            if name.starts_with("posting_enricher_") {
+                names.push(name.to_string());
+                // Base units in names: seconds, bytes, or counts.
+                assert!(!name.contains("_ms") && !name.contains("millis"), "{name}");
+                if kind == "histogram" {
+                    assert!(name.ends_with("_seconds"), "{name}");
+                }
+            }
         }
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "posting_enricher_assigned_partitions",
+                "posting_enricher_broker_up",
+                "posting_enricher_build_info",
+                "posting_enricher_commit_failures_total",
+                "posting_enricher_commits_total",
+                "posting_enricher_delivery_retries_total",
+                "posting_enricher_enrichment_outcomes_total",
+                "posting_enricher_enrichment_seconds",
+                "posting_enricher_enrichment_warnings_total",
+                "posting_enricher_in_flight_records",
+                "posting_enricher_processing_seconds",
+                "posting_enricher_ready",
+                "posting_enricher_records_consumed_total",
+                "posting_enricher_records_dead_lettered_total",
+                "posting_enricher_records_produced_total",
+                "posting_enricher_start_time_seconds",
+                "posting_enricher_stopped_partitions",
+            ],
+            "vectors without a series yet are not exposed"
+        );
         assert!(text.contains("posting_enricher_records_consumed_total{topic=\"in\"} 1"));
         assert!(text.contains(
             "posting_enricher_records_dead_lettered_total{reason=\"no_posting_fields\",topic=\"in\"} 0"
