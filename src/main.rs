@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use posting_enricher::config::{Config, ConfigError};
 use posting_enricher::telemetry::logging;
 
+mod demo;
 mod shell;
 use posting_enricher::offline::{self, Input, RunOptions};
 use posting_enricher::pipeline::Pipeline;
@@ -41,6 +42,16 @@ enum Command {
     /// Run the Kafka worker: consume raw postings, produce enriched records
     /// and dead letters, commit delivered offsets; serve /metrics and health.
     Run,
+    /// The whole pipeline with no Kafka: an in-process cluster, the shipped
+    /// sample postings, the real worker; prints a summary and one record.
+    Demo {
+        /// Keep the worker (and /metrics) running after the sample is done.
+        #[arg(long)]
+        keep_running: bool,
+        /// Address of /metrics and the health endpoints.
+        #[arg(long, default_value = "127.0.0.1:9464")]
+        listen: String,
+    },
     /// Enrich JSON Lines from files (plain or .gz) or stdin to stdout, in input order.
     Enrich {
         /// Input files; `-` or none reads stdin.
@@ -96,6 +107,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             logging::init(config.telemetry.log_format, &config.telemetry.log_level);
             shell::run_worker(config)
         }
+        Command::Demo {
+            keep_running,
+            listen,
+        } => demo::run(keep_running, listen),
         Command::ValidateConfig { file } => {
             let path = file.or(cli.config);
             let config = Config::load(path.as_deref(), std::env::vars())?;

@@ -19,21 +19,54 @@ use posting_enricher::worker::{self, Shutdown, WorkerError};
 /// (a broker that is gone can make closing the consumer hang).
 const HARD_STOP_GRACE: Duration = Duration::from_secs(5);
 
-pub fn run_worker(config: Config) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("shell")
         .enable_all()
         .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(run_async(config))
+        .context("starting the async runtime")
 }
 
-async fn run_async(config: Config) -> anyhow::Result<ExitCode> {
+pub fn run_worker(config: Config) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let telemetry = Telemetry::new(&config);
+        run(config, &telemetry).await.map(|(code, _)| code)
+    })
+}
+
+/// What the worker shares with the endpoints and whoever asks it to stop.
+pub struct Telemetry {
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<Health>,
+    pub shutdown: Arc<Shutdown>,
+}
+
+impl Telemetry {
+    pub fn new(config: &Config) -> Self {
+        Telemetry {
+            metrics: Arc::new(Metrics::new()),
+            health: Arc::new(Health::new()),
+            shutdown: Arc::new(Shutdown::new(Config::duration(
+                &config.worker.shutdown_timeout,
+            ))),
+        }
+    }
+}
+
+/// The `run` command: serves the endpoints, runs the worker until a signal
+/// (or `telemetry.shutdown` is requested by the caller), and reports.
+pub async fn run(
+    config: Config,
+    telemetry: &Telemetry,
+) -> anyhow::Result<(ExitCode, Option<worker::RunSummary>)> {
     let effective = serde_json::to_string(&config.redacted()).unwrap_or_default();
     info!(version = posting_enricher::record::ENRICHER_VERSION, config = %effective, "starting");
-    let metrics = Arc::new(Metrics::new());
-    let health = Arc::new(Health::new());
+    let (metrics, health, shutdown) = (
+        telemetry.metrics.clone(),
+        telemetry.health.clone(),
+        telemetry.shutdown.clone(),
+    );
     let listener = TcpListener::bind(&config.telemetry.listen)
         .await
         .with_context(|| {
@@ -49,9 +82,6 @@ async fn run_async(config: Config) -> anyhow::Result<ExitCode> {
         signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
 
-    let shutdown = Arc::new(Shutdown::new(Config::duration(
-        &config.worker.shutdown_timeout,
-    )));
     let mut task = {
         let (metrics, health, shutdown) = (metrics.clone(), health.clone(), shutdown.clone());
         tokio::task::spawn_blocking(move || -> Result<worker::RunSummary, anyhow::Error> {
@@ -87,15 +117,15 @@ async fn run_async(config: Config) -> anyhow::Result<ExitCode> {
                 r = &mut task => r,
                 _ = terminate.recv() => {
                     warn!("second signal: exiting without draining");
-                    return Ok(ExitCode::from(130));
+                    return Ok((ExitCode::from(130), None));
                 }
                 _ = interrupt.recv() => {
                     warn!("second signal: exiting without draining");
-                    return Ok(ExitCode::from(130));
+                    return Ok((ExitCode::from(130), None));
                 }
                 _ = tokio::time::sleep(shutdown.timeout() + HARD_STOP_GRACE) => {
                     error!("shutdown did not finish within worker.shutdown_timeout; exiting");
-                    return Ok(ExitCode::from(1));
+                    return Ok((ExitCode::from(1), None));
                 }
             }
         }
@@ -125,7 +155,7 @@ async fn run_async(config: Config) -> anyhow::Result<ExitCode> {
             undelivered = summary.undelivered,
             "records not acknowledged before the deadline were not committed; they will be consumed again"
         );
-        return Ok(ExitCode::from(1));
+        return Ok((ExitCode::from(1), Some(summary)));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok((ExitCode::SUCCESS, Some(summary)))
 }

@@ -259,3 +259,42 @@ fn config_and_env_change_the_output() {
     assert_eq!(r["posting"], serde_json::Value::Null);
     assert_eq!(r["enricher"]["enriched_at"], "2020-01-01T00:00:00Z");
 }
+
+#[test]
+fn demo_accounts_for_every_sample_posting_and_exits_0() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_posting-enricher"))
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+        .output()
+        .expect("run the demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let figure = |label: &str| -> u64 {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(label))
+            .and_then(|rest| rest.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no `{label}` line in:\n{stdout}"))
+    };
+    let sample = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample/postings.jsonl"),
+    )
+    .unwrap();
+    let lines = sample.lines().filter(|l| !l.is_empty()).count() as u64;
+    assert_eq!(figure("consumed"), lines);
+    assert_eq!(figure("enriched"), lines - 2);
+    assert_eq!(figure("dead-lettered"), 2);
+    assert_eq!(figure("  invalid_json"), 1);
+    assert_eq!(figure("  no_posting_fields"), 1);
+    assert!(stdout.contains("postings/s"));
+    assert!(stdout.contains("\"enrichment\""), "pretty-prints one record");
+    assert!(stdout.contains(&format!("http://127.0.0.1:{port}/metrics")));
+}
