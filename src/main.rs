@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 use posting_enricher::config::{Config, ConfigError};
 use posting_enricher::telemetry::logging;
+use posting_enricher::worker::replay;
 
 mod demo;
 mod shell;
@@ -42,6 +43,40 @@ enum Command {
     /// Run the Kafka worker: consume raw postings, produce enriched records
     /// and dead letters, commit delivered offsets; serve /metrics and health.
     Run,
+    /// Copy dead letters back to an input topic (with replay headers), so
+    /// they are enriched again under the current config and version.
+    ReplayDlq {
+        /// Dead-letter topic to read (default: kafka.dead_letter_topic).
+        #[arg(long, value_name = "TOPIC")]
+        from_topic: Option<String>,
+        /// Topic to copy to (default: the first of kafka.input_topics).
+        #[arg(long, value_name = "TOPIC")]
+        to_topic: Option<String>,
+        /// Only dead letters with this reason code (repeatable).
+        #[arg(long = "reason", value_name = "CODE")]
+        reasons: Vec<String>,
+        /// Only this dead-letter partition.
+        #[arg(long)]
+        partition: Option<i32>,
+        /// Only offsets >= N.
+        #[arg(long, value_name = "N")]
+        from_offset: Option<i64>,
+        /// Only offsets <= N.
+        #[arg(long, value_name = "N")]
+        to_offset: Option<i64>,
+        /// Only dead letters written at or after TIME (RFC 3339).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Only dead letters written at or before TIME (RFC 3339).
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+        /// Refuse records already replayed this many times.
+        #[arg(long, default_value_t = 3)]
+        max_replays: u32,
+        /// Count what would be replayed; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// The whole pipeline with no Kafka: an in-process cluster, the shipped
     /// sample postings, the real worker; prints a summary and one record.
     Demo {
@@ -106,6 +141,61 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), std::env::vars())?;
             logging::init(config.telemetry.log_format, &config.telemetry.log_level);
             shell::run_worker(config)
+        }
+        Command::ReplayDlq {
+            from_topic,
+            to_topic,
+            reasons,
+            partition,
+            from_offset,
+            to_offset,
+            since,
+            until,
+            max_replays,
+            dry_run,
+        } => {
+            let config = Config::load(cli.config.as_deref(), std::env::vars())?;
+            logging::init(config.telemetry.log_format, &config.telemetry.log_level);
+            let millis = |flag: &str, t: Option<String>| -> anyhow::Result<Option<i64>> {
+                t.map(|t| {
+                    humantime::parse_rfc3339_weak(&t)
+                        .map_err(|e| anyhow::anyhow!("{flag} {t:?}: {e}"))
+                        .and_then(|at| {
+                            Ok(at.duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64)
+                        })
+                })
+                .transpose()
+            };
+            let opts = replay::ReplayOptions {
+                from_topic: from_topic.unwrap_or_else(|| config.kafka.dead_letter_topic.clone()),
+                to_topic: to_topic.unwrap_or_else(|| config.kafka.input_topics[0].clone()),
+                filter: replay::Filter {
+                    reasons,
+                    partition,
+                    from_offset,
+                    to_offset,
+                    from_time_ms: millis("--since", since)?,
+                    to_time_ms: millis("--until", until)?,
+                },
+                max_replays,
+                dry_run,
+            };
+            let summary = replay::replay(&config, &opts).context("replay-dlq")?;
+            let replayed: u64 = summary.replayed.values().sum();
+            println!(
+                "{} {replayed} of {} dead letters from {} to {}; skipped by filter {}; refused (replayed {} times already) {}",
+                if dry_run { "would replay" } else { "replayed" },
+                summary.read,
+                opts.from_topic,
+                opts.to_topic,
+                summary.skipped,
+                max_replays,
+                summary.refused
+            );
+            for (reason, n) in &summary.replayed {
+                println!("  {reason:<20}{n}");
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Demo {
             keep_running,

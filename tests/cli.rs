@@ -295,6 +295,9 @@ fn demo_accounts_for_every_sample_posting_and_exits_0() {
     assert_eq!(figure("  invalid_json"), 1);
     assert_eq!(figure("  no_posting_fields"), 1);
     assert!(stdout.contains("postings/s"));
-    assert!(stdout.contains("\"enrichment\""), "pretty-prints one record");
+    assert!(
+        stdout.contains("\"enrichment\""),
+        "pretty-prints one record"
+    );
     assert!(stdout.contains(&format!("http://127.0.0.1:{port}/metrics")));
 }

@@ -85,10 +85,15 @@ fn expected_inputs(addr: &str) -> HashSet<(i32, i64)> {
 /// Waits until the group's committed offsets reach the end of the input.
 fn wait_committed_to_end(worker: &WorkerProcess, addr: &str) {
     let ends = end_offsets(addr, IN);
+    // A partition that never had a record has nothing to commit (-1).
     worker.wait_until(
         "commits at the end offsets",
         Duration::from_secs(60),
-        || committed(addr, GROUP, IN) == ends,
+        || {
+            let done = committed(addr, GROUP, IN);
+            ends.iter()
+                .all(|(p, end)| done.get(p).map_or(-1, |&c| c.max(0)) == *end)
+        },
     );
 }
 
@@ -448,4 +453,108 @@ fn a_missing_topic_is_an_error_that_names_it() {
     assert_eq!(status.code(), Some(1));
     let log = std::fs::read_to_string(&worker.log).unwrap();
     assert!(log.contains("missing topics") && log.contains(DLQ), "{log}");
+}
+
+fn replay_dlq(s: &WorkerSetup<'_>, args: &[&str]) -> String {
+    let config = s.dir.join("replay.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[kafka]\nbrokers = \"{}\"\ngroup_id = \"{}\"\ninput_topics = [\"{}\"]\noutput_topic = \"{}\"\ndead_letter_topic = \"{}\"\n",
+            s.brokers, s.group, s.input, s.output, s.dead_letter
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_posting-enricher"))
+        .args(["replay-dlq", "--config"])
+        .arg(&config)
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn replayed_dead_letters_are_enriched_under_a_fixed_config_and_never_cycle() {
+    let broker = Broker::start("replay");
+    topics(&broker);
+    let addr = broker.addr();
+    let seed = std::fs::read(common::shared_dir().join("seed/posting.json")).unwrap();
+    assert!(seed.len() > 2000);
+    let traceparent: &[u8] = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    produce(
+        &addr,
+        IN,
+        &[
+            Input {
+                partition: 0,
+                key: Some(b"big"),
+                value: &seed,
+                headers: vec![("traceparent", traceparent)],
+            },
+            Input {
+                partition: 1,
+                key: None,
+                value: b"{}",
+                headers: Vec::new(),
+            },
+        ],
+    );
+    // Under a too small size limit the seed is dead-lettered as too_large.
+    let strict = WorkerSetup {
+        extra: "[decode]\nmax_record_bytes = 2000\n",
+        ..setup(&addr, &broker.dir)
+    };
+    let mut first = WorkerProcess::start(&strict, "strict");
+    let dead = read_all(&addr, DLQ, 2, Duration::from_secs(60));
+    assert_eq!(dead.len(), 2, "{}", first.log_text());
+    wait_committed_to_end(&first, &addr);
+    first.signal("-TERM");
+    assert!(first.wait_exit(Duration::from_secs(35)).is_some());
+
+    // Replay only too_large, twice allowed at most.
+    let s = setup(&addr, &broker.dir);
+    let said = replay_dlq(&s, &["--reason", "too_large", "--max-replays", "1"]);
+    assert!(said.contains("replayed 1 of 2"), "{said}");
+    // A default worker (limit 1 MiB) now enriches it.
+    let mut second = WorkerProcess::start(&s, "default");
+    let out = read_all(&addr, OUT, 1, Duration::from_secs(60));
+    assert_eq!(out.len(), 1, "{}", second.log_text());
+    assert_eq!(out[0].key(), Some(b"big".as_slice()));
+    assert_eq!(header(&out[0], "traceparent"), Some(traceparent));
+    assert_eq!(
+        header(&out[0], "posting-enricher-replay-count"),
+        Some(b"1".as_slice())
+    );
+    let big = dead
+        .iter()
+        .find(|d| header(d, "posting-enricher-reason") == Some(b"too_large".as_slice()))
+        .expect("a too_large dead letter");
+    let from = format!("{DLQ}/{}/{}", big.partition(), big.offset());
+    assert_eq!(
+        header(&out[0], "posting-enricher-replayed-from"),
+        Some(from.as_bytes())
+    );
+    wait_committed_to_end(&second, &addr);
+
+    // `{}` fails under any config: replayed once, dead-lettered again with
+    // its replay count, then refused.
+    let said = replay_dlq(&s, &["--reason", "no_posting_fields", "--max-replays", "1"]);
+    assert!(said.contains("replayed 1 of"), "{said}");
+    second.wait_until("dead-lettered again", Duration::from_secs(60), || {
+        second.metric("posting_enricher_records_dead_lettered_total") >= 1.0
+    });
+    let said = replay_dlq(&s, &["--reason", "no_posting_fields", "--max-replays", "1"]);
+    assert!(
+        said.contains("replayed 1 of") && said.contains("refused (replayed 1 times already) 1"),
+        "{said}"
+    );
+    second.signal("-TERM");
+    assert!(second.wait_exit(Duration::from_secs(35)).is_some());
 }

@@ -41,8 +41,7 @@ pub fn producer(config: &Config) -> ClientConfig {
         .set(
             "message.max.bytes",
             default_message_max_bytes(config).to_string(),
-        )
-        .set("statistics.interval.ms", "5000");
+        );
     for (key, value) in &k.producer {
         c.set(key, value);
     }

@@ -398,6 +398,10 @@ impl ClientContext for DeliveryCallbacks {
         forward_log(level, fac, message);
     }
 
+    // Only the consumer's statistics are used (lag, broker state); an
+    // operator who enables the producer's gets no log flood.
+    fn stats(&self, _statistics: Statistics) {}
+
     fn error(&self, error: KafkaError, reason: &str) {
         self.shared.classify_error(&error, reason);
     }

@@ -12,6 +12,7 @@ mod client;
 mod context;
 pub mod dead_letter;
 pub mod offsets;
+pub mod replay;
 pub mod shutdown;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,337 @@
+//! `replay-dlq`: copies dead letters back to an input topic, so records that
+//! failed under one config (or one version) get another chance under the
+//! current one. Each copy carries headers that record the replay, and a
+//! record is never replayed more than `max_replays` times (a poison record
+//! cannot cycle forever).
+//!
+//! Reads the dead-letter topic up to its end as of the start (it never
+//! waits for new records), filtered by reason, partition, offset and time.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+use super::WorkerError;
+use super::dead_letter::{self, HEADER_REASON};
+use crate::config::Config;
+
+/// How many times the record was replayed before (0 on a first failure).
+pub const HEADER_REPLAY_COUNT: &str = "posting-enricher-replay-count";
+/// `<dead-letter topic>/<partition>/<offset>` of the copy replayed.
+pub const HEADER_REPLAYED_FROM: &str = "posting-enricher-replayed-from";
+pub const HEADER_REPLAYED_AT: &str = "posting-enricher-replayed-at";
+
+/// Which dead letters to replay.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Reason codes; empty: all.
+    pub reasons: Vec<String>,
+    pub partition: Option<i32>,
+    /// Inclusive offset range.
+    pub from_offset: Option<i64>,
+    pub to_offset: Option<i64>,
+    /// Inclusive range of the dead letter's timestamp, ms since the epoch.
+    pub from_time_ms: Option<i64>,
+    pub to_time_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Replay {
+        prior_replays: u32,
+    },
+    /// Outside the filter.
+    Skip,
+    /// Already replayed `max_replays` times.
+    Refuse {
+        prior_replays: u32,
+    },
+}
+
+/// What to do with one dead letter (pure; the shell reads and writes).
+pub fn decide(
+    filter: &Filter,
+    max_replays: u32,
+    reason: Option<&str>,
+    replay_count: Option<&str>,
+    partition: i32,
+    offset: i64,
+    timestamp_ms: Option<i64>,
+) -> Decision {
+    let reason_ok =
+        filter.reasons.is_empty() || reason.is_some_and(|r| filter.reasons.iter().any(|f| f == r));
+    let partition_ok = filter.partition.is_none_or(|p| p == partition);
+    let offset_ok = filter.from_offset.is_none_or(|o| offset >= o)
+        && filter.to_offset.is_none_or(|o| offset <= o);
+    let time_ok = match timestamp_ms {
+        Some(t) => {
+            filter.from_time_ms.is_none_or(|f| t >= f) && filter.to_time_ms.is_none_or(|u| t <= u)
+        }
+        None => filter.from_time_ms.is_none() && filter.to_time_ms.is_none(),
+    };
+    if !(reason_ok && partition_ok && offset_ok && time_ok) {
+        return Decision::Skip;
+    }
+    let prior_replays = replay_count
+        .and_then(|c| c.trim().parse::<u32>().ok())
+        .unwrap_or(0);
+    if prior_replays >= max_replays {
+        Decision::Refuse { prior_replays }
+    } else {
+        Decision::Replay { prior_replays }
+    }
+}
+
+/// The headers of the replayed copy: the original input's headers (the
+/// dead letter's own `posting-enricher-*` headers removed), then the replay
+/// record.
+fn replay_headers<H: Headers>(
+    dead: Option<&H>,
+    prior_replays: u32,
+    from: &str,
+    at: &str,
+) -> OwnedHeaders {
+    let mut out = OwnedHeaders::new();
+    if let Some(headers) = dead {
+        for h in headers.iter() {
+            if !h.key.starts_with("posting-enricher-") {
+                out = out.insert(Header {
+                    key: h.key,
+                    value: h.value,
+                });
+            }
+        }
+    }
+    let count = (prior_replays + 1).to_string();
+    for (key, value) in [
+        (HEADER_REPLAY_COUNT, count.as_str()),
+        (HEADER_REPLAYED_FROM, from),
+        (HEADER_REPLAYED_AT, at),
+    ] {
+        out = out.insert(Header {
+            key,
+            value: Some(value.as_bytes()),
+        });
+    }
+    out
+}
+
+/// What a replay did.
+#[derive(Debug, Default, Clone)]
+pub struct ReplaySummary {
+    pub read: u64,
+    pub replayed: BTreeMap<String, u64>,
+    pub skipped: u64,
+    pub refused: u64,
+}
+
+pub struct ReplayOptions {
+    pub from_topic: String,
+    pub to_topic: String,
+    pub filter: Filter,
+    pub max_replays: u32,
+    pub dry_run: bool,
+}
+
+/// Copies the matching dead letters to `to_topic` and waits for the broker
+/// to acknowledge every copy.
+pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, WorkerError> {
+    let brokers = &config.kafka.brokers;
+    let mut consumer_config = ClientConfig::new();
+    for (k, v) in &config.kafka.consumer {
+        consumer_config.set(k, v);
+    }
+    let consumer: BaseConsumer = consumer_config
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("{}-replay-dlq", config.kafka.group_id))
+        .set("enable.auto.commit", "false")
+        .create()?;
+    let metadata = consumer.fetch_metadata(Some(&opts.from_topic), Duration::from_secs(10))?;
+    let partitions: Vec<i32> = metadata
+        .topics()
+        .iter()
+        .filter(|t| t.name() == opts.from_topic && t.error().is_none())
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .filter(|p| opts.filter.partition.is_none_or(|want| want == *p))
+        .collect();
+    if partitions.is_empty() {
+        return Err(WorkerError::MissingTopics(opts.from_topic.clone()));
+    }
+    // Read up to the end as of now, never waiting for new dead letters.
+    let mut remaining: BTreeMap<i32, i64> = BTreeMap::new();
+    let mut tpl = TopicPartitionList::new();
+    for &p in &partitions {
+        let (low, high) =
+            consumer.fetch_watermarks(&opts.from_topic, p, Duration::from_secs(10))?;
+        let start = opts.filter.from_offset.map_or(low, |o| o.max(low));
+        if start < high {
+            remaining.insert(p, high);
+            tpl.add_partition_offset(&opts.from_topic, p, Offset::Offset(start))?;
+        }
+    }
+    let mut producer_config = ClientConfig::new();
+    for (k, v) in &config.kafka.producer {
+        producer_config.set(k, v);
+    }
+    let producer: ThreadedProducer<DefaultProducerContext> = producer_config
+        .set("bootstrap.servers", brokers)
+        .set("enable.idempotence", "true")
+        .set(
+            "message.max.bytes",
+            super::client::default_message_max_bytes(config).to_string(),
+        )
+        .create()?;
+    let mut summary = ReplaySummary::default();
+    if remaining.is_empty() {
+        return Ok(summary);
+    }
+    consumer.assign(&tpl)?;
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let mut idle = 0;
+    while !remaining.is_empty() {
+        let Some(result) = consumer.poll(Duration::from_millis(500)) else {
+            idle += 1;
+            if idle > 60 {
+                return Err(WorkerError::Fatal(format!(
+                    "no progress reading {} for 30 s (partitions left: {:?})",
+                    opts.from_topic, remaining
+                )));
+            }
+            continue;
+        };
+        idle = 0;
+        let m = result?;
+        if let Some(&end) = remaining.get(&m.partition()) {
+            if m.offset() + 1 >= end {
+                remaining.remove(&m.partition());
+            }
+        } else {
+            continue;
+        }
+        summary.read += 1;
+        let headers = m.headers();
+        let reason = headers.and_then(|h| dead_letter::header_str(h, HEADER_REASON));
+        let count = headers.and_then(|h| dead_letter::header_str(h, HEADER_REPLAY_COUNT));
+        match decide(
+            &opts.filter,
+            opts.max_replays,
+            reason,
+            count,
+            m.partition(),
+            m.offset(),
+            m.timestamp().to_millis(),
+        ) {
+            Decision::Skip => summary.skipped += 1,
+            Decision::Refuse { .. } => summary.refused += 1,
+            Decision::Replay { prior_replays } => {
+                *summary
+                    .replayed
+                    .entry(reason.unwrap_or("unknown").to_string())
+                    .or_default() += 1;
+                if opts.dry_run {
+                    continue;
+                }
+                let from = format!("{}/{}/{}", opts.from_topic, m.partition(), m.offset());
+                let mut record = BaseRecord::to(&opts.to_topic)
+                    .payload(m.payload().unwrap_or_default())
+                    .headers(replay_headers(headers, prior_replays, &from, &now));
+                if let Some(k) = m.key() {
+                    record = record.key(k);
+                }
+                loop {
+                    match producer.send(record) {
+                        Ok(()) => break,
+                        Err((e, back))
+                            if e.rdkafka_error_code()
+                                == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) =>
+                        {
+                            record = back;
+                            std::thread::sleep(Duration::from_millis(5));
+                        }
+                        Err((e, _)) => return Err(e.into()),
+                    }
+                }
+            }
+        }
+    }
+    producer.flush(Duration::from_secs(60))?;
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_and_the_replay_limit_decide() {
+        let f = Filter {
+            reasons: vec!["too_large".into()],
+            from_offset: Some(10),
+            ..Filter::default()
+        };
+        assert_eq!(
+            decide(&f, 3, Some("too_large"), None, 0, 10, None),
+            Decision::Replay { prior_replays: 0 }
+        );
+        assert_eq!(
+            decide(&f, 3, Some("invalid_json"), None, 0, 10, None),
+            Decision::Skip
+        );
+        assert_eq!(
+            decide(&f, 3, Some("too_large"), None, 0, 9, None),
+            Decision::Skip
+        );
+        assert_eq!(
+            decide(&f, 3, Some("too_large"), Some("3"), 0, 11, None),
+            Decision::Refuse { prior_replays: 3 }
+        );
+        assert_eq!(
+            decide(&f, 3, Some("too_large"), Some("2"), 0, 11, None),
+            Decision::Replay { prior_replays: 2 }
+        );
+        let timed = Filter {
+            from_time_ms: Some(1000),
+            to_time_ms: Some(2000),
+            ..Filter::default()
+        };
+        assert_eq!(
+            decide(&timed, 1, None, None, 0, 0, Some(999)),
+            Decision::Skip
+        );
+        assert_eq!(
+            decide(&timed, 1, None, None, 0, 0, Some(2000)),
+            Decision::Replay { prior_replays: 0 }
+        );
+        assert_eq!(decide(&timed, 1, None, None, 0, 0, None), Decision::Skip);
+    }
+
+    #[test]
+    fn replay_headers_keep_the_input_headers_and_count_the_replay() {
+        let dead = OwnedHeaders::new()
+            .insert(Header {
+                key: "traceparent",
+                value: Some(b"00-abc".as_slice()),
+            })
+            .insert(Header {
+                key: HEADER_REASON,
+                value: Some(b"too_large".as_slice()),
+            })
+            .insert(Header {
+                key: HEADER_REPLAY_COUNT,
+                value: Some(b"1".as_slice()),
+            });
+        let h = replay_headers(Some(&dead), 1, "dlq/0/7", "2026-11-29T12:00:00Z");
+        assert_eq!(dead_letter::header_str(&h, "traceparent"), Some("00-abc"));
+        assert_eq!(dead_letter::header_str(&h, HEADER_REASON), None);
+        assert_eq!(dead_letter::header_str(&h, HEADER_REPLAY_COUNT), Some("2"));
+        assert_eq!(
+            dead_letter::header_str(&h, HEADER_REPLAYED_FROM),
+            Some("dlq/0/7")
+        );
+        assert_eq!(h.count(), 4);
+    }
+}
