@@ -143,6 +143,8 @@ fn main() {
     };
     let mut worker = WorkerProcess::start(&setup, "bench");
     let in_flight_peak = std::cell::Cell::new(0.0f64);
+    let rss_peak = std::cell::Cell::new(0.0f64);
+    let rss_at_quarter = std::cell::Cell::new(0.0f64);
     let done = |w: &WorkerProcess| {
         w.metric("posting_enricher_records_produced_total")
             + w.metric("posting_enricher_records_dead_lettered_total")
@@ -154,6 +156,11 @@ fn main() {
     worker.wait_until("all delivered", Duration::from_secs(600), || {
         let f = worker.metric("posting_enricher_in_flight_records");
         in_flight_peak.set(in_flight_peak.get().max(f));
+        let rss = worker.metric("process_resident_memory_bytes");
+        rss_peak.set(rss_peak.get().max(rss));
+        if rss_at_quarter.get() == 0.0 && done(&worker) >= total as f64 / 4.0 {
+            rss_at_quarter.set(rss);
+        }
         if std::env::var_os("E2E_TIMELINE").is_some() {
             eprintln!(
                 "{:>6.1}s consumed {:>6.0} delivered {:>6.0} in-flight {f:>5.0}",
@@ -165,7 +172,7 @@ fn main() {
         done(&worker) >= total as f64
     });
     let enriched_rate = total as f64 / t.elapsed().as_secs_f64();
-    let p50 = worker.metric("posting_enricher_processing_seconds_sum")
+    let mean_latency = worker.metric("posting_enricher_processing_seconds_sum")
         / worker
             .metric("posting_enricher_processing_seconds_count")
             .max(1.0);
@@ -186,6 +193,12 @@ fn main() {
     );
     println!(
         "mean consume->ack latency in the worker (saturated): {:.1} ms",
-        p50 * 1000.0
+        mean_latency * 1000.0
+    );
+    println!("peak in-flight records: {:.0}", in_flight_peak.get());
+    println!(
+        "worker RSS: {:.0} MB after a quarter of the input, {:.0} MB peak",
+        rss_at_quarter.get() / 1e6,
+        rss_peak.get() / 1e6
     );
 }

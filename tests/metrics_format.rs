@@ -70,4 +70,14 @@ fn metrics_parse_as_prometheus_text_format() {
         scrape.docs.values().all(|help| !help.is_empty()),
         "every metric has help text"
     );
+    for process in [
+        "process_resident_memory_bytes",
+        "process_cpu_seconds_total",
+        "process_open_fds",
+    ] {
+        assert!(
+            scrape.samples.iter().any(|s| s.metric == process),
+            "{process}"
+        );
+    }
 }
