@@ -16,8 +16,9 @@ use posting_enricher::telemetry::{Health, Metrics, http};
 use posting_enricher::worker::{self, Shutdown, WorkerError};
 
 /// Grace beyond `worker.shutdown_timeout` before the process exits anyway
-/// (a broker that is gone can make closing the consumer hang).
-const HARD_STOP_GRACE: Duration = Duration::from_secs(5);
+/// (a broker that is gone can make closing the consumer hang). The exit is
+/// `process::exit`: returning would wait for the worker thread.
+const HARD_STOP_GRACE: Duration = Duration::from_secs(2);
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -117,15 +118,15 @@ pub async fn run(
                 r = &mut task => r,
                 _ = terminate.recv() => {
                     warn!("second signal: exiting without draining");
-                    return Ok((ExitCode::from(130), None));
+                    std::process::exit(130);
                 }
                 _ = interrupt.recv() => {
                     warn!("second signal: exiting without draining");
-                    return Ok((ExitCode::from(130), None));
+                    std::process::exit(130);
                 }
                 _ = tokio::time::sleep(shutdown.timeout() + HARD_STOP_GRACE) => {
                     error!("shutdown did not finish within worker.shutdown_timeout; exiting");
-                    return Ok((ExitCode::from(1), None));
+                    std::process::exit(1);
                 }
             }
         }

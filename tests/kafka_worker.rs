@@ -558,3 +558,65 @@ fn replayed_dead_letters_are_enriched_under_a_fixed_config_and_never_cycle() {
     second.signal("-TERM");
     assert!(second.wait_exit(Duration::from_secs(35)).is_some());
 }
+
+#[test]
+fn shutdown_never_hangs_when_the_broker_is_gone_and_a_second_signal_exits_at_once() {
+    let mut broker = Broker::start("gone");
+    topics(&broker);
+    let addr = broker.addr();
+    let lines = common::corpus_lines();
+    produce(&addr, IN, &corpus_inputs(&lines[..600]));
+    let dir = broker.dir.clone();
+    let s = setup(&addr, &dir);
+    // The broker disappears mid-run; SIGTERM must still end the process
+    // within the shutdown deadline (3 s here) plus the hard-stop grace.
+    let mut worker = WorkerProcess::start_with_env(
+        &s,
+        "gone",
+        &[("POSTING_ENRICHER__WORKER__SHUTDOWN_TIMEOUT", "3s")],
+    );
+    worker.wait_until("first records", Duration::from_secs(60), || {
+        worker.metric("posting_enricher_records_consumed_total") >= 100.0
+    });
+    broker.kill();
+    std::thread::sleep(Duration::from_secs(1));
+    let asked = std::time::Instant::now();
+    worker.signal("-TERM");
+    let status = worker
+        .wait_exit(Duration::from_secs(15))
+        .expect("exits although the broker is gone");
+    eprintln!(
+        "shutdown with the broker gone: exit {:?} after {:.1} s",
+        status.code(),
+        asked.elapsed().as_secs_f64()
+    );
+    assert!(asked.elapsed() < Duration::from_secs(10));
+
+    // A second signal while draining exits at once with 130.
+    broker.restart();
+    let mut worker = WorkerProcess::start_with_env(
+        &s,
+        "twice",
+        &[("POSTING_ENRICHER__WORKER__SHUTDOWN_TIMEOUT", "30s")],
+    );
+    worker.wait_until("ready", Duration::from_secs(30), || {
+        worker.get("/health/ready").map(|r| r.0) == Some(200)
+    });
+    broker.kill();
+    std::thread::sleep(Duration::from_millis(500));
+    worker.signal("-TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    // It may have finished already (nothing was in flight): then the
+    // second signal finds no process, which is fine.
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &worker.child.id().to_string()])
+        .status();
+    let status = worker
+        .wait_exit(Duration::from_secs(5))
+        .expect("exits at once");
+    assert!(
+        status.code() == Some(130) || status.success(),
+        "exit {status:?}: {}",
+        worker.log_text()
+    );
+}

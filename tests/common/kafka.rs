@@ -346,6 +346,11 @@ pub struct WorkerSetup<'a> {
 
 impl WorkerProcess {
     pub fn start(s: &WorkerSetup<'_>, name: &str) -> WorkerProcess {
+        Self::start_with_env(s, name, &[])
+    }
+
+    /// With extra environment variables (config overrides).
+    pub fn start_with_env(s: &WorkerSetup<'_>, name: &str, env: &[(&str, &str)]) -> WorkerProcess {
         let metrics_port = free_port();
         let config = s.dir.join(format!("{name}.toml"));
         std::fs::write(
@@ -360,6 +365,7 @@ impl WorkerProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_posting-enricher"))
             .args(["run", "--config"])
             .arg(&config)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
