@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::warning::{Warning, WarningCode};
 use crate::posting::{Address, Location};
 use crate::reference::GeoData;
-use crate::reference::text::fold;
+use crate::reference::text::{fold, fold_into};
 
 /// Geo settings (see `[enrich.geo]` in `config/default.toml`).
 #[derive(Debug, Clone, PartialEq)]
@@ -192,8 +192,8 @@ fn in_range(lat: f64, lon: f64) -> bool {
 
 /// Where a point is, before comparing with the address.
 struct Resolved<'d> {
-    country: Option<String>,
-    sovereign: Option<String>,
+    country: Option<&'d str>,
+    sovereign: Option<&'d str>,
     area: Option<&'d crate::reference::Area>,
 }
 
@@ -205,8 +205,8 @@ fn resolve<'d>(data: &'d GeoData, opts: &GeoOptions, lat: f64, lon: f64) -> Reso
     let mut countries = ids
         .iter()
         .filter(|id| id.len() == 2 && data.countries.get(id).is_some());
-    let smallest = countries.next().map(|s| s.to_string());
-    let largest = countries.next_back().map(|s| s.to_string());
+    let smallest = countries.next().copied();
+    let largest = countries.next_back().copied();
     let (mut country, mut sovereign) = match (smallest, largest) {
         (Some(own), Some(sov)) if opts.territory_as_country => (Some(own), Some(sov)),
         (Some(_), Some(sov)) => (Some(sov), None),
@@ -217,18 +217,14 @@ fn resolve<'d>(data: &'d GeoData, opts: &GeoOptions, lat: f64, lon: f64) -> Reso
     // IN, ...): exact at river borders and a fast path; polygons elsewhere.
     let osm_subdivision = ids.iter().find(|id| {
         id.len() > 3
-            && country.as_deref().is_some_and(|c| id.starts_with(c))
+            && country.is_some_and(|c| id.starts_with(c))
             && data.countries.is_subdivision(id)
     });
-    let area = match country.as_deref() {
+    let area = match country {
         Some(c) => osm_subdivision
             .and_then(|code| data.admin1.by_code(code))
             .or_else(|| data.admin1.containing(lon, lat, Some(c)))
-            .or_else(|| {
-                sovereign
-                    .as_deref()
-                    .and_then(|s| data.admin1.containing(lon, lat, Some(s)))
-            })
+            .or_else(|| sovereign.and_then(|s| data.admin1.containing(lon, lat, Some(s))))
             .or_else(|| {
                 data.admin1
                     .nearest_within(lon, lat, opts.coast_snap_km, Some(c))
@@ -244,12 +240,11 @@ fn resolve<'d>(data: &'d GeoData, opts: &GeoOptions, lat: f64, lon: f64) -> Reso
             if let Some(a) = snapped {
                 country = Some(
                     a.alt_country
-                        .clone()
+                        .as_deref()
                         .filter(|_| opts.territory_as_country)
-                        .unwrap_or_else(|| a.country.clone()),
+                        .unwrap_or(a.country.as_str()),
                 );
-                sovereign =
-                    (country.as_deref() != Some(a.country.as_str())).then(|| a.country.clone());
+                sovereign = (country != Some(a.country.as_str())).then_some(a.country.as_str());
             }
             snapped
         }
@@ -304,13 +299,12 @@ fn locate(
     }
     let country = r
         .country
-        .as_deref()
         .and_then(|c| data.countries.get(c))
         .map(|c| Country {
             alpha2: c.alpha2.clone(),
             alpha3: c.alpha3.clone(),
             name: c.name.clone(),
-            sovereign: r.sovereign.clone().filter(|s| *s != c.alpha2),
+            sovereign: r.sovereign.filter(|s| *s != c.alpha2).map(str::to_string),
         });
     let subdivision = r
         .area
@@ -347,7 +341,7 @@ fn locate(
             data,
             opts,
             l,
-            stated_country.or(r.country.as_deref()),
+            stated_country.or(r.country),
             &point,
             place.as_ref(),
         )
@@ -366,7 +360,7 @@ fn locate(
         subdivision: agrees_subdivision(
             data,
             stated,
-            stated_country.or(r.country.as_deref()),
+            stated_country.or(r.country),
             subdivision.as_ref(),
         ),
         locality: locality_agrees,
@@ -390,8 +384,8 @@ fn locate(
 }
 
 fn agrees_country(r: &Resolved<'_>, stated: &str) -> bool {
-    r.country.as_deref() == Some(stated)
-        || r.sovereign.as_deref() == Some(stated)
+    r.country == Some(stated)
+        || r.sovereign == Some(stated)
         || r.area.is_some_and(|a| a.in_country(stated))
 }
 
@@ -432,9 +426,13 @@ fn locality_agreement(
     if wanted.is_empty() {
         return None;
     }
-    let same = |name: &str| {
-        let n = saint(fold(name));
-        n == wanted || n.contains(&wanted) || wanted.contains(&n)
+    // One buffer for every candidate name: up to LOCALITY_CANDIDATES are compared.
+    let mut name_key = String::with_capacity(64);
+    let mut same = |name: &str| {
+        fold_into(name, &mut name_key);
+        saint_in_place(&mut name_key);
+        let n = name_key.as_str();
+        n == wanted || n.contains(wanted.as_str()) || wanted.contains(n)
     };
     let near_town = place.is_some_and(|p| same(&p.name))
         || data
@@ -454,6 +452,13 @@ fn locality_agreement(
     (!names_region).then_some(false)
 }
 
+/// [`saint`] without allocating when there is nothing to replace.
+fn saint_in_place(folded: &mut String) {
+    if folded.starts_with("st ") || folded.contains(" st ") {
+        *folded = saint(std::mem::take(folded));
+    }
+}
+
 /// "St Charles" and "Saint Charles" are one name.
 fn saint(folded: String) -> String {
     match folded.strip_prefix("st ") {
@@ -468,7 +473,6 @@ fn is_on_centroid(data: &GeoData, opts: &GeoOptions, point: &Point, r: &Resolved
     let near = |c: geo::Point<f64>| Haversine.distance(p, c) / 1000.0 <= opts.centroid_km;
     r.area.and_then(|a| a.centroid).is_some_and(near)
         || r.country
-            .as_deref()
             .and_then(|c| data.admin1.country_centroid(c))
             .is_some_and(near)
 }

@@ -8,6 +8,14 @@ use unicode_normalization::char::is_combining_mark;
 /// as one space, trimmed.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    fold_into(text, &mut out);
+    out
+}
+
+/// [`fold`] into a reused buffer (cleared first): no allocation once the
+/// buffer is large enough, for matching many candidates.
+pub fn fold_into(text: &str, out: &mut String) {
+    out.clear();
     let mut pending_space = false;
     // Most names are ASCII: no decomposition needed.
     if text.is_ascii() {
@@ -22,7 +30,7 @@ pub fn fold(text: &str) -> String {
                 pending_space = true;
             }
         }
-        return out;
+        return;
     }
     for c in text.nfd() {
         if is_combining_mark(c) {
@@ -38,12 +46,11 @@ pub fn fold(text: &str) -> String {
             pending_space = true;
         }
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
-    use super::fold;
+    use super::{fold, fold_into};
 
     #[test]
     fn folds_case_accents_and_punctuation() {
@@ -52,5 +59,8 @@ mod tests {
         assert_eq!(fold("U.S.A."), "usa");
         assert_eq!(fold("St. John's"), "st johns");
         assert_eq!(fold("Mahārāshtra"), "maharashtra");
+        let mut buf = String::from("left over");
+        fold_into("Zürich", &mut buf);
+        assert_eq!(buf, "zurich");
     }
 }
