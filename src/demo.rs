@@ -72,10 +72,13 @@ pub fn run(keep_running: bool, listen: String) -> anyhow::Result<ExitCode> {
                     started = Some(Instant::now());
                 }
                 let Some(started) = started else { continue };
+                if started.elapsed() > Duration::from_secs(120) {
+                    return None; // something is stuck: report what arrived
+                }
                 let delivered =
                     metrics.produced.with_label_values(&[&topic]).get() + dead_letters(&metrics, &topic);
                 if delivered as f64 >= total {
-                    return started.elapsed();
+                    return Some(started.elapsed());
                 }
             }
         });
@@ -83,7 +86,7 @@ pub fn run(keep_running: bool, listen: String) -> anyhow::Result<ExitCode> {
         let worker = shell::run(config, &telemetry);
         tokio::pin!(worker);
         let took = tokio::select! {
-            done = &mut watcher => done.ok(),
+            done = &mut watcher => done.ok().flatten(),
             result = &mut worker => {
                 // Stopped early (a signal or an error): report what happened.
                 return result.map(|(code, _)| code);
@@ -128,10 +131,14 @@ fn produce(config: &Config, lines: &[&[u8]]) -> anyhow::Result<()> {
         loop {
             match producer.send(record) {
                 Ok(()) => break,
-                Err((_, back)) => {
+                Err((e, back))
+                    if e.rdkafka_error_code()
+                        == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) =>
+                {
                     record = back;
                     std::thread::sleep(Duration::from_millis(2));
                 }
+                Err((e, _)) => return Err(e).context("producing the sample"),
             }
         }
     }

@@ -31,11 +31,14 @@ pub enum RejectReason {
     /// The enriched record is larger than the output topic accepts
     /// (producer `message.max.bytes`); the original goes to the dead letters.
     OutputTooLarge,
+    /// Enrichment failed unexpectedly (a bug, caught so that the record is
+    /// dead-lettered instead of stopping the worker).
+    InternalError,
 }
 
 impl RejectReason {
     /// Every reason, in a stable order (for metrics initialisation and docs).
-    pub const ALL: [RejectReason; 10] = [
+    pub const ALL: [RejectReason; 11] = [
         RejectReason::Empty,
         RejectReason::TooLarge,
         RejectReason::InvalidUtf8,
@@ -46,6 +49,7 @@ impl RejectReason {
         RejectReason::NoPostingFields,
         RejectReason::EncodeFailed,
         RejectReason::OutputTooLarge,
+        RejectReason::InternalError,
     ];
 
     /// The stable snake_case code.
@@ -61,6 +65,7 @@ impl RejectReason {
             RejectReason::NoPostingFields => "no_posting_fields",
             RejectReason::EncodeFailed => "encode_failed",
             RejectReason::OutputTooLarge => "output_too_large",
+            RejectReason::InternalError => "internal_error",
         }
     }
 }

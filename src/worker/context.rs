@@ -83,6 +83,7 @@ pub(crate) struct Shared {
     pub health: Arc<Health>,
     pub revoke_timeout: Duration,
     pub retry_backoff_max: Duration,
+    pub shutdown: Arc<super::Shutdown>,
 }
 
 impl Shared {
@@ -91,6 +92,7 @@ impl Shared {
         health: Arc<Health>,
         revoke_timeout: Duration,
         retry_backoff_max: Duration,
+        shutdown: Arc<super::Shutdown>,
     ) -> Self {
         Shared {
             tracker: Mutex::new(OffsetTracker::new()),
@@ -103,7 +105,26 @@ impl Shared {
             health,
             revoke_timeout,
             retry_backoff_max,
+            shutdown,
         }
+    }
+
+    /// Drops what is kept for partitions no longer owned: queued retries,
+    /// stopped marks, lag series, the assigned count.
+    pub fn forget(&self, tps: &[TopicPartition]) {
+        lock(&self.retries).retain(|r| !tps.contains(&r.tag.source));
+        {
+            let mut stopped = lock(&self.stopped);
+            stopped.retain(|tp| !tps.contains(tp));
+            self.metrics.stopped_partitions.set(stopped.len() as i64);
+        }
+        for tp in tps {
+            let _ = self
+                .metrics
+                .consumer_lag
+                .remove_label_values(&[&tp.topic, &tp.partition.to_string()]);
+        }
+        self.metrics.assigned_partitions.sub(tps.len() as i64);
     }
 
     /// Waits up to `timeout` for a delivery report.
@@ -281,6 +302,9 @@ impl ConsumerContext for ConsumerCallbacks {
             for tp in &tps {
                 tracker.remove(tp);
             }
+            shared.metrics.in_flight.set(tracker.in_flight() as i64);
+            drop(tracker);
+            shared.forget(&tps);
             shared.metrics.rebalances.with_label_values(&["lost"]).inc();
             warn!(partitions = %names(&tps), "partitions lost (session timed out); their records will be reprocessed by the new owner");
             return;
@@ -291,7 +315,11 @@ impl ConsumerContext for ConsumerCallbacks {
             .with_label_values(&["revoke"])
             .inc();
         // Let in-flight records finish, within a bound below the session timeout.
-        let deadline = Instant::now() + shared.revoke_timeout;
+        // Within the shutdown deadline too, when the revoke is the close.
+        let mut deadline = Instant::now() + shared.revoke_timeout;
+        if let Some(at) = shared.shutdown.deadline() {
+            deadline = deadline.min(at);
+        }
         let mut tracker = lock(&shared.tracker);
         loop {
             let waiting: usize = tps.iter().map(|tp| tracker.in_producer(tp)).sum();
@@ -316,24 +344,12 @@ impl ConsumerContext for ConsumerCallbacks {
             .sum();
         shared.metrics.in_flight.set(tracker.in_flight() as i64);
         drop(tracker);
-        lock(&shared.retries).retain(|r| !tps.contains(&r.tag.source));
-        {
-            let mut stopped = lock(&shared.stopped);
-            stopped.retain(|tp| !tps.contains(tp));
-            shared.metrics.stopped_partitions.set(stopped.len() as i64);
-        }
+        shared.forget(&tps);
         if !commits.is_empty()
             && let Err(e) = consumer.commit(&commit_list(&commits), CommitMode::Sync)
         {
             warn!(error = %e, partitions = %names(&tps), "commit on revoke failed; the new owner may reprocess some records");
         }
-        for tp in &tps {
-            let _ = shared
-                .metrics
-                .consumer_lag
-                .remove_label_values(&[&tp.topic, &tp.partition.to_string()]);
-        }
-        shared.metrics.assigned_partitions.sub(tps.len() as i64);
         info!(partitions = %names(&tps), abandoned, "partitions revoked");
     }
 

@@ -83,6 +83,7 @@ pub fn run(
         health.clone(),
         Config::duration(&config.worker.revoke_timeout),
         Config::duration(&config.worker.retry_backoff_max),
+        shutdown.clone(),
     ));
     let consumer: BaseConsumer<ConsumerCallbacks> =
         client::consumer(config).create_with_context(ConsumerCallbacks {
@@ -130,6 +131,12 @@ struct Tally {
     summary: RunSummary,
     dead_letters_since_log: BTreeMap<&'static str, u64>,
 }
+
+/// Kept from the shutdown deadline for the final commit and leaving the group.
+const CLOSE_RESERVE: Duration = Duration::from_millis(1000);
+
+/// Room for key, headers and framing in the producer's size check.
+const RECORD_OVERHEAD: usize = 16 * 1024;
 
 /// How long one poll waits for the first record of a batch.
 const POLL_WAIT: Duration = Duration::from_millis(100);
@@ -306,7 +313,18 @@ impl Worker<'_> {
                         }),
                         enriched_at: &enriched_at,
                     };
-                    let result = pipeline.process(m.payload().unwrap_or_default(), &context);
+                    let bytes = m.payload().unwrap_or_default();
+                    // A bug in a parser must not stop the worker on a record
+                    // it would meet again after every restart.
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        pipeline.process(bytes, &context)
+                    }))
+                    .unwrap_or_else(|_| {
+                        Err(Rejection::new(
+                            RejectReason::InternalError,
+                            "enrichment panicked on this record".to_string(),
+                        ))
+                    });
                     (result, t.elapsed())
                 })
                 .collect()
@@ -345,7 +363,7 @@ impl Worker<'_> {
             consumed_at,
         };
         let rejection = match result {
-            Ok(enriched) if enriched.json.len() <= self.max_message_bytes => {
+            Ok(enriched) if enriched.json.len() + RECORD_OVERHEAD <= self.max_message_bytes => {
                 self.shared
                     .metrics
                     .record_outcomes(&enriched.outcomes, &enriched.warnings);
@@ -385,7 +403,7 @@ impl Worker<'_> {
             },
         );
         let payload = m.payload().unwrap_or_default();
-        if payload.len() > self.max_message_bytes {
+        if payload.len() + RECORD_OVERHEAD > self.max_message_bytes {
             let record = omitted_value(
                 BaseRecord::with_opaque_to(&self.config.kafka.dead_letter_topic, Box::new(tag)),
                 headers,
@@ -455,7 +473,49 @@ impl Worker<'_> {
             if !lock(&self.shared.tracker).contains(&tp) {
                 continue; // revoked meanwhile
             }
-            if retry.too_large()
+            if retry.too_large() && matches!(retry.tag.kind, Kind::Enriched) {
+                // The broker refuses the enriched record's size: dead-letter
+                // the record (the original stays in the input topic at the
+                // offset in the headers) rather than stop the partition.
+                let size = retry.payload.as_ref().map_or(0, Vec::len);
+                let failed_at = self.enriched_at();
+                let detail = format!(
+                    "the broker refused the enriched record ({size} bytes): {}",
+                    retry.error
+                );
+                let (partition, offset) = (
+                    retry.tag.source.partition.to_string(),
+                    retry.tag.offset.to_string(),
+                );
+                let mut headers = retry.headers.take().unwrap_or_default();
+                for (key, value) in [
+                    (
+                        dead_letter::HEADER_REASON,
+                        RejectReason::OutputTooLarge.code(),
+                    ),
+                    (dead_letter::HEADER_DETAIL, detail.as_str()),
+                    (
+                        dead_letter::HEADER_SOURCE_TOPIC,
+                        retry.tag.source.topic.as_str(),
+                    ),
+                    (dead_letter::HEADER_SOURCE_PARTITION, partition.as_str()),
+                    (dead_letter::HEADER_SOURCE_OFFSET, offset.as_str()),
+                    (dead_letter::HEADER_VERSION, crate::record::ENRICHER_VERSION),
+                    (dead_letter::HEADER_FAILED_AT, failed_at.as_str()),
+                    (dead_letter::HEADER_VALUE_OMITTED, &size.to_string()),
+                ] {
+                    headers = headers.insert(rdkafka::message::Header {
+                        key,
+                        value: Some(value.as_bytes()),
+                    });
+                }
+                retry.headers = Some(headers);
+                retry.payload = Some(Vec::new());
+                retry.topic = self.config.kafka.dead_letter_topic.clone();
+                retry.tag.kind = Kind::DeadLetter {
+                    reason: RejectReason::OutputTooLarge.code(),
+                };
+            } else if retry.too_large()
                 && retry.topic == self.config.kafka.dead_letter_topic
                 && retry.payload.as_ref().is_some_and(|p| !p.is_empty())
             {
@@ -555,7 +615,7 @@ impl Worker<'_> {
         loop {
             self.resend_due_retries();
             let unsettled = lock(&self.shared.tracker).unsettled();
-            if unsettled == 0 || Instant::now() >= deadline {
+            if unsettled == 0 || Instant::now() + CLOSE_RESERVE >= deadline {
                 break;
             }
             self.shared.health.beat();

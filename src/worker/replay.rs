@@ -10,10 +10,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use rdkafka::client::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::WorkerError;
 use super::dead_letter::{self, HEADER_REASON};
@@ -120,6 +123,20 @@ fn replay_headers<H: Headers>(
     out
 }
 
+/// Counts copies the broker did not accept (flush alone does not say).
+struct DeliveryCount(Arc<AtomicU64>);
+
+impl ClientContext for DeliveryCount {}
+
+impl ProducerContext for DeliveryCount {
+    type DeliveryOpaque = ();
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if result.is_err() {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 /// What a replay did.
 #[derive(Debug, Default, Clone)]
 pub struct ReplaySummary {
@@ -177,14 +194,15 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
     for (k, v) in &config.kafka.producer {
         producer_config.set(k, v);
     }
-    let producer: ThreadedProducer<DefaultProducerContext> = producer_config
+    let failed = Arc::new(AtomicU64::new(0));
+    let producer: ThreadedProducer<DeliveryCount> = producer_config
         .set("bootstrap.servers", brokers)
         .set("enable.idempotence", "true")
         .set(
             "message.max.bytes",
             super::client::default_message_max_bytes(config).to_string(),
         )
-        .create()?;
+        .create_with_context(DeliveryCount(failed.clone()))?;
     let mut summary = ReplaySummary::default();
     if remaining.is_empty() {
         return Ok(summary);
@@ -204,7 +222,13 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
             continue;
         };
         idle = 0;
-        let m = result?;
+        let m = match result {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading dead letters; retrying");
+                continue;
+            }
+        };
         if let Some(&end) = remaining.get(&m.partition()) {
             if m.offset() + 1 >= end {
                 remaining.remove(&m.partition());
@@ -214,17 +238,36 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
         }
         summary.read += 1;
         let headers = m.headers();
-        let reason = headers.and_then(|h| dead_letter::header_str(h, HEADER_REASON));
-        let count = headers.and_then(|h| dead_letter::header_str(h, HEADER_REPLAY_COUNT));
-        match decide(
-            &opts.filter,
-            opts.max_replays,
-            reason,
-            count,
-            m.partition(),
-            m.offset(),
-            m.timestamp().to_millis(),
-        ) {
+        // rdkafka's header iterator panics on a key that is not UTF-8.
+        let inspected = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let get = |key| headers.and_then(|h| dead_letter::header_str(h, key));
+            (
+                get(HEADER_REASON).map(str::to_string),
+                get(HEADER_REPLAY_COUNT).map(str::to_string),
+                get(dead_letter::HEADER_VALUE_OMITTED).is_some(),
+            )
+        }));
+        let Ok((reason, count, value_omitted)) = inspected else {
+            summary.refused += 1;
+            continue;
+        };
+        let reason = reason.as_deref();
+        let decision = if value_omitted {
+            // The value was too large for the broker and is not here: a
+            // copy would be an empty record without its way back.
+            Decision::Refuse { prior_replays: 0 }
+        } else {
+            decide(
+                &opts.filter,
+                opts.max_replays,
+                reason,
+                count.as_deref(),
+                m.partition(),
+                m.offset(),
+                m.timestamp().to_millis(),
+            )
+        };
+        match decision {
             Decision::Skip => summary.skipped += 1,
             Decision::Refuse { .. } => summary.refused += 1,
             Decision::Replay { prior_replays } => {
@@ -236,9 +279,17 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
                     continue;
                 }
                 let from = format!("{}/{}/{}", opts.from_topic, m.partition(), m.offset());
+                let Ok(new_headers) =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        replay_headers(headers, prior_replays, &from, &now)
+                    }))
+                else {
+                    summary.refused += 1;
+                    continue;
+                };
                 let mut record = BaseRecord::to(&opts.to_topic)
                     .payload(m.payload().unwrap_or_default())
-                    .headers(replay_headers(headers, prior_replays, &from, &now));
+                    .headers(new_headers);
                 if let Some(k) = m.key() {
                     record = record.key(k);
                 }
@@ -259,6 +310,12 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
         }
     }
     producer.flush(Duration::from_secs(60))?;
+    let failed = failed.load(Ordering::Relaxed);
+    if failed > 0 {
+        return Err(WorkerError::Fatal(format!(
+            "{failed} copies were not accepted by the broker; their dead letters are unchanged, run the replay again"
+        )));
+    }
     Ok(summary)
 }
 
