@@ -592,6 +592,18 @@ impl Config {
         humantime::parse_duration(value).unwrap_or(Duration::from_secs(1))
     }
 
+    /// The core configured by this config (loads the reference data once
+    /// per process).
+    pub fn pipeline(
+        &self,
+    ) -> Result<crate::pipeline::Pipeline, std::sync::Arc<crate::reference::DataError>> {
+        crate::pipeline::Pipeline::new(
+            self.decode_options(),
+            self.enrich_options(),
+            self.output_options(),
+        )
+    }
+
     pub fn output_options(&self) -> OutputOptions {
         OutputOptions {
             include_posting: self.output.include_posting,

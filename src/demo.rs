@@ -125,22 +125,11 @@ fn produce(config: &Config, lines: &[&[u8]]) -> anyhow::Result<()> {
         .create()?;
     for (i, line) in lines.iter().enumerate() {
         let partition = (i % PARTITIONS as usize) as i32;
-        let mut record = BaseRecord::<(), [u8]>::to(&config.kafka.input_topics[0])
+        let record = BaseRecord::<(), [u8]>::to(&config.kafka.input_topics[0])
             .partition(partition)
             .payload(*line);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((e, back))
-                    if e.rdkafka_error_code()
-                        == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) =>
-                {
-                    record = back;
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                Err((e, _)) => return Err(e).context("producing the sample"),
-            }
-        }
+        posting_enricher::worker::client::send_waiting(&producer, record)
+            .context("producing the sample")?;
     }
     producer.flush(Duration::from_secs(30))?;
     Ok(())

@@ -16,7 +16,6 @@ use posting_enricher::worker::replay;
 mod demo;
 mod shell;
 use posting_enricher::offline::{self, Input, RunOptions};
-use posting_enricher::pipeline::Pipeline;
 
 #[derive(Parser)]
 #[command(
@@ -226,13 +225,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.validate("--enriched-at")?;
             }
             logging::init(config.telemetry.log_format, &config.telemetry.log_level);
-            let pipeline = Pipeline::new(
-                config.decode_options(),
-                config.enrich_options(),
-                config.output_options(),
-            )
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .context("loading reference data")?;
+            let pipeline = config
+                .pipeline()
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .context("loading reference data")?;
             let inputs: Vec<Input> = if inputs.is_empty() {
                 vec![Input::Stdin]
             } else {

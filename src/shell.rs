@@ -11,7 +11,6 @@ use tokio::signal::unix::{SignalKind, signal};
 use tracing::{error, info, warn};
 
 use posting_enricher::config::Config;
-use posting_enricher::pipeline::Pipeline;
 use posting_enricher::telemetry::{Health, Metrics, http};
 use posting_enricher::worker::{self, Shutdown, WorkerError};
 
@@ -86,13 +85,10 @@ pub async fn run(
     let mut task = {
         let (metrics, health, shutdown) = (metrics.clone(), health.clone(), shutdown.clone());
         tokio::task::spawn_blocking(move || -> Result<worker::RunSummary, anyhow::Error> {
-            let pipeline = Pipeline::new(
-                config.decode_options(),
-                config.enrich_options(),
-                config.output_options(),
-            )
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .context("loading reference data")?;
+            let pipeline = config
+                .pipeline()
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .context("loading reference data")?;
             Ok(worker::run(
                 &config,
                 Arc::new(pipeline),

@@ -82,6 +82,30 @@ fn expected_inputs(addr: &str) -> HashSet<(i32, i64)> {
         .collect()
 }
 
+/// SIGTERM, and a clean exit within the shutdown deadline.
+fn stop_cleanly(worker: &mut WorkerProcess) {
+    worker.signal("-TERM");
+    let status = worker.wait_exit(Duration::from_secs(35));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "exit {status:?}: {}",
+        worker.log_text()
+    );
+}
+
+/// Everything in both output topics against the inputs: (outputs, inputs,
+/// inputs without an output, extra copies).
+fn loss(addr: &str) -> (Outputs, HashSet<(i32, i64)>, usize, usize) {
+    let out = read_outputs(addr, usize::MAX, Duration::from_secs(15));
+    let expected = expected_inputs(addr);
+    let missing = expected
+        .iter()
+        .filter(|k| !out.seen.contains_key(k))
+        .count();
+    let duplicates = out.seen.values().map(|n| n - 1).sum();
+    (out, expected, missing, duplicates)
+}
+
 /// Waits until the group's committed offsets reach the end of the input.
 fn wait_committed_to_end(worker: &WorkerProcess, addr: &str) {
     let ends = end_offsets(addr, IN);
@@ -222,25 +246,14 @@ fn a_worker_killed_mid_run_loses_nothing_after_restart() {
 
     let mut again = WorkerProcess::start(&setup(&addr, &broker.dir), "second");
     wait_committed_to_end(&again, &addr);
-    let out = read_outputs(&addr, usize::MAX, Duration::from_secs(15));
-    let expected = expected_inputs(&addr);
-    let missing = expected
-        .iter()
-        .filter(|k| !out.seen.contains_key(k))
-        .count();
-    let duplicates: usize = out.seen.values().map(|n| n - 1).sum();
+    let (out, expected, missing, duplicates) = loss(&addr);
     eprintln!(
         "kill -9 mid-run: inputs {}, outputs {}, duplicates {duplicates}, lost {missing}",
         expected.len(),
         out.enriched + out.dead.len()
     );
     assert_eq!(missing, 0, "no input lost");
-    again.signal("-TERM");
-    assert!(
-        again
-            .wait_exit(Duration::from_secs(35))
-            .is_some_and(|s| s.success())
-    );
+    stop_cleanly(&mut again);
 }
 
 #[test]
@@ -277,13 +290,7 @@ fn two_workers_split_the_partitions_and_one_leaving_loses_nothing() {
         assigned(&a) == 3.0
     });
     wait_committed_to_end(&a, &addr);
-    let out = read_outputs(&addr, usize::MAX, Duration::from_secs(15));
-    let expected = expected_inputs(&addr);
-    let missing = expected
-        .iter()
-        .filter(|k| !out.seen.contains_key(k))
-        .count();
-    let duplicates: usize = out.seen.values().map(|n| n - 1).sum();
+    let (_, expected, missing, duplicates) = loss(&addr);
     eprintln!(
         "group 2 -> 1: inputs {}, duplicates {duplicates}, lost {missing}",
         expected.len()
@@ -421,25 +428,14 @@ fn readiness_follows_a_broker_outage_and_nothing_is_lost() {
     });
     produce(&addr, IN, rest);
     wait_committed_to_end(&worker, &addr);
-    let out = read_outputs(&addr, usize::MAX, Duration::from_secs(15));
-    let expected = expected_inputs(&addr);
-    let missing = expected
-        .iter()
-        .filter(|k| !out.seen.contains_key(k))
-        .count();
-    let duplicates: usize = out.seen.values().map(|n| n - 1).sum();
+    let (_, expected, missing, duplicates) = loss(&addr);
     eprintln!(
         "broker killed and restarted: inputs {}, duplicates {duplicates}, lost {missing}",
         expected.len()
     );
     assert_eq!(expected.len(), 7685);
     assert_eq!(missing, 0);
-    worker.signal("-TERM");
-    assert!(
-        worker
-            .wait_exit(Duration::from_secs(35))
-            .is_some_and(|s| s.success())
-    );
+    stop_cleanly(&mut worker);
 }
 
 #[test]

@@ -52,6 +52,32 @@ pub fn producer(config: &Config) -> ClientConfig {
     c
 }
 
+/// Sends `record`, waiting while the producer's queue is full (backpressure,
+/// not an error); any other refusal is returned. For the tools that copy
+/// records (demo, replay-dlq), not the worker's own delivery path.
+pub fn send_waiting<C, K, P>(
+    producer: &rdkafka::producer::ThreadedProducer<C>,
+    mut record: rdkafka::producer::BaseRecord<'_, K, P, ()>,
+) -> rdkafka::error::KafkaResult<()>
+where
+    C: rdkafka::producer::ProducerContext<DeliveryOpaque = ()> + 'static,
+    K: rdkafka::message::ToBytes + ?Sized,
+    P: rdkafka::message::ToBytes + ?Sized,
+{
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((e, back))
+                if e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) =>
+            {
+                record = back;
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            Err((e, _)) => return Err(e),
+        }
+    }
+}
+
 /// The producer's effective `message.max.bytes`.
 pub fn message_max_bytes(producer: &ClientConfig) -> usize {
     producer

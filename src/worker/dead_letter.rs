@@ -62,8 +62,8 @@ fn truncated(s: &str, max: usize) -> &str {
     s.get(..end).unwrap_or_default()
 }
 
-/// Headers of a dead letter: the input headers, then ours.
-pub fn dead_letter_headers(input: Option<&BorrowedHeaders>, dl: &DeadLetter<'_>) -> OwnedHeaders {
+/// Headers of a dead letter: `base` (the input headers), then ours.
+pub fn dead_letter_headers(base: OwnedHeaders, dl: &DeadLetter<'_>) -> OwnedHeaders {
     let partition = dl.partition.to_string();
     let offset = dl.offset.to_string();
     let fields: [(&str, &str); 7] = [
@@ -75,7 +75,7 @@ pub fn dead_letter_headers(input: Option<&BorrowedHeaders>, dl: &DeadLetter<'_>)
         (HEADER_VERSION, ENRICHER_VERSION),
         (HEADER_FAILED_AT, dl.failed_at),
     ];
-    let mut out = pass_through(input, fields.len());
+    let mut out = base;
     for (key, value) in fields {
         out = out.insert(Header {
             key,
@@ -83,6 +83,14 @@ pub fn dead_letter_headers(input: Option<&BorrowedHeaders>, dl: &DeadLetter<'_>)
         });
     }
     out
+}
+
+/// Marks a dead letter whose value is left out, with the original's size.
+pub fn value_omitted(headers: OwnedHeaders, size: usize) -> OwnedHeaders {
+    headers.insert(Header {
+        key: HEADER_VALUE_OMITTED,
+        value: Some(size.to_string().as_bytes()),
+    })
 }
 
 /// The last value of header `key`, as text.
@@ -109,7 +117,7 @@ mod tests {
             offset: 41,
             failed_at: "2026-11-29T10:00:00Z",
         };
-        let h = dead_letter_headers(None, &dl);
+        let h = dead_letter_headers(OwnedHeaders::new(), &dl);
         assert_eq!(header_str(&h, HEADER_REASON), Some("invalid_json"));
         assert_eq!(header_str(&h, HEADER_SOURCE_PARTITION), Some("2"));
         assert_eq!(header_str(&h, HEADER_SOURCE_OFFSET), Some("41"));

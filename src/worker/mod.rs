@@ -8,7 +8,7 @@
 //! Rebalance callbacks run on the loop's thread, inside `poll`, so a revoke
 //! sees no half-dispatched batch. See docs/decisions.md ("The worker").
 
-mod client;
+pub mod client;
 mod context;
 pub mod dead_letter;
 pub mod offsets;
@@ -392,7 +392,7 @@ impl Worker<'_> {
         *tally.dead_letters_since_log.entry(reason).or_default() += 1;
         tag.kind = Kind::DeadLetter { reason };
         let headers = dead_letter::dead_letter_headers(
-            m.headers(),
+            dead_letter::pass_through(m.headers(), 8),
             &DeadLetter {
                 reason,
                 detail: &rejection.detail,
@@ -483,33 +483,18 @@ impl Worker<'_> {
                     "the broker refused the enriched record ({size} bytes): {}",
                     retry.error
                 );
-                let (partition, offset) = (
-                    retry.tag.source.partition.to_string(),
-                    retry.tag.offset.to_string(),
+                let headers = dead_letter::dead_letter_headers(
+                    retry.headers.take().unwrap_or_default(),
+                    &DeadLetter {
+                        reason: RejectReason::OutputTooLarge.code(),
+                        detail: &detail,
+                        topic: &retry.tag.source.topic,
+                        partition: retry.tag.source.partition,
+                        offset: retry.tag.offset,
+                        failed_at: &failed_at,
+                    },
                 );
-                let mut headers = retry.headers.take().unwrap_or_default();
-                for (key, value) in [
-                    (
-                        dead_letter::HEADER_REASON,
-                        RejectReason::OutputTooLarge.code(),
-                    ),
-                    (dead_letter::HEADER_DETAIL, detail.as_str()),
-                    (
-                        dead_letter::HEADER_SOURCE_TOPIC,
-                        retry.tag.source.topic.as_str(),
-                    ),
-                    (dead_letter::HEADER_SOURCE_PARTITION, partition.as_str()),
-                    (dead_letter::HEADER_SOURCE_OFFSET, offset.as_str()),
-                    (dead_letter::HEADER_VERSION, crate::record::ENRICHER_VERSION),
-                    (dead_letter::HEADER_FAILED_AT, failed_at.as_str()),
-                    (dead_letter::HEADER_VALUE_OMITTED, &size.to_string()),
-                ] {
-                    headers = headers.insert(rdkafka::message::Header {
-                        key,
-                        value: Some(value.as_bytes()),
-                    });
-                }
-                retry.headers = Some(headers);
+                retry.headers = Some(dead_letter::value_omitted(headers, size));
                 retry.payload = Some(Vec::new());
                 retry.topic = self.config.kafka.dead_letter_topic.clone();
                 retry.tag.kind = Kind::DeadLetter {
@@ -522,11 +507,9 @@ impl Worker<'_> {
                 // The broker refuses the original's size: dead-letter it
                 // without its value rather than block the partition.
                 let size = retry.payload.as_ref().map_or(0, Vec::len);
-                retry.headers = Some(retry.headers.take().unwrap_or_default().insert(
-                    rdkafka::message::Header {
-                        key: dead_letter::HEADER_VALUE_OMITTED,
-                        value: Some(size.to_string().as_bytes()),
-                    },
+                retry.headers = Some(dead_letter::value_omitted(
+                    retry.headers.take().unwrap_or_default(),
+                    size,
                 ));
                 retry.payload = Some(Vec::new());
             } else if retry.tag.attempt >= max_retries {
@@ -652,10 +635,7 @@ fn omitted_value<'a>(
 ) -> BaseRecord<'a, [u8], [u8], Box<Tag>> {
     record
         .payload(&[][..])
-        .headers(headers.insert(rdkafka::message::Header {
-            key: dead_letter::HEADER_VALUE_OMITTED,
-            value: Some(size.to_string().as_bytes()),
-        }))
+        .headers(dead_letter::value_omitted(headers, size))
 }
 
 trait KeyOpt<'a> {

@@ -293,19 +293,7 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
                 if let Some(k) = m.key() {
                     record = record.key(k);
                 }
-                loop {
-                    match producer.send(record) {
-                        Ok(()) => break,
-                        Err((e, back))
-                            if e.rdkafka_error_code()
-                                == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) =>
-                        {
-                            record = back;
-                            std::thread::sleep(Duration::from_millis(5));
-                        }
-                        Err((e, _)) => return Err(e.into()),
-                    }
-                }
+                super::client::send_waiting(&producer, record)?;
             }
         }
     }
