@@ -7,6 +7,9 @@
 //! Boundaries decide country and subdivision; the nearest place only names
 //! the place (nearest-city methods put Windsor, Ontario in the US).
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use country_boundaries::LatLon;
 use serde::Serialize;
@@ -51,25 +54,26 @@ pub struct Point {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Country {
-    pub alpha2: String,
-    pub alpha3: String,
-    pub name: String,
+    // Names are shared with the reference data (no copy per record).
+    pub alpha2: Arc<str>,
+    pub alpha3: Arc<str>,
+    pub name: Arc<str>,
     /// The sovereign state when `alpha2` is a territory (PR -> US), else null.
-    pub sovereign: Option<String>,
+    pub sovereign: Option<Arc<str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Subdivision {
-    pub code: String,
-    pub name: String,
+    pub code: Arc<str>,
+    pub name: Arc<str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Place {
-    pub name: String,
+    pub name: Arc<str>,
     /// ISO 3166-2 code of the place's subdivision, when known.
-    pub subdivision: Option<String>,
-    pub country: String,
+    pub subdivision: Option<Arc<str>>,
+    pub country: Arc<str>,
     pub distance_km: f64,
 }
 
@@ -99,7 +103,7 @@ pub struct Geo {
     pub subdivision: Option<Subdivision>,
     pub place: Option<Place>,
     /// IANA time zone (`Etc/GMT±N` at sea).
-    pub timezone: Option<String>,
+    pub timezone: Option<Cow<'static, str>>,
     /// The zone's UTC offset at `datePosted`, e.g. "-07:00".
     pub utc_offset: Option<String>,
     /// `datePosted` in local time, RFC 3339 with offset.
@@ -304,7 +308,10 @@ fn locate(
             alpha2: c.alpha2.clone(),
             alpha3: c.alpha3.clone(),
             name: c.name.clone(),
-            sovereign: r.sovereign.filter(|s| *s != c.alpha2).map(str::to_string),
+            sovereign: r
+                .sovereign
+                .filter(|s| **s != *c.alpha2)
+                .map(|s| data.countries.get(s).map_or_else(|| Arc::from(s), |c| c.alpha2.clone())),
         });
     let subdivision = r
         .area
@@ -315,23 +322,28 @@ fn locate(
                 .countries
                 .subdivision_name(&a.code)
                 .unwrap_or(&a.name)
-                .to_string(),
+                .clone(),
         });
     let place = r.country.as_ref().and_then(|c| {
         data.places
             .nearest(point.lat, point.lon, Some(c))
             .map(|(p, km)| Place {
-                name: p.name.to_string(),
-                subdivision: Some(p.subdivision.to_string()).filter(|s| !s.is_empty()),
-                country: p.country.to_string(),
+                name: p.name.clone(),
+                subdivision: Some(p.subdivision.clone()).filter(|s| !s.is_empty()),
+                country: p.country.clone(),
                 distance_km: (km * 10.0).round() / 10.0,
             })
     });
-    let timezone = Some(data.timezones.get_tz_name(point.lon, point.lat))
-        .filter(|tz| !tz.is_empty())
-        .map(str::to_string);
-    let (utc_offset, posted_at_local) = match (timezone.as_deref(), posted) {
-        (Some(tz), Some(at)) => local_time(tz, at),
+    let tz_name = Some(data.timezones.get_tz_name(point.lon, point.lat)).filter(|tz| !tz.is_empty());
+    let zone = tz_name.and_then(|tz| tz.parse::<chrono_tz::Tz>().ok());
+    // chrono-tz's own name is static: no copy for the usual case.
+    let timezone = match (zone, tz_name) {
+        (Some(z), _) => Some(Cow::Borrowed(z.name())),
+        (None, Some(tz)) => Some(Cow::Owned(tz.to_string())),
+        (None, None) => None,
+    };
+    let (utc_offset, posted_at_local) = match (zone, posted) {
+        (Some(zone), Some(at)) => local_time(zone, at),
         _ => (None, None),
     };
     // "United States", "California", "San Francisco Bay Area" as a locality
@@ -495,10 +507,7 @@ fn parse_date(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
-fn local_time(tz: &str, at: DateTime<Utc>) -> (Option<String>, Option<String>) {
-    let Ok(zone) = tz.parse::<chrono_tz::Tz>() else {
-        return (None, None);
-    };
+fn local_time(zone: chrono_tz::Tz, at: DateTime<Utc>) -> (Option<String>, Option<String>) {
     let local = zone.from_utc_datetime(&at.naive_utc());
     let offset = local.offset().fix();
     let secs = offset.local_minus_utc();

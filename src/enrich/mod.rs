@@ -175,14 +175,14 @@ impl Enricher {
         );
         let country = locations
             .first()
-            .and_then(|g| g.country.as_ref().map(|c| c.alpha2.as_str()))
+            .and_then(|g| g.country.as_ref().map(|c| &*c.alpha2))
             .or_else(|| {
                 view.stated_country()
                     .and_then(|c| self.geo.countries.resolve(c))
             });
         let subdivision = locations
             .first()
-            .and_then(|g| g.subdivision.as_ref().map(|s| s.code.as_str()));
+            .and_then(|g| g.subdivision.as_ref().map(|s| &*s.code));
         let ctx = salary::SalaryContext {
             money: &self.money,
             countries: &self.geo.countries,

@@ -7,6 +7,10 @@
 //!
 //! Not for: structured salary fields (see `salary`).
 
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+
 use super::money_text;
 use super::salary::PayUnit;
 
@@ -187,7 +191,8 @@ pub fn find(
 ) -> Result<Option<TextPay>, Unsure> {
     let mut found: Vec<TextPay> = Vec::new();
     for line in text.lines() {
-        if !line.bytes().any(|b| b.is_ascii_digit()) {
+        // Most lines hold no money at all: skip them before any cue search.
+        if !line.bytes().any(|b| b.is_ascii_digit()) || !may_hold_money(line) {
             continue;
         }
         let lower = line.to_lowercase();
@@ -267,6 +272,34 @@ fn has_cue(lower: &str, cue: &str) -> bool {
     })
 }
 
+/// Amount words of Indian pay written without a currency symbol.
+const INDIAN_AMOUNT_WORDS: [&str; 6] = ["lpa", "lakh", "lakhs", "lac", "lacs", "crore"];
+
+/// A cheap superset of what `money_start` accepts: a currency marker
+/// (case as in `MARKERS`) or an Indian amount word in any case.
+fn may_hold_money(line: &str) -> bool {
+    static PREFILTER: OnceLock<Option<(AhoCorasick, AhoCorasick)>> = OnceLock::new();
+    let Some((markers, indian)) = PREFILTER.get_or_init(|| {
+        let markers = AhoCorasick::new(["$", "£", "€", "₹", "USD", "CAD", "AUD", "GBP", "EUR", "INR", "Rs"]);
+        let indian = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(INDIAN_AMOUNT_WORDS);
+        markers.ok().zip(indian.ok())
+    }) else {
+        // The automata are built from constants; should that ever fail,
+        // every line goes to the exact check.
+        return true;
+    };
+    markers.is_match(line)
+        || indian.find_iter(line).any(|m| {
+            let bytes = line.as_bytes();
+            let before = m.start().checked_sub(1).and_then(|i| bytes.get(i));
+            let after = bytes.get(m.end());
+            !before.is_some_and(u8::is_ascii_alphanumeric) && !after.is_some_and(u8::is_ascii_alphanumeric)
+        })
+}
+
 /// How many currency-marked figures a line holds.
 fn money_figures(line: &str) -> usize {
     line.char_indices()
@@ -291,7 +324,7 @@ fn money_start(
 ) -> Option<(usize, Option<&'static str>)> {
     // Indian pay is often written without a symbol: "12 LPA", "30-35 Lacs".
     let lower = line.to_lowercase();
-    let indian = ["lpa", "lakh", "lakhs", "lac", "lacs", "crore"]
+    let indian = INDIAN_AMOUNT_WORDS
         .iter()
         .any(|w| lower.split(|c: char| !c.is_alphanumeric()).any(|t| t == *w));
     if indian && let Some(at) = line.find(|c: char| c.is_ascii_digit()) {

@@ -663,36 +663,18 @@ fn first_rule_matching(norm: &str) -> Option<SectionKind> {
 
 /// A kind from the body alone, for sections whose heading says little.
 pub fn classify_body(section: &Section) -> Option<SectionKind> {
-    let text = section.text.to_lowercase();
-    if is_equal_opportunity_text(&text) {
+    let text = section.text.as_str();
+    if is_equal_opportunity_text(text) {
         return Some(EqualOpportunity);
     }
-    const COMPANY_CUES: [&str; 6] = [
-        "we are a",
-        "founded in",
-        "our mission",
-        "is a leading",
-        "is a global",
-        "headquartered",
-    ];
-    if section.heading.is_none()
-        && COMPANY_CUES.iter().any(|c| text.contains(c))
-        && section.items.is_empty()
-    {
+    if section.heading.is_none() && section.items.is_empty() && has_cue(Cues::Company, text) {
         return Some(AboutCompany);
     }
     if section.items.len() >= 2 {
         let requirement_like = section
             .items
             .iter()
-            .filter(|i| {
-                let i = i.to_lowercase();
-                i.contains("experience")
-                    || i.contains("degree")
-                    || i.contains("knowledge of")
-                    || i.contains("ability to")
-                    || i.contains("proficien")
-            })
+            .filter(|i| has_cue(Cues::Requirement, i))
             .count();
         if requirement_like * 2 >= section.items.len() {
             return Some(Requirements);
@@ -704,17 +686,72 @@ pub fn classify_body(section: &Section) -> Option<SectionKind> {
 
 /// Whether a paragraph is an equal-opportunity statement.
 pub fn is_equal_opportunity_text(text: &str) -> bool {
-    const CUES: [&str; 7] = [
-        "equal opportunity",
-        "equal employment opportunity",
-        "without regard to race",
-        "regardless of race",
-        "affirmative action employer",
-        "eoe",
-        "e-verify",
-    ];
-    let lower = text.to_lowercase();
-    CUES.iter().any(|c| lower.contains(c))
+    has_cue(Cues::EqualOpportunity, text)
+}
+
+/// Body cues, matched anywhere and in any ASCII case.
+#[derive(Clone, Copy)]
+enum Cues {
+    EqualOpportunity,
+    Company,
+    Requirement,
+}
+
+const EQUAL_OPPORTUNITY_CUES: [&str; 7] = [
+    "equal opportunity",
+    "equal employment opportunity",
+    "without regard to race",
+    "regardless of race",
+    "affirmative action employer",
+    "eoe",
+    "e-verify",
+];
+const COMPANY_CUES: [&str; 6] = [
+    "we are a",
+    "founded in",
+    "our mission",
+    "is a leading",
+    "is a global",
+    "headquartered",
+];
+const REQUIREMENT_CUES: [&str; 5] = [
+    "experience",
+    "degree",
+    "knowledge of",
+    "ability to",
+    "proficien",
+];
+
+/// One automaton per cue list, built once: a single pass over the text
+/// instead of lower-casing it and searching phrase by phrase.
+fn has_cue(cues: Cues, text: &str) -> bool {
+    static AUTOMATA: OnceLock<Option<[AhoCorasick; 3]>> = OnceLock::new();
+    let build = |phrases: &[&str]| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(phrases)
+            .ok()
+    };
+    let automata = AUTOMATA.get_or_init(|| {
+        Some([
+            build(&EQUAL_OPPORTUNITY_CUES)?,
+            build(&COMPANY_CUES)?,
+            build(&REQUIREMENT_CUES)?,
+        ])
+    });
+    let phrases: &[&str] = match cues {
+        Cues::EqualOpportunity => &EQUAL_OPPORTUNITY_CUES,
+        Cues::Company => &COMPANY_CUES,
+        Cues::Requirement => &REQUIREMENT_CUES,
+    };
+    match automata {
+        Some(a) => a[cues as usize].is_match(text),
+        // Built from constants, so never in practice; the slow path agrees.
+        None => {
+            let lower = text.to_lowercase();
+            phrases.iter().any(|p| lower.contains(p))
+        }
+    }
 }
 
 /// Lower case; apostrophes removed; other non-alphanumerics as spaces;

@@ -15,10 +15,10 @@ use serde_json::value::RawValue;
 pub fn raw_string<'a>(raw: &'a RawValue) -> Option<Cow<'a, str>> {
     let text = raw.get();
     let s: Cow<'a, str> = match text.as_bytes().first()? {
-        b'"' => match <&'a str>::deserialize(raw) {
-            Ok(s) => Cow::Borrowed(s),
-            Err(_) => Cow::Owned(String::deserialize(raw).ok()?),
-        },
+        // A string without escapes is its own text between the quotes (the
+        // raw value is valid JSON); only escaped ones need decoding.
+        b'"' if !text.contains('\\') => Cow::Borrowed(text.get(1..text.len().checked_sub(1)?)?),
+        b'"' => Cow::Owned(String::deserialize(raw).ok()?),
         b'-' | b'0'..=b'9' | b't' | b'f' => Cow::Borrowed(text),
         b'[' => {
             let items: Vec<&'a RawValue> = Vec::deserialize(raw).ok()?;

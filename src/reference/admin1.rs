@@ -4,6 +4,7 @@
 
 use flate2::read::GzDecoder;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use geo::{
     Area as _, BoundingRect, Centroid, Closest, ClosestPoint, Contains, Coord, Distance, Haversine,
@@ -19,8 +20,8 @@ use super::DataError;
 #[derive(Debug)]
 pub struct Area {
     /// ISO 3166-2 code; empty where no current code exists.
-    pub code: String,
-    pub name: String,
+    pub code: Arc<str>,
+    pub name: Arc<str>,
     /// ISO 3166-1 alpha-2 of the country.
     pub country: String,
     /// A territory's own code (PR, HK) or another claimant (RU for Crimea).
@@ -93,8 +94,8 @@ impl Admin1Index {
             let shape = MultiPolygon::new(polygons);
             areas.push(Area {
                 centroid: shape.centroid(),
-                code: a.code,
-                name: a.name,
+                code: a.code.into(),
+                name: a.name.into(),
                 country: a.country,
                 alt_country: a.alt_country.filter(|c| !c.is_empty()),
                 shape,
@@ -116,7 +117,7 @@ impl Admin1Index {
         let mut by_code = HashMap::new();
         for (i, a) in areas.iter().enumerate() {
             if !a.code.is_empty() {
-                by_code.entry(a.code.clone()).or_insert(i);
+                by_code.entry(a.code.to_string()).or_insert(i);
             }
         }
         Ok(Admin1Index {

@@ -3,20 +3,22 @@
 //! "California", "CA").
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::DataError;
 use super::text::fold;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Country {
-    pub alpha2: String,
-    pub alpha3: String,
-    pub name: String,
+    // Shared with every record that names the country: a clone is a count.
+    pub alpha2: Arc<str>,
+    pub alpha3: Arc<str>,
+    pub name: Arc<str>,
 }
 
 #[derive(Debug, Clone)]
 struct Subdivision {
-    name: String,
+    name: Arc<str>,
     parent: Option<String>,
 }
 
@@ -41,9 +43,9 @@ impl Countries {
             by_alpha2.insert(
                 alpha2.to_string(),
                 Country {
-                    alpha2: alpha2.to_string(),
-                    alpha3: alpha3.to_string(),
-                    name: name.to_string(),
+                    alpha2: alpha2.into(),
+                    alpha3: alpha3.into(),
+                    name: name.into(),
                 },
             );
             for n in [alpha2, alpha3, name].into_iter().chain(alt.split('|')) {
@@ -79,7 +81,7 @@ impl Countries {
             subdivisions.insert(
                 code.to_string(),
                 Subdivision {
-                    name: name.to_string(),
+                    name: name.into(),
                     parent: Some(parent).filter(|p| !p.is_empty()).map(|p| {
                         if p.contains('-') {
                             p.to_string()
@@ -133,8 +135,8 @@ impl Countries {
         self.by_name.get(&fold(stated)).map(String::as_str)
     }
 
-    pub fn subdivision_name(&self, code: &str) -> Option<&str> {
-        self.subdivisions.get(code).map(|s| s.name.as_str())
+    pub fn subdivision_name(&self, code: &str) -> Option<&Arc<str>> {
+        self.subdivisions.get(code).map(|s| &s.name)
     }
 
     pub fn is_subdivision(&self, code: &str) -> bool {
@@ -207,7 +209,7 @@ mod tests {
         assert_eq!(c.resolve("Việt Nam"), Some("VN"));
         assert_eq!(c.resolve("日本"), Some("JP"));
         assert_eq!(c.resolve("Atlantis"), None);
-        assert_eq!(c.get("US").map(|x| x.alpha3.as_str()), Some("USA"));
+        assert_eq!(c.get("US").map(|x| &*x.alpha3), Some("USA"));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 pub mod admin1;
 pub mod countries;
 pub mod money;
+mod place_grid;
 pub mod places;
 pub mod text;
 
@@ -67,24 +68,29 @@ impl GeoData {
     /// Parses the embedded data (about 0.3 s; call once, share the result).
     pub fn load() -> Result<GeoData, DataError> {
         let started = Instant::now();
-        // The two big parses run side by side.
+        // The subdivision polygons take about half the time; everything
+        // else loads beside them on a second thread.
         let (admin1, rest) = std::thread::scope(|s| {
-            let places = s.spawn(|| PlaceIndex::from_gzip_tsv(PLACES_GZ));
+            let rest = s.spawn(|| {
+                let places = PlaceIndex::from_gzip_tsv(PLACES_GZ)?;
+                let countries = Countries::from_tsv(ISO3166_1, ISO3166_2)?;
+                let boundaries = CountryBoundaries::from_reader(BOUNDARIES_ODBL_360X180)
+                    .map_err(|e| DataError::new("country boundaries", e))?;
+                Ok::<_, DataError>((places, countries, boundaries, tzf_rs::DefaultFinder::new()))
+            });
             let admin1 = Admin1Index::from_gzip_json(ADMIN1_GZ);
-            let places = places
+            let rest = rest
                 .join()
-                .map_err(|_| DataError::new("places", "loader thread panicked"));
-            (admin1, places)
+                .map_err(|_| DataError::new("reference data", "loader thread panicked"));
+            (admin1, rest)
         });
-        let countries = Countries::from_tsv(ISO3166_1, ISO3166_2)?;
-        let boundaries = CountryBoundaries::from_reader(BOUNDARIES_ODBL_360X180)
-            .map_err(|e| DataError::new("country boundaries", e))?;
+        let (places, countries, boundaries, timezones) = rest??;
         Ok(GeoData {
             countries,
             boundaries,
             admin1: admin1?,
-            places: rest??,
-            timezones: tzf_rs::DefaultFinder::new(),
+            places,
+            timezones,
             load_time: started.elapsed(),
         })
     }

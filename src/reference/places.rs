@@ -11,10 +11,11 @@ use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
 use super::DataError;
+use super::place_grid::{PlaceGrid, unit_vector};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Place {
-    pub name: Box<str>,
+    pub name: Arc<str>,
     pub lat: f64,
     pub lon: f64,
     pub country: Arc<str>,
@@ -31,11 +32,8 @@ type Entry = GeomWithData<[f64; 3], u32>;
 pub struct PlaceIndex {
     places: Vec<Place>,
     tree: RTree<Entry>,
-}
-
-fn unit_vector(lat: f64, lon: f64) -> [f64; 3] {
-    let (lat, lon) = (lat.to_radians(), lon.to_radians());
-    [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
+    /// The fast path for the single nearest place.
+    grid: PlaceGrid,
 }
 
 /// How many nearest candidates are looked at to find one in the wanted country.
@@ -82,9 +80,11 @@ impl PlaceIndex {
             .enumerate()
             .map(|(i, p)| GeomWithData::new(unit_vector(p.lat, p.lon), i as u32))
             .collect();
+        let grid = PlaceGrid::new(places.iter().map(|p| (p.lat, p.lon)));
         Ok(PlaceIndex {
             places,
             tree: RTree::bulk_load(entries),
+            grid,
         })
     }
 
@@ -100,12 +100,14 @@ impl PlaceIndex {
     /// is not named after Detroit across the river); returns the distance in km.
     pub fn nearest(&self, lat: f64, lon: f64, country: Option<&str>) -> Option<(&Place, f64)> {
         let q = unit_vector(lat, lon);
-        // The single nearest is found without the iterator's heap; only
-        // when it lies in another country is the search widened.
+        // The single nearest comes from the grid (the tree where the grid
+        // cannot tell); only when it lies in another country is the search
+        // widened.
         let nearest = self
-            .tree
-            .nearest_neighbor(&q)
-            .and_then(|e| self.places.get(e.data as usize))?;
+            .grid
+            .nearest(lat, lon)
+            .or_else(|| self.tree.nearest_neighbor(&q).map(|e| e.data))
+            .and_then(|i| self.places.get(i as usize))?;
         if country.is_none_or(|c| &*nearest.country == c) {
             return Some((nearest, km(lat, lon, nearest)));
         }

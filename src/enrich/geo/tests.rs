@@ -34,8 +34,8 @@ fn at_with(lat: f64, lon: f64, address: Address) -> (Geo, Vec<WarningCode>) {
 
 fn codes(g: &Geo) -> (Option<&str>, Option<&str>) {
     (
-        g.country.as_ref().map(|c| c.alpha2.as_str()),
-        g.subdivision.as_ref().map(|s| s.code.as_str()),
+        g.country.as_ref().map(|c| c.alpha2.as_ref()),
+        g.subdivision.as_ref().map(|s| s.code.as_ref()),
     )
 }
 
@@ -54,14 +54,14 @@ fn seed_point_palo_alto() {
     assert_eq!(codes(&g), (Some("US"), Some("US-CA")));
     let c = g.country.as_ref().expect("country");
     assert_eq!(
-        (c.alpha3.as_str(), c.name.as_str()),
+        (c.alpha3.as_ref(), c.name.as_ref()),
         ("USA", "United States")
     );
     assert_eq!(
-        g.subdivision.as_ref().map(|s| s.name.as_str()),
+        g.subdivision.as_ref().map(|s| s.name.as_ref()),
         Some("California")
     );
-    assert_eq!(g.place.as_ref().map(|p| p.name.as_str()), Some("Palo Alto"));
+    assert_eq!(g.place.as_ref().map(|p| p.name.as_ref()), Some("Palo Alto"));
     assert!(g.place.as_ref().is_some_and(|p| p.distance_km < 3.0));
     assert_eq!(g.timezone.as_deref(), Some("America/Los_Angeles"));
     assert_eq!(g.utc_offset.as_deref(), Some("-07:00"), "PDT in August");
@@ -87,7 +87,7 @@ fn border_towns_on_both_sides() {
     let windsor = at(42.3149, -83.0364);
     assert_eq!(codes(&windsor), (Some("CA"), Some("CA-ON")));
     assert_eq!(
-        windsor.place.as_ref().map(|p| p.country.as_str()),
+        windsor.place.as_ref().map(|p| p.country.as_ref()),
         Some("CA"),
         "not Detroit"
     );
@@ -114,7 +114,7 @@ fn exclaves_and_islands() {
     assert_eq!(
         pr.country
             .as_ref()
-            .map(|c| (c.alpha2.as_str(), c.sovereign.as_deref())),
+            .map(|c| (c.alpha2.as_ref(), c.sovereign.as_deref())),
         Some(("PR", Some("US")))
     );
 }
@@ -170,7 +170,7 @@ fn centroid_placeholder_is_flagged() {
         .admin1
         .areas()
         .iter()
-        .find(|a| a.code == "US-TX")
+        .find(|a| &*a.code == "US-TX")
         .and_then(|a| a.centroid)
         .expect("Texas");
     let (_, w) = at_with(tx.y(), tx.x(), addr("US", "TX", "Austin"));
