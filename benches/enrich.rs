@@ -6,7 +6,9 @@ use std::io::BufRead;
 use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use posting_enricher::enrich::{EnrichOptions, Enricher, GeoOptions, description, geo, sections};
+use posting_enricher::enrich::{
+    EnrichOptions, Enricher, GeoOptions, description, geo, sections, skills,
+};
 use posting_enricher::pipeline::Pipeline;
 use posting_enricher::posting::Location;
 use posting_enricher::posting::{self, DecodeOptions};
@@ -80,15 +82,30 @@ fn benches(c: &mut Criterion) {
     group.bench_function("sections_segment", |b| {
         b.iter(|| {
             for d in &decoded {
-                std::hint::black_box(sections::segment(&d.lines, None));
+                std::hint::black_box(sections::segment(&d.lines, None, None));
             }
         })
     });
+    let taxonomy = skills::Taxonomy::shared().expect("skills taxonomy");
+    let segmented: Vec<_> = decoded
+        .iter()
+        .map(|d| (sections::segment(&d.lines, None, None), d.plain_text()))
+        .collect();
+    group.bench_function("skills", |b| {
+        b.iter(|| {
+            for (s, text) in &segmented {
+                std::hint::black_box(taxonomy.skills(s, text, None));
+            }
+        })
+    });
+    // Issue #3's figure: decode + parse + segment + classify + skills.
     group.bench_function("sections", |b| {
         b.iter(|| {
             for d in &descriptions {
                 let decoded = description::decode(d, 256 * 1024);
-                std::hint::black_box(sections::segment(&decoded.lines, None));
+                let text = decoded.plain_text();
+                let s = sections::segment(&decoded.lines, None, None);
+                std::hint::black_box(taxonomy.skills(&s, &text, None));
             }
         })
     });

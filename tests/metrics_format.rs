@@ -12,6 +12,7 @@ fn metrics_parse_as_prometheus_text_format() {
     m.record_outcomes(
         &Outcomes {
             sections: StageOutcome::Ok,
+            skills: StageOutcome::Ok,
             geo: StageOutcome::Absent,
             salary: StageOutcome::Failed,
         },

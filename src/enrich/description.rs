@@ -348,7 +348,7 @@ enum Markup {
 /// rest it says so, and its approximate lines are used only where the
 /// parser cannot go (pathological nesting).
 fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
-    let mut open: Vec<String> = Vec::new();
+    let mut open: Vec<TagName> = Vec::new();
     let mut markup = Markup::WellFormed;
     let mut text = String::new();
     let mut rest = html;
@@ -385,16 +385,13 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
             Some(b) => (true, b),
             None => (false, tag),
         };
-        let name: String = body
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .map(|c| c.to_ascii_lowercase())
-            .collect();
+        let tag_name = TagName::new(body);
+        let name = tag_name.as_str();
         if name.is_empty() {
             // <!DOCTYPE ...> and the like.
             continue;
         }
-        if !closing && matches!(name.as_str(), "script" | "style") {
+        if !closing && matches!(name, "script" | "style") {
             // Raw text: skip to the end tag without reading "<" inside.
             let end_tag = format!("</{name}");
             rest = match find_ascii_case_insensitive(rest, &end_tag) {
@@ -404,27 +401,27 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
             continue;
         }
         if closing {
-            if is_void(&name) {
+            if is_void(name) {
                 markup = Markup::NeedsRepair; // "</br>" is a <br> to a browser
-            } else if open.last() == Some(&name) {
+            } else if open.last() == Some(&tag_name) {
                 open.pop();
             } else {
                 markup = Markup::NeedsRepair;
             }
-            w.close(&name);
+            w.close(name);
         } else {
-            w.open(&name);
-            if is_void(&name) || body.ends_with('/') {
-                w.close(&name);
+            w.open(name);
+            if is_void(name) || body.ends_with('/') {
+                w.close(name);
             } else {
                 // Block elements inside inline ones, or an <li>/<p> that
                 // implicitly closes the open one, are repaired by parsers.
                 if open.last().is_some_and(|top| {
-                    implied_end(top, &name) || (is_inline(top) && is_block(&name))
+                    implied_end(top.as_str(), name) || (is_inline(top.as_str()) && is_block(name))
                 }) {
                     markup = Markup::NeedsRepair;
                 }
-                open.push(name);
+                open.push(tag_name);
             }
         }
     }
@@ -432,6 +429,40 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
         markup = Markup::NeedsRepair;
     }
     markup
+}
+
+/// A tag's name, lower-cased, without an allocation per tag. Names longer
+/// than any HTML element are cut; they only ever match themselves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct TagName {
+    bytes: [u8; 24],
+    len: u8,
+}
+
+impl TagName {
+    fn new(body: &str) -> TagName {
+        let mut name = TagName {
+            bytes: [0; 24],
+            len: 0,
+        };
+        for (slot, b) in name
+            .bytes
+            .iter_mut()
+            .zip(body.bytes().take_while(u8::is_ascii_alphanumeric))
+        {
+            *slot = b.to_ascii_lowercase();
+            name.len += 1;
+        }
+        name
+    }
+
+    fn as_str(&self) -> &str {
+        // ASCII alphanumerics only, so always valid UTF-8.
+        self.bytes
+            .get(..usize::from(self.len))
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
 }
 
 /// The `>` that ends a tag, skipping quoted attribute values.
@@ -642,17 +673,26 @@ impl LineWriter {
             || (self.pending_space && text.trim_ascii().is_empty());
     }
 
+    /// Text with non-ASCII characters: visible runs are appended whole,
+    /// spaces and invisible characters between them handled one by one.
     fn text_by_char(&mut self, text: &str, newline_breaks: bool) {
-        let mut buf = [0u8; 4];
-        for c in text.chars() {
+        let mut run_start = None;
+        for (i, c) in text.char_indices() {
+            if !is_space(c) && !is_invisible(c) {
+                run_start.get_or_insert(i);
+                continue;
+            }
+            if let Some(start) = run_start.take() {
+                self.push_visible(&text[start..i]);
+            }
             if c == '\n' && newline_breaks && self.item_depth == 0 {
                 self.flush();
             } else if is_space(c) {
                 self.pending_space = true;
-            } else if !is_invisible(c) {
-                self.push_visible(c.encode_utf8(&mut buf));
-                self.pending_space = false;
             }
+        }
+        if let Some(start) = run_start {
+            self.push_visible(&text[start..]);
         }
     }
 

@@ -308,10 +308,11 @@ fn locate(
             alpha2: c.alpha2.clone(),
             alpha3: c.alpha3.clone(),
             name: c.name.clone(),
-            sovereign: r
-                .sovereign
-                .filter(|s| **s != *c.alpha2)
-                .map(|s| data.countries.get(s).map_or_else(|| Arc::from(s), |c| c.alpha2.clone())),
+            sovereign: r.sovereign.filter(|s| **s != *c.alpha2).map(|s| {
+                data.countries
+                    .get(s)
+                    .map_or_else(|| Arc::from(s), |c| c.alpha2.clone())
+            }),
         });
     let subdivision = r
         .area
@@ -334,7 +335,8 @@ fn locate(
                 distance_km: (km * 10.0).round() / 10.0,
             })
     });
-    let tz_name = Some(data.timezones.get_tz_name(point.lon, point.lat)).filter(|tz| !tz.is_empty());
+    let tz_name =
+        Some(data.timezones.get_tz_name(point.lon, point.lat)).filter(|tz| !tz.is_empty());
     let zone = tz_name.and_then(|tz| tz.parse::<chrono_tz::Tz>().ok());
     // chrono-tz's own name is static: no copy for the usual case.
     let timezone = match (zone, tz_name) {

@@ -9,6 +9,7 @@ pub mod salary;
 pub mod salary_text;
 mod section_rules;
 pub mod sections;
+pub mod skills;
 pub mod warning;
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use crate::reference::{DataError, GeoData};
 pub use geo::{Geo, GeoOptions};
 pub use salary::{Salary, SalaryOptions};
 pub use sections::{Section, SectionKind};
+pub use skills::{Skill, Taxonomy};
 pub use warning::{Warning, WarningCode};
 
 /// Settings of all enrichers (see `[enrich.*]` in `config/default.toml`).
@@ -58,6 +60,8 @@ pub struct Enrichment {
     /// Every located `jobLocation`, in order.
     pub locations: Vec<Geo>,
     pub salary: Option<Salary>,
+    /// Skills named in the requirement and preferred sections.
+    pub skills: Vec<Skill>,
     pub warnings: Vec<Warning>,
 }
 
@@ -82,12 +86,30 @@ impl StageOutcome {
     }
 }
 
+/// The enrichment stages, as metric labels.
+pub const STAGES: [&str; 4] = ["sections", "skills", "geo", "salary"];
+
 /// Per-stage outcomes of one enrichment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outcomes {
     pub sections: StageOutcome,
+    /// Ok with at least one skill; absent without description text;
+    /// failed when the text named none.
+    pub skills: StageOutcome,
     pub geo: StageOutcome,
     pub salary: StageOutcome,
+}
+
+impl Outcomes {
+    /// Each stage with its label, in `STAGES` order.
+    pub fn by_stage(&self) -> [(&'static str, StageOutcome); 4] {
+        [
+            ("sections", self.sections),
+            ("skills", self.skills),
+            ("geo", self.geo),
+            ("salary", self.salary),
+        ]
+    }
 }
 
 impl Enrichment {
@@ -123,8 +145,16 @@ impl Enrichment {
         } else {
             StageOutcome::Absent
         };
+        let skills = if !self.skills.is_empty() {
+            StageOutcome::Ok
+        } else if self.description.text.is_empty() {
+            StageOutcome::Absent
+        } else {
+            StageOutcome::Failed
+        };
         Outcomes {
             sections,
+            skills,
             geo,
             salary,
         }
@@ -149,6 +179,8 @@ impl std::fmt::Debug for MoneyData {
 
 impl Enricher {
     pub fn new(opts: EnrichOptions, geo: Arc<GeoData>, money: Arc<MoneyData>) -> Self {
+        // Built here, not on the first record (whose latency it would add).
+        let _ = Taxonomy::shared();
         Enricher { opts, geo, money }
     }
 
@@ -196,11 +228,19 @@ impl Enricher {
             &ctx,
             &mut warnings,
         );
+        let skills = Taxonomy::shared().map_or_else(Vec::new, |t| {
+            t.skills(
+                &description.sections,
+                &description.text,
+                view.organization.as_deref(),
+            )
+        });
         Enrichment {
             description,
             geo: locations.first().cloned(),
             locations,
             salary,
+            skills,
             warnings,
         }
     }
@@ -226,7 +266,11 @@ impl Enricher {
         }
         DescriptionOut {
             text: decoded.plain_text(),
-            sections: sections::segment(&decoded.lines, view.title.as_deref()),
+            sections: sections::segment(
+                &decoded.lines,
+                view.title.as_deref(),
+                view.organization.as_deref(),
+            ),
         }
     }
 }

@@ -280,7 +280,9 @@ const INDIAN_AMOUNT_WORDS: [&str; 6] = ["lpa", "lakh", "lakhs", "lac", "lacs", "
 fn may_hold_money(line: &str) -> bool {
     static PREFILTER: OnceLock<Option<(AhoCorasick, AhoCorasick)>> = OnceLock::new();
     let Some((markers, indian)) = PREFILTER.get_or_init(|| {
-        let markers = AhoCorasick::new(["$", "£", "€", "₹", "USD", "CAD", "AUD", "GBP", "EUR", "INR", "Rs"]);
+        let markers = AhoCorasick::new([
+            "$", "£", "€", "₹", "USD", "CAD", "AUD", "GBP", "EUR", "INR", "Rs",
+        ]);
         let indian = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
@@ -296,7 +298,8 @@ fn may_hold_money(line: &str) -> bool {
             let bytes = line.as_bytes();
             let before = m.start().checked_sub(1).and_then(|i| bytes.get(i));
             let after = bytes.get(m.end());
-            !before.is_some_and(u8::is_ascii_alphanumeric) && !after.is_some_and(u8::is_ascii_alphanumeric)
+            !before.is_some_and(u8::is_ascii_alphanumeric)
+                && !after.is_some_and(u8::is_ascii_alphanumeric)
         })
 }
 

@@ -70,12 +70,28 @@ const GENERIC_HEADINGS: &[(&str, SectionKind)] = &[
     ("you are", Requirements),
     ("physical demands", Other),
     ("preferred work locations", Other),
+    ("your mission should you choose to accept", AboutCompany),
+    ("the entity", AboutCompany),
+    ("about your role", Role),
+    ("what youll get to do", Responsibilities),
+    ("what you ll get to do", Responsibilities),
 ];
 
 /// Heading phrasings, tried in order. Compensation comes before Preferred
 /// ("Salary + bonus"), Requirements before Responsibilities ("What you'll
 /// need" is not a "you'll" duty).
 const HEADING_RULES: &[(SectionKind, &[&str])] = &[
+    // A tech stack is not a list of duties, whatever its items look like.
+    (
+        Other,
+        &[
+            "tech we use",
+            "technologies we use",
+            "tech stack",
+            "technology stack",
+            "our stack",
+        ],
+    ),
     (
         EqualOpportunity,
         &[
@@ -231,6 +247,8 @@ const HEADING_RULES: &[(SectionKind, &[&str])] = &[
             "total rewards",
             "package",
             "wir bieten",
+            "quyền lợi",
+            "phúc lợi",
             "was wir bieten",
             "unser angebot",
             "vorteile",
@@ -241,7 +259,6 @@ const HEADING_RULES: &[(SectionKind, &[&str])] = &[
             "life at",
             "working at",
             "working here",
-            "physical demands",
             "you are joining",
             "we are offering",
             "reasons to work",
@@ -351,6 +368,7 @@ const HEADING_RULES: &[(SectionKind, &[&str])] = &[
             "eligibility",
             "prerequisit",
             "anforderungen",
+            "yêu cầu",
             "dein profil",
             "ihr profil",
             "qualifikation",
@@ -410,6 +428,7 @@ const HEADING_RULES: &[(SectionKind, &[&str])] = &[
         Responsibilities,
         &[
             "responsibilit",
+            "your daily",
             "what you ll do",
             "what youll do",
             "what you will do",
@@ -446,6 +465,7 @@ const HEADING_RULES: &[(SectionKind, &[&str])] = &[
             "objectives",
             "aufgaben",
             "ihre aufgaben",
+            "mô tả công việc",
             "deine aufgaben",
             "missions",
             "responsabilit",
@@ -478,6 +498,7 @@ const HEADING_RULES: &[(SectionKind, &[&str])] = &[
         AboutCompany,
         &[
             "about us",
+            "principles",
             "about the company",
             "about our company",
             "company overview",
@@ -586,6 +607,13 @@ const HEADING_RULES: &[(SectionKind, &[&str])] = &[
 
 /// The class of a heading; `None` (untitled text) is generic.
 pub fn classify_heading(heading: Option<&str>) -> HeadingClass {
+    classify_heading_for(heading, None)
+}
+
+/// The class of a heading in a posting by `company` (`hiringOrganization`,
+/// already through `normalize`): a heading naming the company says little
+/// but leans to `about_company`.
+pub fn classify_heading_for(heading: Option<&str>, company: Option<&str>) -> HeadingClass {
     let Some(heading) = heading else {
         return HeadingClass::Generic(Other);
     };
@@ -594,23 +622,39 @@ pub fn classify_heading(heading: Option<&str>) -> HeadingClass {
     if let Some(&(_, kind)) = GENERIC_HEADINGS.iter().find(|(h, _)| *h == trimmed) {
         return HeadingClass::Generic(kind);
     }
-    // "About Acme": about the company, unless it is about the role or you.
+    // "About Acme": about the company, unless it is about the role or you
+    // ("About the Site Reliability Engineer Role").
     if let Some(rest) = trimmed.strip_prefix("about ") {
         let rest = rest.trim_start_matches("the ").trim_start_matches("this ");
-        let about_role = ["role", "job", "position", "opportunity", "you"]
-            .iter()
-            .any(|w| {
-                rest.strip_prefix(w)
-                    .is_some_and(|r| r.is_empty() || r.starts_with(' '))
-            });
-        if !about_role {
+        let about_you = rest == "you" || rest.starts_with("you ");
+        let about_role = rest
+            .split(' ')
+            .any(|w| matches!(w, "role" | "job" | "position" | "opportunity"));
+        if !about_you && !about_role {
             return HeadingClass::Kind(AboutCompany);
         }
     }
-    match first_rule_matching(&norm) {
-        Some(kind) => HeadingClass::Kind(kind),
-        None => HeadingClass::Generic(Other),
+    if let Some(kind) = first_rule_matching(&norm) {
+        return HeadingClass::Kind(kind);
     }
+    // "Why Lytx?": the pitch for working there.
+    if let Some(rest) = trimmed.strip_prefix("why ")
+        && !rest.is_empty()
+        && !rest.contains(' ')
+        && !matches!(rest, "you" | "this" | "now" | "apply")
+    {
+        return HeadingClass::Kind(Benefits);
+    }
+    // "EY | Building a better working world", "Euretos".
+    if company.is_some_and(|c| !c.trim().is_empty() && norm.contains(c)) {
+        return HeadingClass::Generic(AboutCompany);
+    }
+    HeadingClass::Generic(Other)
+}
+
+/// "Tech stack", "Technologies we use": the one heading rule of kind `other`.
+pub fn is_tech_stack(heading: &str) -> bool {
+    first_rule_matching(&normalize(heading)) == Some(Other)
 }
 
 /// All phrases of all rules in one automaton, each tagged with its rule's
@@ -634,7 +678,9 @@ fn matcher() -> Option<&'static RuleMatcher> {
             }
             // Building can only fail on absurd pattern sizes; then the slow
             // rule-by-rule path answers instead.
-            AhoCorasick::new(&phrases)
+            AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(&phrases)
                 .ok()
                 .map(|automaton| RuleMatcher {
                     automaton,
@@ -661,14 +707,31 @@ fn first_rule_matching(norm: &str) -> Option<SectionKind> {
         .and_then(|rule| HEADING_RULES.get(rule).map(|(kind, _)| *kind))
 }
 
-/// A kind from the body alone, for sections whose heading says little.
-pub fn classify_body(section: &Section) -> Option<SectionKind> {
+/// A kind from the body alone, for sections whose heading says little
+/// (`default` is what the heading leans to; `company` normalized).
+pub fn classify_body(
+    section: &Section,
+    default: SectionKind,
+    company: Option<&str>,
+) -> Option<SectionKind> {
     let text = section.text.as_str();
     if is_equal_opportunity_text(text) {
         return Some(EqualOpportunity);
     }
-    if section.heading.is_none() && section.items.is_empty() && has_cue(Cues::Company, text) {
-        return Some(AboutCompany);
+    if section.heading.is_none() && section.items.is_empty() {
+        return intro_kind(text, company);
+    }
+    // A list refines only a heading that leans nowhere in particular.
+    if !matches!(default, Role | Other) {
+        return None;
+    }
+    let share = |f: &dyn Fn(&str) -> bool| section.items.iter().filter(|i| f(i)).count() * 2;
+    if section.items.len() >= 2
+        && (share(&|i| i.contains("http") || i.contains("www.")) >= section.items.len()
+            || share(&|i| i.trim_end().ends_with('?')) >= section.items.len())
+    {
+        // Links or questions to the applicant: not duties.
+        return Some(Other);
     }
     if section.items.len() >= 2 {
         let requirement_like = section
@@ -684,6 +747,114 @@ pub fn classify_body(section: &Section) -> Option<SectionKind> {
     None
 }
 
+/// Untitled text before the first heading: a block of labels ("Location:
+/// Austin"), the company introducing itself, or the role.
+fn intro_kind(text: &str, company: Option<&str>) -> Option<SectionKind> {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let labels = lines
+        .iter()
+        .filter(|l| super::sections::is_label_value(l.trim()))
+        .count();
+    if labels >= 2 && labels * 2 >= lines.len() {
+        return Some(Other);
+    }
+    let norm = normalize(text);
+    // Cues are written padded with spaces: whole words in `norm`; one
+    // automaton holds both lists (role cues first).
+    static CUES: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+    let cues = CUES
+        .get_or_init(|| AhoCorasick::new(ROLE_INTRO_CUES.iter().chain(&COMPANY_INTRO_CUES)).ok());
+    let (mut role, mut about) = (0, 0);
+    if let Some(cues) = cues {
+        for m in cues.find_overlapping_iter(&norm) {
+            if m.pattern().as_usize() < ROLE_INTRO_CUES.len() {
+                role += 1;
+            } else {
+                about += 1;
+            }
+        }
+    }
+    if let Some(c) = company.filter(|c| !c.trim().is_empty()) {
+        about += norm.matches(c).count();
+    }
+    if role > about {
+        Some(Role)
+    } else if about > 0 {
+        Some(AboutCompany)
+    } else {
+        None
+    }
+}
+
+/// "Powered by JazzHR", "Only W2 candidates", "Contract to Hire": an ATS
+/// footer or employment terms (whole words, any case).
+pub fn is_footer_or_terms(text: &str) -> bool {
+    static TERMS: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+    let Some(terms) = TERMS
+        .get_or_init(|| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build([
+                    "w2",
+                    "c2c",
+                    "1099",
+                    "corp to corp",
+                    "corp-to-corp",
+                    "contract to hire",
+                    "contract-to-hire",
+                    "direct hire",
+                    "direct-hire",
+                ])
+                .ok()
+        })
+        .as_ref()
+    else {
+        return false;
+    };
+    let bytes = text.as_bytes();
+    let word = |m: &aho_corasick::Match| {
+        let before = m.start().checked_sub(1).and_then(|i| bytes.get(i));
+        !before.is_some_and(u8::is_ascii_alphanumeric)
+            && !bytes.get(m.end()).is_some_and(u8::is_ascii_alphanumeric)
+    };
+    text.get(..11)
+        .is_some_and(|p| p.eq_ignore_ascii_case("powered by "))
+        || terms.find_overlapping_iter(text).any(|m| word(&m))
+}
+
+/// Whole-word cues (normalized: lower case, no apostrophes) in untitled text.
+const ROLE_INTRO_CUES: [&str; 13] = [
+    " looking for ",
+    " seeking ",
+    " this role ",
+    " this position ",
+    " the role ",
+    " you will ",
+    " youll ",
+    " you would ",
+    " join our ",
+    " join the ",
+    " join their ",
+    " to join ",
+    " we are hiring ",
+];
+const COMPANY_INTRO_CUES: [&str; 14] = [
+    " company ",
+    " organization ",
+    " our mission ",
+    " founded ",
+    " headquartered ",
+    " our client ",
+    " our team ",
+    " is a leading ",
+    " is a global ",
+    " startup ",
+    " start up ",
+    " we are a ",
+    " our customers ",
+    " our platform ",
+];
+
 /// Whether a paragraph is an equal-opportunity statement.
 pub fn is_equal_opportunity_text(text: &str) -> bool {
     has_cue(Cues::EqualOpportunity, text)
@@ -693,7 +864,6 @@ pub fn is_equal_opportunity_text(text: &str) -> bool {
 #[derive(Clone, Copy)]
 enum Cues {
     EqualOpportunity,
-    Company,
     Requirement,
 }
 
@@ -706,14 +876,6 @@ const EQUAL_OPPORTUNITY_CUES: [&str; 7] = [
     "eoe",
     "e-verify",
 ];
-const COMPANY_CUES: [&str; 6] = [
-    "we are a",
-    "founded in",
-    "our mission",
-    "is a leading",
-    "is a global",
-    "headquartered",
-];
 const REQUIREMENT_CUES: [&str; 5] = [
     "experience",
     "degree",
@@ -725,23 +887,17 @@ const REQUIREMENT_CUES: [&str; 5] = [
 /// One automaton per cue list, built once: a single pass over the text
 /// instead of lower-casing it and searching phrase by phrase.
 fn has_cue(cues: Cues, text: &str) -> bool {
-    static AUTOMATA: OnceLock<Option<[AhoCorasick; 3]>> = OnceLock::new();
+    static AUTOMATA: OnceLock<Option<[AhoCorasick; 2]>> = OnceLock::new();
     let build = |phrases: &[&str]| {
         AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .build(phrases)
             .ok()
     };
-    let automata = AUTOMATA.get_or_init(|| {
-        Some([
-            build(&EQUAL_OPPORTUNITY_CUES)?,
-            build(&COMPANY_CUES)?,
-            build(&REQUIREMENT_CUES)?,
-        ])
-    });
+    let automata =
+        AUTOMATA.get_or_init(|| Some([build(&EQUAL_OPPORTUNITY_CUES)?, build(&REQUIREMENT_CUES)?]));
     let phrases: &[&str] = match cues {
         Cues::EqualOpportunity => &EQUAL_OPPORTUNITY_CUES,
-        Cues::Company => &COMPANY_CUES,
         Cues::Requirement => &REQUIREMENT_CUES,
     };
     match automata {
@@ -820,6 +976,10 @@ mod tests {
     #[test]
     fn phrasings() {
         for (h, k) in [
+            // Vietnamese (TopCV postings in corpus/more).
+            ("Mô tả công việc", Responsibilities),
+            ("Yêu cầu ứng viên", Requirements),
+            ("Quyền lợi được hưởng", Benefits),
             ("What you'll do", Responsibilities),
             ("Your impact", Responsibilities),
             ("Key duties", Responsibilities),

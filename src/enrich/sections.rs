@@ -74,8 +74,10 @@ const MAX_MARKED_HEADING_CHARS: usize = 100;
 const MAX_PLAIN_HEADING_CHARS: usize = 60;
 const MAX_PLAIN_HEADING_WORDS: usize = 9;
 
-/// Cuts lines into sections and classifies them.
-pub fn segment(lines: &[Line], title: Option<&str>) -> Vec<Section> {
+/// Cuts lines into sections and classifies them. `title` and `company` are
+/// the posting's: the title repeated is not a heading, and a heading or
+/// intro naming the company is about the company.
+pub fn segment(lines: &[Line], title: Option<&str>, company: Option<&str>) -> Vec<Section> {
     let mut sections: Vec<Section> = Vec::new();
     let mut current = Section {
         kind: SectionKind::Other,
@@ -85,7 +87,16 @@ pub fn segment(lines: &[Line], title: Option<&str>) -> Vec<Section> {
     };
     for (i, line) in lines.iter().enumerate() {
         let next = lines.get(i + 1);
-        if is_heading(line, next, title) {
+        if is_heading(line, next, title) && !is_leading_banner(i, lines, title) {
+            // "Required" + "Qualifications" in two bold runs is one heading.
+            if let Some(first) = current.heading.as_deref()
+                && current.text.is_empty()
+                && continues_heading(first, &line.text)
+            {
+                let joined = format!("{first} {}", clean_heading(&line.text));
+                current.heading = Some(joined);
+                continue;
+            }
             if current.heading.is_some() || !current.text.is_empty() {
                 sections.push(std::mem::replace(
                     &mut current,
@@ -113,10 +124,86 @@ pub fn segment(lines: &[Line], title: Option<&str>) -> Vec<Section> {
         sections.push(current);
     }
     split_trailing_eeo(&mut sections);
+    // Normalized once, compared with every heading and the intro.
+    let company = company.map(section_rules::normalize);
     for s in &mut sections {
-        s.kind = classify(s);
+        s.kind = classify(s, company.as_deref());
+        unmarked_items(s);
     }
     sections
+}
+
+/// A bold first line that names no kind, right before the first real
+/// heading (a link such as "Employee Applicant Privacy Notice", a banner or
+/// tagline): text, not a heading.
+fn is_leading_banner(i: usize, lines: &[Line], title: Option<&str>) -> bool {
+    let (Some(line), Some(next)) = (lines.get(i), lines.get(i + 1)) else {
+        return false;
+    };
+    i == 0
+        && line.emphasized
+        && section_rules::classify_heading(Some(&line.text))
+            == HeadingClass::Generic(SectionKind::Other)
+        && is_heading(next, lines.get(i + 2), title)
+}
+
+/// Lines under a list-like heading that read as items though unmarked
+/// (Apple's "Key Qualifications"): at least three short lines, none a
+/// sentence, a lead-in or a label.
+fn unmarked_items(section: &mut Section) {
+    use SectionKind::*;
+    if !section.items.is_empty()
+        || !matches!(
+            section.kind,
+            Requirements | Preferred | Responsibilities | Benefits
+        )
+    {
+        return;
+    }
+    let lines: Vec<&str> = section.text.lines().collect();
+    let listy = lines.len() >= 3
+        && lines.iter().all(|l| {
+            l.split_whitespace().count() <= 25
+                && !l.ends_with(['.', '!', '?', ':'])
+                && !is_label_value(l)
+        });
+    if !listy {
+        return;
+    }
+    section.items = lines.iter().map(|l| l.to_string()).collect();
+    section.text = lines
+        .iter()
+        .map(|l| format!("• {l}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+}
+
+/// A heading cut in two ("Required" / "Qualifications"): a one-word
+/// qualifier followed by a one-word section noun.
+fn continues_heading(first: &str, second: &str) -> bool {
+    const QUALIFIERS: [&str; 9] = [
+        "required",
+        "minimum",
+        "preferred",
+        "basic",
+        "desired",
+        "additional",
+        "key",
+        "experience",
+        "education",
+    ];
+    const NOUNS: [&str; 5] = [
+        "qualifications",
+        "requirements",
+        "skills",
+        "experience",
+        "responsibilities",
+    ];
+    if !QUALIFIERS.iter().any(|q| first.eq_ignore_ascii_case(q)) {
+        return false;
+    }
+    let second = second.trim().trim_end_matches([':', '：']).trim();
+    NOUNS.iter().any(|n| second.eq_ignore_ascii_case(n))
 }
 
 fn clean_heading(text: &str) -> String {
@@ -131,36 +218,110 @@ fn is_heading(line: &Line, next: Option<&Line>, title: Option<&str>) -> bool {
         return false;
     }
     let text = line.text.trim();
-    let chars = text.chars().count();
-    if chars < 3 {
+    // Long lines are never headings: decide them before any closer look.
+    if text.len() > 4 * MAX_MARKED_HEADING_CHARS {
         return false;
     }
-    if title.is_some_and(|t| t.trim().eq_ignore_ascii_case(text.trim_end_matches(':'))) {
+    let chars = text.chars().count();
+    if !(3..=MAX_MARKED_HEADING_CHARS).contains(&chars) {
+        return false;
+    }
+    if is_title(text, title) || is_never_a_heading(text) {
         return false;
     }
     let ends_with_colon = text.ends_with(':') || text.ends_with('：');
     if is_label_value(text) {
         return false;
     }
+    let words = text.split_whitespace().count();
     if line.heading_tag || line.emphasized {
-        let sentence = ends_like_sentence(text) && !ends_with_colon;
+        // "Why Awardco?", "Apply Now!" are headings; a bold sentence is not.
+        let short_call = text.ends_with(['?', '!'])
+            && words <= 8
+            && !text.contains(". ")
+            && !text.contains("? ")
+            && !text.contains("! ");
+        let sentence = ends_like_sentence(text) && !ends_with_colon && !short_call;
         return chars <= MAX_MARKED_HEADING_CHARS && !sentence && next.is_some()
             || (line.heading_tag && chars <= MAX_MARKED_HEADING_CHARS);
     }
-    let words = text.split_whitespace().count();
+    let next_is_item = next.is_some_and(|n| n.kind == LineKind::Item);
+    if ends_with_colon {
+        // A lead-in to a list may be longer than other plain headings.
+        let before_colon = text.trim_end_matches([':', '：']);
+        return (words <= 8 && chars <= MAX_PLAIN_HEADING_CHARS && next.is_some())
+            || (next_is_item
+                && words <= 12
+                && chars <= MAX_MARKED_HEADING_CHARS
+                && !before_colon.contains(". ")
+                && !before_colon.contains("? "));
+    }
     if chars > MAX_PLAIN_HEADING_CHARS || words > MAX_PLAIN_HEADING_WORDS {
         return false;
     }
-    if ends_with_colon {
-        return words <= 8 && next.is_some();
+    if ends_like_sentence(text) {
+        return false;
     }
-    // A short Title Case or ALL CAPS line on its own, with a body after it.
-    let followed_by_body = next.is_some_and(|n| !n.emphasized || n.kind == LineKind::Item);
-    followed_by_body && !ends_like_sentence(text) && looks_like_title_case(text)
+    // Asked only when the layout leaves the question open.
+    let kind = || match section_rules::classify_heading(Some(text)) {
+        HeadingClass::Kind(k) if k != SectionKind::Other => Some(k),
+        _ => None,
+    };
+    // A short Title Case or ALL CAPS line on its own, with a body after it;
+    // before a bold sub-heading only when it names a kind ("Requirements"
+    // over "Must-Have").
+    if looks_like_title_case(text) {
+        return next.is_some_and(|n| {
+            !n.emphasized
+                || n.kind == LineKind::Item
+                || kind().is_some_and(|k| {
+                    words <= 3
+                        || section_rules::classify_heading(Some(&n.text)) == HeadingClass::Kind(k)
+                })
+        });
+    }
+    // "Nice to have" in sentence case, right before its list.
+    words <= 5 && next_is_item && kind().is_some()
+}
+
+/// The posting's title, as written or without its qualifier ("Machine
+/// Learning Engineer" for "Machine Learning Engineer - Remote").
+fn is_title(text: &str, title: Option<&str>) -> bool {
+    let Some(title) = title.map(str::trim) else {
+        return false;
+    };
+    let text = text.trim_end_matches(':').trim();
+    let short = [" - ", " (", ", ", " | ", " – "]
+        .iter()
+        .filter_map(|sep| title.find(sep))
+        .min()
+        .map_or(title, |at| &title[..at])
+        .trim();
+    title.eq_ignore_ascii_case(text) || (!short.is_empty() && short.eq_ignore_ascii_case(text))
+}
+
+/// Lines a reader never takes for a heading: contact details, recruiter
+/// signatures, ATS footers, employment terms, a quote's tail.
+fn is_never_a_heading(text: &str) -> bool {
+    // An e-mail address or a link ("Your Life @ IBM" is neither).
+    let email = text.split_whitespace().any(|w| {
+        w.split_once('@')
+            .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
+    });
+    if email || text.contains("http") || text.contains("www.") {
+        return true;
+    }
+    if text.matches(" - ").count() >= 2 {
+        return true;
+    }
+    if text.starts_with(['”', '’', '»', ')', ']']) {
+        return true;
+    }
+    section_rules::is_footer_or_terms(text)
 }
 
 /// "Location: Austin, TX", "Salary: $50k": a label, a colon, then a value.
-fn is_label_value(text: &str) -> bool {
+pub(crate) fn is_label_value(text: &str) -> bool {
     match text.find([':', '：']) {
         Some(pos) => {
             let value = text[pos..].trim_start_matches([':', '：']).trim();
@@ -216,20 +377,53 @@ fn split_trailing_eeo(sections: &mut Vec<Section>) {
     if tail.starts_with("• ") || !section_rules::is_equal_opportunity_text(tail) {
         return;
     }
+    // A diversity paragraph right before the statement belongs with it.
+    let text = &last.text;
+    let mut start = pos + 1;
+    while start > 0 {
+        let prev_end = start - 1;
+        let prev_start = text[..prev_end].rfind('\n').map_or(0, |p| p + 1);
+        let line = &text[prev_start..prev_end];
+        let statement = is_diversity_text(line) || section_rules::is_equal_opportunity_text(line);
+        if line.starts_with("• ") || !statement {
+            break;
+        }
+        start = prev_start;
+    }
+    if start == 0 && last.heading.is_none() {
+        // The whole untitled section is the statement: its body decides.
+        return;
+    }
+    // Under a heading of another kind ("About Us" holding only the EEO
+    // paragraph) the heading stays, empty, and the statement is split off.
     let eeo = Section {
         kind: SectionKind::EqualOpportunity,
         heading: None,
-        text: tail.to_string(),
+        text: text[start..].to_string(),
         items: Vec::new(),
     };
-    last.text.truncate(pos);
+    last.text.truncate(start.saturating_sub(1));
     sections.push(eeo);
 }
 
-fn classify(section: &Section) -> SectionKind {
-    match section_rules::classify_heading(section.heading.as_deref()) {
+fn is_diversity_text(line: &str) -> bool {
+    let lower = line.to_lowercase();
+    [
+        "commitment to diversity",
+        "inclusion and diversity",
+        "diversity and inclusion",
+        "diverse and inclusive",
+    ]
+    .iter()
+    .any(|c| lower.contains(c))
+}
+
+fn classify(section: &Section, company: Option<&str>) -> SectionKind {
+    match section_rules::classify_heading_for(section.heading.as_deref(), company) {
         HeadingClass::Kind(kind) => kind,
-        HeadingClass::Generic(default) => section_rules::classify_body(section).unwrap_or(default),
+        HeadingClass::Generic(default) => {
+            section_rules::classify_body(section, default, company).unwrap_or(default)
+        }
     }
 }
 
@@ -239,7 +433,7 @@ mod tests {
     use crate::enrich::description::decode;
 
     fn sections(html: &str) -> Vec<Section> {
-        segment(&decode(html, 1 << 20).lines, Some("Data Engineer"))
+        segment(&decode(html, 1 << 20).lines, Some("Data Engineer"), None)
     }
 
     #[test]

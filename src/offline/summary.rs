@@ -27,11 +27,7 @@ impl Summary {
 
     pub(crate) fn count_enriched(&mut self, e: &Enriched) {
         self.enriched += 1;
-        for (stage, outcome) in [
-            ("sections", e.outcomes.sections),
-            ("geo", e.outcomes.geo),
-            ("salary", e.outcomes.salary),
-        ] {
+        for (stage, outcome) in e.outcomes.by_stage() {
             *self.outcomes.entry((stage, outcome.as_str())).or_default() += 1;
         }
         for w in &e.warnings {
@@ -80,7 +76,7 @@ impl fmt::Display for Summary {
                 .collect();
             writeln!(f, "  rejected by reason: {}", parts.join(", "))?;
         }
-        for stage in ["sections", "geo", "salary"] {
+        for stage in crate::enrich::STAGES {
             let parts: Vec<String> = ["ok", "absent", "failed"]
                 .iter()
                 .map(|o| {

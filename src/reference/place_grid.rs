@@ -33,7 +33,9 @@ fn chord2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
 }
 
 fn cell_of(lat: f64, lon: f64) -> (usize, usize) {
-    let row = ((lat + 90.0) / CELL_DEG).floor().clamp(0.0, (ROWS - 1) as f64) as usize;
+    let row = ((lat + 90.0) / CELL_DEG)
+        .floor()
+        .clamp(0.0, (ROWS - 1) as f64) as usize;
     let col = ((lon + 180.0) / CELL_DEG).floor().rem_euclid(COLS as f64) as usize;
     (row, col.min(COLS - 1))
 }
@@ -118,7 +120,9 @@ impl PlaceGrid {
 /// converge at most as much as at the block's highest latitude.
 fn ring_bound(lat: f64, ring: usize) -> f64 {
     let delta = (ring as f64 * CELL_DEG).to_radians();
-    let lat_max = (lat.abs() + (ring + 1) as f64 * CELL_DEG).min(90.0).to_radians();
+    let lat_max = (lat.abs() + (ring + 1) as f64 * CELL_DEG)
+        .min(90.0)
+        .to_radians();
     let angle = 2.0 * (lat_max.cos() * (delta / 2.0).sin()).clamp(0.0, 1.0).asin();
     // Squared chord of that angle, a hair smaller for rounding.
     let chord = 2.0 * (angle / 2.0).sin();

@@ -10,8 +10,7 @@ use prometheus::{
 use crate::enrich::{Outcomes, StageOutcome, WarningCode};
 use crate::posting::RejectReason;
 
-/// The enrichment stages, as metric labels.
-pub const STAGES: [&str; 3] = ["sections", "geo", "salary"];
+pub use crate::enrich::STAGES;
 
 pub struct Metrics {
     registry: Registry,
@@ -260,11 +259,7 @@ impl Metrics {
     }
 
     pub fn record_outcomes(&self, outcomes: &Outcomes, warnings: &[WarningCode]) {
-        for (stage, outcome) in
-            STAGES
-                .iter()
-                .zip([outcomes.sections, outcomes.geo, outcomes.salary])
-        {
+        for (stage, outcome) in outcomes.by_stage() {
             self.outcomes
                 .with_label_values(&[stage, outcome.as_str()])
                 .inc();

@@ -1,0 +1,478 @@
+//! Named skills and technologies (Python, PostgreSQL, Kubernetes, CISSP)
+//! from the requirement and preferred sections (the whole description when
+//! a posting has neither), matched against the curated taxonomy in
+//! `data/skills.tsv` and reported by canonical name.
+//!
+//! Precision first. Names match on word boundaries ("Java" is not in
+//! "JavaScript", "C" not in "C++" or "C-level"). Names that are also
+//! ordinary words or letters ("Go", "R", "Spark", "Excel") are marked
+//! ambiguous in the data: they match only as written (case-sensitive) and
+//! count only with evidence on the same line, another unambiguous skill
+//! ("Go, Python or Java") or a word such as "programming" or "experience
+//! with". Rules and the measured precision: docs/skills-taxonomy.md.
+
+use std::sync::{Arc, OnceLock};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use serde::Serialize;
+
+use super::section_rules;
+use super::sections::{Section, SectionKind};
+
+const TAXONOMY_TSV: &str = include_str!("../../data/skills.tsv");
+
+/// One skill named by a posting.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Skill {
+    /// Canonical name from the taxonomy ("PostgreSQL" for "Postgres").
+    pub name: Arc<str>,
+    pub category: Arc<str>,
+    /// Where it was first named: `requirements`, `preferred`, `tech_stack`,
+    /// or `description` when the posting has none of those sections.
+    pub section: &'static str,
+}
+
+/// Words that make an ambiguous name count (matched on word boundaries,
+/// any case).
+const QUALIFIERS: [&str; 21] = [
+    "language",
+    "languages",
+    "programming",
+    "developer",
+    "development",
+    "lang",
+    "framework",
+    "stack",
+    "tools",
+    "experience with",
+    "experience in",
+    "experience using",
+    "proficiency in",
+    "proficiency with",
+    "proficient in",
+    "knowledge of",
+    "familiarity with",
+    "understanding of",
+    "scripting",
+    "programmer",
+    "programmers",
+];
+
+/// Words next to a single letter that make it a grade, series or level
+/// ("Series C", "C-level", "Grade R").
+const LETTER_WORDS_BEFORE: [&str; 13] = [
+    "series",
+    "grade",
+    "class",
+    "type",
+    "tier",
+    "vitamin",
+    "hepatitis",
+    "section",
+    "schedule",
+    "part",
+    "plan",
+    "option",
+    "round",
+];
+const LETTER_WORDS_AFTER: [&str; 3] = ["level", "suite", "corp"];
+
+struct Entry {
+    name: Arc<str>,
+    category: Arc<str>,
+}
+
+/// One searchable spelling of an entry.
+struct Pattern {
+    entry: usize,
+    ambiguous: bool,
+}
+
+pub struct Taxonomy {
+    entries: Vec<Entry>,
+    /// Unambiguous spellings, any ASCII case.
+    folded: AhoCorasick,
+    folded_patterns: Vec<Pattern>,
+    /// Ambiguous spellings, exactly as written.
+    exact: AhoCorasick,
+    exact_patterns: Vec<Pattern>,
+    qualifiers: AhoCorasick,
+}
+
+/// A problem in `data/skills.tsv` (caught by a unit test, so never at run time).
+#[derive(Debug, thiserror::Error)]
+#[error("data/skills.tsv line {line}: {message}")]
+pub struct TaxonomyError {
+    line: usize,
+    message: String,
+}
+
+impl Taxonomy {
+    /// The embedded taxonomy, parsed once.
+    pub fn shared() -> Option<&'static Taxonomy> {
+        static SHARED: OnceLock<Option<Taxonomy>> = OnceLock::new();
+        SHARED
+            .get_or_init(|| Taxonomy::parse(TAXONOMY_TSV).ok())
+            .as_ref()
+    }
+
+    pub fn parse(tsv: &str) -> Result<Taxonomy, TaxonomyError> {
+        let err = |line: usize, message: String| TaxonomyError { line, message };
+        let mut entries = Vec::new();
+        let (mut folded_names, mut folded_patterns) = (Vec::new(), Vec::new());
+        let (mut exact_names, mut exact_patterns) = (Vec::new(), Vec::new());
+        for (n, line) in tsv.lines().enumerate().skip(1) {
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let cols: Vec<&str> = line.split('\t').collect();
+            let [canonical, category, aliases, ambiguous] = cols[..] else {
+                return Err(err(n + 1, format!("expected 4 columns: {line:?}")));
+            };
+            let names: Vec<&str> = std::iter::once(canonical)
+                .chain(aliases.split('|').filter(|a| !a.is_empty()))
+                .collect();
+            // An empty name would match everywhere, inside characters too.
+            if names.iter().any(|n| n.trim().is_empty()) {
+                return Err(err(n + 1, "empty name".to_string()));
+            }
+            // `yes`: every name is ambiguous; `no`: none; else the names that are.
+            let ambiguous_names: Vec<&str> = match ambiguous {
+                "yes" => names.clone(),
+                "no" => Vec::new(),
+                list => list.split('|').collect(),
+            };
+            if let Some(unknown) = ambiguous_names.iter().find(|a| !names.contains(a)) {
+                return Err(err(
+                    n + 1,
+                    format!("ambiguous name {unknown:?} is not a name of the row"),
+                ));
+            }
+            let entry = entries.len();
+            entries.push(Entry {
+                name: canonical.into(),
+                category: category.into(),
+            });
+            for name in names {
+                let ambiguous = ambiguous_names.contains(&name);
+                // Lines are whitespace-collapsed; a hyphen may also be a space.
+                let mut spellings = vec![name.to_string()];
+                if name.contains('-') {
+                    spellings.push(name.replace('-', " "));
+                }
+                for s in spellings {
+                    let pattern = Pattern { entry, ambiguous };
+                    if ambiguous {
+                        exact_names.push(s);
+                        exact_patterns.push(pattern);
+                    } else {
+                        folded_names.push(s);
+                        folded_patterns.push(pattern);
+                    }
+                }
+            }
+        }
+        // A DFA: overlapping search is one table step per byte (a few MB).
+        let build = |names: &[String], fold: bool| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(fold)
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(names)
+                .map_err(|e| err(0, e.to_string()))
+        };
+        Ok(Taxonomy {
+            folded: build(&folded_names, true)?,
+            exact: build(&exact_names, false)?,
+            qualifiers: AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(QUALIFIERS)
+                .map_err(|e| err(0, e.to_string()))?,
+            entries,
+            folded_patterns,
+            exact_patterns,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Entries named in one line of text, in order of appearance.
+    pub fn line_skills(&self, line: &str, company: Option<&str>) -> Vec<usize> {
+        let mut found = Vec::new();
+        self.line_skills_into(line, company, &mut Vec::new(), &mut found);
+        found
+    }
+
+    /// As `line_skills`, with the caller's buffers (one per posting).
+    fn line_skills_into<'t>(
+        &'t self,
+        line: &str,
+        company: Option<&str>,
+        candidates: &mut Vec<(usize, usize, &'t Pattern)>,
+        found: &mut Vec<usize>,
+    ) {
+        // Every boundary-valid candidate, then leftmost-longest without overlaps.
+        candidates.clear();
+        let sets = [
+            (&self.folded, &self.folded_patterns),
+            (&self.exact, &self.exact_patterns),
+        ];
+        for (automaton, patterns) in sets {
+            for m in automaton.find_overlapping_iter(line) {
+                if let Some(p) = patterns.get(m.pattern().as_usize())
+                    && on_boundaries(line, m.start(), m.end(), self)
+                {
+                    candidates.push((m.start(), m.end(), p));
+                }
+            }
+        }
+        // The employer naming itself ("At VMware, we...") is not a skill.
+        if let Some(company) = company.map(str::trim).filter(|c| !c.is_empty()) {
+            candidates.retain(|c| !names_company(&line[c.0..c.1], company));
+        }
+        if candidates.is_empty() {
+            return;
+        }
+        candidates.sort_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
+        let mut taken_to = 0;
+        candidates.retain(|c| {
+            let keep = c.0 >= taken_to;
+            if keep {
+                taken_to = c.1;
+            }
+            keep
+        });
+        // Evidence is looked for only when an ambiguous name needs it.
+        let evidence = !candidates.iter().any(|c| c.2.ambiguous)
+            || candidates.iter().any(|c| !c.2.ambiguous)
+            || self.has_qualifier(line);
+        found.extend(
+            candidates
+                .iter()
+                .filter(|c| !c.2.ambiguous || evidence)
+                .map(|c| c.2.entry),
+        );
+    }
+
+    fn has_qualifier(&self, line: &str) -> bool {
+        self.qualifiers
+            .find_overlapping_iter(line)
+            .any(|m| word_bounded(line, m.start(), m.end()))
+    }
+
+    /// Skills of a posting: requirement and preferred sections first, the
+    /// whole text when there are none. Each skill once, first mention first.
+    pub fn skills(&self, sections: &[Section], text: &str, company: Option<&str>) -> Vec<Skill> {
+        let mut found: Vec<Skill> = Vec::new();
+        let mut seen = vec![false; self.entries.len()];
+        let (mut candidates, mut entries) = (Vec::new(), Vec::new());
+        let mut add = |text: &str, section: &'static str| {
+            for line in text.lines() {
+                entries.clear();
+                self.line_skills_into(line, company, &mut candidates, &mut entries);
+                for &e in &entries {
+                    if let (Some(s), Some(entry)) = (seen.get_mut(e), self.entries.get(e))
+                        && !*s
+                    {
+                        *s = true;
+                        found.push(Skill {
+                            name: entry.name.clone(),
+                            category: entry.category.clone(),
+                            section,
+                        });
+                    }
+                }
+            }
+        };
+        let mut any_section = false;
+        for kind in [SectionKind::Requirements, SectionKind::Preferred] {
+            for s in sections.iter().filter(|s| s.kind == kind) {
+                any_section = true;
+                add(s.heading.as_deref().unwrap_or(""), kind.as_str());
+                add(&s.text, kind.as_str());
+            }
+        }
+        // The team's stack names skills too, though it is not a requirement.
+        for s in sections.iter().filter(|s| {
+            s.kind == SectionKind::Other
+                && s.heading
+                    .as_deref()
+                    .is_some_and(section_rules::is_tech_stack)
+        }) {
+            any_section = true;
+            add(&s.text, "tech_stack");
+        }
+        if !any_section {
+            add(text, "description");
+        }
+        found
+    }
+}
+
+/// "VMware" names "VMware, Inc."; "Go" does not name "Gopuff".
+fn names_company(matched: &str, company: &str) -> bool {
+    company
+        .get(..matched.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(matched))
+        && !company[matched.len()..]
+            .chars()
+            .next()
+            .is_some_and(char::is_alphanumeric)
+}
+
+fn bare_word(w: &str) -> &str {
+    w.trim_matches(|c: char| !c.is_alphanumeric())
+}
+
+fn word_bounded(line: &str, start: usize, end: usize) -> bool {
+    let before = line[..start].chars().next_back();
+    let after = line[end..].chars().next();
+    !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+}
+
+/// The match is a whole name: not inside a word, not "C" of "C++"/"C#",
+/// not "Node" of "Node.js"; a single letter is not a grade or a level.
+fn on_boundaries(line: &str, start: usize, end: usize, taxonomy: &Taxonomy) -> bool {
+    let mut back = line[..start].chars().rev();
+    let before = back.next();
+    let before2 = back.next();
+    let mut rest = line[end..].chars();
+    let after = rest.next();
+    let after2 = rest.next();
+    if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
+        return false;
+    }
+    // Part of a dotted word: "acme.ai", "index.html", "D.C.".
+    if before == Some('.') && before2.is_some_and(char::is_alphanumeric) {
+        return false;
+    }
+    if matches!(after, Some('+' | '#'))
+        || (after == Some('.') && after2.is_some_and(char::is_alphanumeric))
+    {
+        return false;
+    }
+    let name = &line[start..end];
+    if name.chars().count() == 1 {
+        if matches!(before, Some('-' | '&')) || matches!(after, Some('&' | '-' | '\'' | '’')) {
+            return false;
+        }
+        // "R & D", "P & C": two letters around an ampersand.
+        let lone_letter = |s: &str| {
+            let mut c = s.chars();
+            c.next().is_some_and(char::is_alphabetic)
+                && !c.next().is_some_and(char::is_alphanumeric)
+        };
+        if line[end..].strip_prefix(" & ").is_some_and(lone_letter)
+            || line[..start]
+                .strip_suffix(" & ")
+                .is_some_and(|b| lone_letter(&b.chars().rev().collect::<String>()))
+        {
+            return false;
+        }
+        // "R/Python" and "C/C++" name languages; "A/B testing" does not.
+        if after == Some('/') && after2.is_some_and(char::is_alphabetic) {
+            let tail = &line[end + 1..];
+            let starts_with_skill = |ac: &AhoCorasick| {
+                ac.find_overlapping_iter(tail)
+                    .any(|m| m.start() == 0 && word_bounded(tail, 0, m.end()))
+            };
+            if !starts_with_skill(&taxonomy.folded) && !starts_with_skill(&taxonomy.exact) {
+                return false;
+            }
+        }
+        let prev_word = line[..start].split_whitespace().next_back().map(bare_word);
+        let next_word = line[end..].split_whitespace().next().map(bare_word);
+        let is_one_of = |w: Option<&str>, list: &[&str]| {
+            w.is_some_and(|w| list.iter().any(|l| l.eq_ignore_ascii_case(w)))
+        };
+        if is_one_of(prev_word, &LETTER_WORDS_BEFORE) || is_one_of(next_word, &LETTER_WORDS_AFTER) {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Skills of a text as the pipeline gives it: lines whitespace-collapsed
+    /// by the decoder, "\n" in the case file a line break.
+    fn names(text: &str) -> Vec<String> {
+        let t = Taxonomy::shared().expect("taxonomy parses");
+        let text = text.replace("\\n", "\n");
+        let mut v: Vec<String> = text
+            .lines()
+            .flat_map(|l| t.line_skills(&l.split_whitespace().collect::<Vec<_>>().join(" "), None))
+            .map(|e| t.entries[e].name.to_string())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    #[test]
+    fn the_taxonomy_parses_with_hundreds_of_entries() {
+        let t = Taxonomy::parse(TAXONOMY_TSV).expect("data/skills.tsv parses");
+        assert!(t.len() > 300, "{} entries", t.len());
+    }
+
+    /// tests/data/skills-cases.tsv: a line, and the canonical names it gives.
+    #[test]
+    fn skill_cases() {
+        // Read at run time: test data stays out of the binary and the image.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/skills-cases.tsv");
+        let cases = std::fs::read_to_string(path).expect("read skills-cases.tsv");
+        let mut checked = 0;
+        let mut wrong = Vec::new();
+        for line in cases.lines().skip(1) {
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let (text, expected) = line.split_once('\t').unwrap_or((line, ""));
+            let mut expected: Vec<String> = expected
+                .split('|')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            expected.sort();
+            let got = names(text);
+            if got != expected {
+                wrong.push(format!("{text:?}: got {got:?}, expected {expected:?}"));
+            }
+            checked += 1;
+        }
+        assert!(checked >= 40, "only {checked} cases");
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn the_employer_is_not_its_own_skill() {
+        let t = Taxonomy::shared().expect("taxonomy parses");
+        let text = "At VMware we use Python";
+        let own: Vec<String> = t
+            .skills(&[], text, Some("VMware, Inc."))
+            .into_iter()
+            .map(|s| s.name.to_string())
+            .collect();
+        assert!(!own.iter().any(|n| n == "VMware"), "{own:?}");
+        assert!(own.iter().any(|n| n == "Python"), "{own:?}");
+        let other = t.skills(&[], text, Some("Acme"));
+        assert!(other.iter().any(|s| &*s.name == "VMware"));
+        assert!(other.iter().all(|s| s.section == "description"));
+    }
+
+    #[test]
+    fn words_that_are_also_skills_need_evidence() {
+        assert!(names("Go above and beyond for customers").is_empty());
+        assert!(names("R&D experience in a C-level role").is_empty());
+        assert_eq!(names("Go, Python or Java"), ["Go", "Java", "Python"]);
+        assert!(names("JavaScript").iter().all(|n| n != "Java"));
+    }
+}
