@@ -149,7 +149,14 @@ fn main() {
         dir: &broker.dir,
         extra: &extra,
     };
+    let spawned = Instant::now();
     let mut worker = WorkerProcess::start(&setup, "bench");
+    worker.wait_until("ready", Duration::from_secs(60), || {
+        worker
+            .get("/health/ready")
+            .is_some_and(|(code, _)| code == 200)
+    });
+    let start_to_ready = spawned.elapsed();
     let in_flight_peak = std::cell::Cell::new(0.0f64);
     let rss_peak = std::cell::Cell::new(0.0f64);
     let rss_at_quarter = std::cell::Cell::new(0.0f64);
@@ -204,6 +211,10 @@ fn main() {
         mean_latency * 1000.0
     );
     println!("peak in-flight records: {:.0}", in_flight_peak.get());
+    println!(
+        "start to ready (process spawn -> /health/ready 200): {:.0} ms",
+        start_to_ready.as_secs_f64() * 1000.0
+    );
     println!(
         "worker RSS: {:.0} MB after a quarter of the input, {:.0} MB peak",
         rss_at_quarter.get() / 1e6,

@@ -63,6 +63,10 @@ pub struct KafkaConfig {
     pub output_topic: String,
     pub dead_letter_topic: String,
     pub delivery: Delivery,
+    /// Exactly-once: the producer's `transactional.id`, unique per running
+    /// instance and stable across its restarts (a restarted instance fences
+    /// its zombie). Empty: "posting-enricher-<group>-<host name>".
+    pub transactional_id: String,
     /// librdkafka consumer properties, passed through (TLS, SASL, fetch sizes).
     pub consumer: BTreeMap<String, String>,
     /// librdkafka producer properties, passed through.
@@ -78,6 +82,7 @@ impl Default for KafkaConfig {
             output_topic: "postings.enriched".into(),
             dead_letter_topic: "postings.dead-letter".into(),
             delivery: Delivery::AtLeastOnce,
+            transactional_id: String::new(),
             consumer: BTreeMap::new(),
             producer: BTreeMap::new(),
         }
@@ -95,6 +100,9 @@ pub struct WorkerConfig {
     pub shutdown_timeout: String,
     pub delivery_retries: u64,
     pub retry_backoff_max: String,
+    /// Exactly-once: most records in one transaction (it also ends after
+    /// `commit_interval`).
+    pub transaction_records: u64,
 }
 
 impl Default for WorkerConfig {
@@ -108,6 +116,7 @@ impl Default for WorkerConfig {
             shutdown_timeout: "30s".into(),
             delivery_retries: 5,
             retry_backoff_max: "10s".into(),
+            transaction_records: 1_000,
         }
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod enrich;
+pub mod fuzz_input;
 pub mod identity;
 pub mod offline;
 pub mod pipeline;

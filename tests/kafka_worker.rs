@@ -451,6 +451,31 @@ fn a_missing_topic_is_an_error_that_names_it() {
     assert!(log.contains("missing topics") && log.contains(DLQ), "{log}");
 }
 
+/// Tansu has no transactions: exactly-once is refused with the reason,
+/// and nothing reaches a read_committed reader.
+#[test]
+fn exactly_once_is_refused_by_a_broker_without_transactions() {
+    let broker = Broker::start("no-txn");
+    for t in [IN, OUT, DLQ] {
+        broker.create_topic(t, 1);
+    }
+    let addr = broker.addr();
+    let lines = common::corpus_lines();
+    produce(&addr, IN, &corpus_inputs(&lines[..20]));
+    let mut worker = WorkerProcess::start_with_env(
+        &setup(&addr, &broker.dir),
+        "w",
+        &[
+            ("POSTING_ENRICHER__KAFKA__DELIVERY", "exactly-once"),
+            ("POSTING_ENRICHER__KAFKA__TRANSACTIONAL_ID", "no-txn-1"),
+        ],
+    );
+    let status = worker.wait_exit(Duration::from_secs(90)).expect("exits");
+    assert_eq!(status.code(), Some(1));
+    let log = std::fs::read_to_string(&worker.log).unwrap();
+    assert!(log.contains("needs a broker with transactions"), "{log}");
+}
+
 fn replay_dlq(s: &WorkerSetup<'_>, args: &[&str]) -> String {
     let config = s.dir.join("replay.toml");
     std::fs::write(

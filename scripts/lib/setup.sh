@@ -35,3 +35,23 @@ ensure_tansu() {
         --features dynostore,libsql --root "$TANSU_ROOT"
     "$TANSU_BIN" --version
 }
+
+# Fuzzing (scripts/fuzz): libFuzzer through cargo-fuzz needs a nightly
+# toolchain; cargo-fuzz is pinned into the project's tool root.
+CARGO_FUZZ_VERSION="${CARGO_FUZZ_VERSION:-0.13.2}"
+CARGO_FUZZ_ROOT="${CARGO_FUZZ_ROOT:-${CARGO_HOME:-$HOME/.cargo}/posting-enricher-tools/cargo-fuzz}"
+
+ensure_nightly() {
+    if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+        echo "== installing the nightly toolchain (for cargo fuzz)"
+        rustup toolchain install nightly --profile minimal
+    fi
+}
+
+ensure_cargo_fuzz() {
+    if [ -x "$CARGO_FUZZ_ROOT/bin/cargo-fuzz" ]; then
+        return 0
+    fi
+    echo "== installing cargo-fuzz $CARGO_FUZZ_VERSION into $CARGO_FUZZ_ROOT"
+    cargo install cargo-fuzz --version "=$CARGO_FUZZ_VERSION" --locked --root "$CARGO_FUZZ_ROOT"
+}

@@ -72,14 +72,14 @@ pub fn as_html(raw: &str) -> Result<std::borrow::Cow<'_, str>, String> {
     let mut text = std::borrow::Cow::Borrowed(raw);
     // Escaped once (`&lt;br&gt;`) or twice (`&amp;lt;br&amp;gt;`): unescape
     // while escaped tags outnumber real ones.
+    let (mut real, mut escaped) = count_tags(&text);
     for _ in 0..3 {
-        let (real, escaped) = count_tags(&text);
         if escaped == 0 || escaped <= real {
             break;
         }
         text = std::borrow::Cow::Owned(unescape_entities(&text));
+        (real, escaped) = count_tags(&text);
     }
-    let (real, _) = count_tags(&text);
     if real == 0 {
         Err(unescape_entities(&text))
     } else {
@@ -362,7 +362,9 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
             Some(i) => (&rest[..i], Some(&rest[i + 1..])),
             None => (rest, None),
         };
-        if !chunk.is_empty() {
+        if !chunk.contains('&') {
+            w.text(chunk, newline_breaks);
+        } else {
             text.clear();
             if !unescape_into(chunk, &mut text) {
                 markup = Markup::NeedsRepair;
@@ -651,7 +653,36 @@ impl LineWriter {
         if self.hidden > 0 {
             return;
         }
-        // Most text is plain ASCII: append it word by word, not char by char.
+        // Most text is printable ASCII with single spaces: appended at once.
+        let (mut single, mut spaces, mut prev_space) = (true, 0, false);
+        for &b in text.as_bytes() {
+            if b == b' ' {
+                if prev_space {
+                    single = false;
+                    break;
+                }
+                prev_space = true;
+                spaces += 1;
+            } else if b.is_ascii_graphic() {
+                prev_space = false;
+            } else {
+                single = false;
+                break;
+            }
+        }
+        if single {
+            let core = text.trim_matches(' ');
+            if text.starts_with(' ') {
+                self.pending_space = true;
+            }
+            if !core.is_empty() {
+                let inner_spaces = spaces - (text.len() - core.len());
+                self.push_counted(core, core.len() - inner_spaces);
+            }
+            self.pending_space = text.ends_with(' ') || (self.pending_space && core.is_empty());
+            return;
+        }
+        // Other ASCII whitespace: word by word.
         let simple = text.bytes().all(|b| {
             b.is_ascii_graphic()
                 || b == b' '
@@ -698,6 +729,12 @@ impl LineWriter {
 
     /// Appends visible text (no whitespace inside), with the pending space.
     fn push_visible(&mut self, s: &str) {
+        self.push_counted(s, s.len());
+    }
+
+    /// Appends text of which `visible` bytes are not spaces (the counts
+    /// decide whether a line is all bold or a heading).
+    fn push_counted(&mut self, s: &str, visible: usize) {
         if self.current.is_empty() {
             self.current_is_item = self.item_depth > 0;
         } else if self.pending_space {
@@ -706,12 +743,12 @@ impl LineWriter {
         self.pending_space = false;
         self.current.push_str(s);
         if self.emphasis_depth > 0 || self.heading_depth > 0 {
-            self.emphasized_chars += s.len();
+            self.emphasized_chars += visible;
         } else {
-            self.plain_chars += s.len();
+            self.plain_chars += visible;
         }
         if self.heading_depth > 0 {
-            self.heading_chars += s.len();
+            self.heading_chars += visible;
         }
     }
 

@@ -14,6 +14,7 @@ pub mod dead_letter;
 pub mod offsets;
 pub mod replay;
 pub mod shutdown;
+mod transactional;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -49,6 +50,9 @@ pub enum WorkerError {
     Unsupported(String),
     #[error("enrichment thread pool: {0}")]
     Pool(String),
+    /// Exactly-once: a transaction was aborted (its batch is read again).
+    #[error("transaction aborted: {0}")]
+    Aborted(String),
 }
 
 /// What a run did, for the shutdown log line and tests.
@@ -60,6 +64,9 @@ pub struct RunSummary {
     /// Records not acknowledged when the shutdown deadline passed (they
     /// were not committed and will be consumed again).
     pub undelivered: usize,
+    /// Exactly-once: records written in transactions that were aborted
+    /// (invisible to read_committed readers; their inputs were read again).
+    pub aborted_records: u64,
     pub elapsed: Duration,
 }
 
@@ -73,9 +80,7 @@ pub fn run(
     shutdown: Arc<Shutdown>,
 ) -> Result<RunSummary, WorkerError> {
     if config.kafka.delivery == Delivery::ExactlyOnce {
-        return Err(WorkerError::Unsupported(
-            "kafka.delivery = \"exactly-once\" is not available in this build yet; use \"at-least-once\"".into(),
-        ));
+        return transactional::run(config, pipeline, metrics, health, shutdown);
     }
     let started = Instant::now();
     let shared = Arc::new(Shared::new(
