@@ -7,19 +7,15 @@
 mod common;
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use posting_enricher::config::{Config, Delivery};
-use posting_enricher::pipeline::Pipeline;
-use posting_enricher::telemetry::{Health, Metrics};
-use posting_enricher::worker::{self, RunSummary, Shutdown};
 use rdkafka::message::OwnedMessage;
 use rdkafka::mocking::{MockCluster, MockCoordinator};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 
-use common::kafka::{Input, produce, read_topics, source_of};
+use common::kafka::{produce, read_topics, source_of, spread};
+use common::worker::{Running, wait};
 
 const IN: &str = "in";
 const OUT: &str = "out";
@@ -27,12 +23,6 @@ const DLQ: &str = "dlq";
 const GROUP: &str = "eos-group";
 const TXN_ID: &str = "eos-worker-1";
 const RECORDS: usize = 240;
-
-struct Running {
-    metrics: Arc<Metrics>,
-    shutdown: Arc<Shutdown>,
-    thread: JoinHandle<Result<RunSummary, worker::WorkerError>>,
-}
 
 fn cluster() -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> {
     let mock = MockCluster::new(3).unwrap();
@@ -62,19 +52,7 @@ fn start(brokers: &str) -> Running {
     config.worker.commit_interval = "200ms".into();
     config.worker.transaction_records = 30;
     config.worker.shutdown_timeout = "10s".into();
-    config.validate("test").unwrap();
-    let metrics = Arc::new(Metrics::new());
-    let shutdown = Arc::new(Shutdown::new(Duration::from_secs(10)));
-    let (m, s) = (metrics.clone(), shutdown.clone());
-    let thread = std::thread::spawn(move || {
-        let pipeline = Arc::new(Pipeline::with_defaults().unwrap());
-        worker::run(&config, pipeline, m, Arc::new(Health::new()), s)
-    });
-    Running {
-        metrics,
-        shutdown,
-        thread,
-    }
+    common::worker::start(config)
 }
 
 /// Corpus lines, with bad input mixed in (dead letters are part of the
@@ -87,25 +65,11 @@ fn produce_inputs(brokers: &str) {
         .take(RECORDS - 3 * 4)
         .chain(bad.iter().cycle().take(3 * 4))
         .collect();
-    let inputs: Vec<Input<'_>> = values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| Input {
-            partition: (i % 2) as i32,
-            key: None,
-            value: v,
-            headers: Vec::new(),
-        })
-        .collect();
-    produce(brokers, IN, &inputs);
-}
-
-fn wait(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    produce(
+        brokers,
+        IN,
+        &spread(values.into_iter().map(Vec::as_slice), 2),
+    );
 }
 
 /// Records per input (partition, offset) as a `read_committed` reader sees

@@ -8,32 +8,22 @@
 mod common;
 
 use std::collections::HashSet;
-use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use posting_enricher::config::Config;
-use posting_enricher::pipeline::Pipeline;
-use posting_enricher::telemetry::{Health, Metrics};
-use posting_enricher::worker::{self, RunSummary, Shutdown};
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::{MockCluster, MockCoordinator};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use common::kafka::{Input, produce, read_all, source_of};
+use common::kafka::{produce, read_all, source_of, spread};
+use common::worker::{Running, wait};
 
 const IN: &str = "in";
 const OUT: &str = "out";
 const DLQ: &str = "dlq";
 const GROUP: &str = "mock-group";
 const RECORDS: usize = 200;
-
-struct Running {
-    metrics: Arc<Metrics>,
-    shutdown: Arc<Shutdown>,
-    thread: JoinHandle<Result<RunSummary, worker::WorkerError>>,
-}
 
 fn cluster() -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> {
     let mock = MockCluster::new(3).unwrap();
@@ -66,19 +56,7 @@ fn start(brokers: &str, retries: u64) -> Running {
     config.worker.retry_backoff_max = "300ms".into();
     config.worker.delivery_retries = retries;
     config.worker.shutdown_timeout = "10s".into();
-    config.validate("test").unwrap();
-    let metrics = Arc::new(Metrics::new());
-    let shutdown = Arc::new(Shutdown::new(Duration::from_secs(10)));
-    let (m, s) = (metrics.clone(), shutdown.clone());
-    let thread = std::thread::spawn(move || {
-        let pipeline = Arc::new(Pipeline::with_defaults().unwrap());
-        worker::run(&config, pipeline, m, Arc::new(Health::new()), s)
-    });
-    Running {
-        metrics,
-        shutdown,
-        thread,
-    }
+    common::worker::start(config)
 }
 
 fn committed(brokers: &str) -> Vec<i64> {
@@ -102,26 +80,8 @@ fn committed(brokers: &str) -> Vec<i64> {
 }
 
 fn produce_inputs(brokers: &str, lines: &[Vec<u8>]) {
-    let inputs: Vec<Input<'_>> = lines
-        .iter()
-        .take(RECORDS)
-        .enumerate()
-        .map(|(i, l)| Input {
-            partition: (i % 2) as i32,
-            key: None,
-            value: l,
-            headers: Vec::new(),
-        })
-        .collect();
+    let inputs = spread(lines.iter().take(RECORDS).map(Vec::as_slice), 2);
     produce(brokers, IN, &inputs);
-}
-
-fn wait(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]

@@ -309,28 +309,7 @@ impl Worker<'_> {
                 .par_iter()
                 .map(|m| {
                     let t = Instant::now();
-                    let context = RecordContext {
-                        source: Some(Source {
-                            topic: m.topic(),
-                            partition: m.partition(),
-                            offset: m.offset(),
-                            timestamp_ms: m.timestamp().to_millis(),
-                        }),
-                        enriched_at: &enriched_at,
-                    };
-                    let bytes = m.payload().unwrap_or_default();
-                    // A bug in a parser must not stop the worker on a record
-                    // it would meet again after every restart.
-                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        pipeline.process(bytes, &context)
-                    }))
-                    .unwrap_or_else(|_| {
-                        Err(Rejection::new(
-                            RejectReason::InternalError,
-                            "enrichment panicked on this record".to_string(),
-                        ))
-                    });
-                    (result, t.elapsed())
+                    (enrich_message(pipeline, m, &enriched_at), t.elapsed())
                 })
                 .collect()
         });
@@ -382,31 +361,14 @@ impl Worker<'_> {
                 self.send(record);
                 return;
             }
-            Ok(enriched) => Rejection::new(
-                RejectReason::OutputTooLarge,
-                format!(
-                    "enriched record of {} bytes exceeds the producer's message.max.bytes ({})",
-                    enriched.json.len(),
-                    self.max_message_bytes
-                ),
-            ),
+            Ok(enriched) => too_large(&enriched, self.max_message_bytes),
             Err(rejection) => rejection,
         };
         let reason = rejection.reason.code();
         *tally.summary.dead_lettered.entry(reason).or_default() += 1;
         *tally.dead_letters_since_log.entry(reason).or_default() += 1;
         tag.kind = Kind::DeadLetter { reason };
-        let headers = dead_letter::dead_letter_headers(
-            dead_letter::pass_through(m.headers(), 8),
-            &DeadLetter {
-                reason,
-                detail: &rejection.detail,
-                topic: m.topic(),
-                partition: m.partition(),
-                offset: m.offset(),
-                failed_at: now,
-            },
-        );
+        let headers = dead_letter_headers_for(m, &rejection, now);
         let payload = m.payload().unwrap_or_default();
         if payload.len() + RECORD_OVERHEAD > self.max_message_bytes {
             let record = omitted_value(
@@ -631,6 +593,66 @@ fn log_dead_letters(tally: &mut Tally) {
         .collect::<Vec<_>>()
         .join(",");
     info!(total, by_reason = %by_reason, "dead-lettered since the last summary");
+}
+
+/// Enriches one consumed record. A bug in a parser must not stop the
+/// worker on a record it would meet again after every restart: a panic
+/// dead-letters the record (`internal_error`).
+fn enrich_message(
+    pipeline: &Pipeline,
+    m: &BorrowedMessage<'_>,
+    enriched_at: &str,
+) -> Result<Enriched, Rejection> {
+    let context = RecordContext {
+        source: Some(Source {
+            topic: m.topic(),
+            partition: m.partition(),
+            offset: m.offset(),
+            timestamp_ms: m.timestamp().to_millis(),
+        }),
+        enriched_at,
+    };
+    let bytes = m.payload().unwrap_or_default();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pipeline.process(bytes, &context)
+    }))
+    .unwrap_or_else(|_| {
+        Err(Rejection::new(
+            RejectReason::InternalError,
+            "enrichment panicked on this record".to_string(),
+        ))
+    })
+}
+
+/// An enriched record the producer would refuse for its size.
+fn too_large(enriched: &Enriched, max_message_bytes: usize) -> Rejection {
+    Rejection::new(
+        RejectReason::OutputTooLarge,
+        format!(
+            "enriched record of {} bytes exceeds the producer's message.max.bytes ({max_message_bytes})",
+            enriched.json.len(),
+        ),
+    )
+}
+
+/// Dead-letter headers for a consumed record: its own headers plus the
+/// reason and where it came from.
+fn dead_letter_headers_for(
+    m: &BorrowedMessage<'_>,
+    rejection: &Rejection,
+    now: &str,
+) -> OwnedHeaders {
+    dead_letter::dead_letter_headers(
+        dead_letter::pass_through(m.headers(), 8),
+        &DeadLetter {
+            reason: rejection.reason.code(),
+            detail: &rejection.detail,
+            topic: m.topic(),
+            partition: m.partition(),
+            offset: m.offset(),
+            failed_at: now,
+        },
+    )
 }
 
 fn omitted_value<'a>(

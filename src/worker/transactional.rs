@@ -23,12 +23,11 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tracing::{debug, info, warn};
 
-use super::dead_letter::{self, DeadLetter};
+use super::dead_letter;
 use super::{RECORD_OVERHEAD, RunSummary, Shutdown, WorkerError, client};
 use crate::config::Config;
 use crate::pipeline::{Enriched, Pipeline};
-use crate::posting::{RejectReason, Rejection};
-use crate::record::{RecordContext, Source};
+use crate::posting::Rejection;
 use crate::telemetry::{Health, Metrics};
 
 /// Longest wait for a transaction call before it counts as failed.
@@ -190,27 +189,7 @@ impl Transactions<'_> {
         let results: Vec<Result<Enriched, Rejection>> = self.pool.install(|| {
             batch
                 .par_iter()
-                .map(|m| {
-                    let context = RecordContext {
-                        source: Some(Source {
-                            topic: m.topic(),
-                            partition: m.partition(),
-                            offset: m.offset(),
-                            timestamp_ms: m.timestamp().to_millis(),
-                        }),
-                        enriched_at: &enriched_at,
-                    };
-                    let bytes = m.payload().unwrap_or_default();
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        self.pipeline.process(bytes, &context)
-                    }))
-                    .unwrap_or_else(|_| {
-                        Err(Rejection::new(
-                            RejectReason::InternalError,
-                            "enrichment panicked on this record".to_string(),
-                        ))
-                    })
-                })
+                .map(|m| super::enrich_message(self.pipeline, m, &enriched_at))
                 .collect()
         });
         debug!(records = batch.len(), "transaction begins");
@@ -292,30 +271,13 @@ impl Transactions<'_> {
                 return Ok(None);
             }
             Ok(e) => {
-                too_large = Rejection::new(
-                    RejectReason::OutputTooLarge,
-                    format!(
-                        "enriched record of {} bytes exceeds the producer's message.max.bytes ({})",
-                        e.json.len(),
-                        self.max_message_bytes
-                    ),
-                );
+                too_large = super::too_large(e, self.max_message_bytes);
                 &too_large
             }
             Err(r) => r,
         };
         let reason = rejection.reason.code();
-        let headers = dead_letter::dead_letter_headers(
-            dead_letter::pass_through(m.headers(), 8),
-            &DeadLetter {
-                reason,
-                detail: &rejection.detail,
-                topic: m.topic(),
-                partition: m.partition(),
-                offset: m.offset(),
-                failed_at: now,
-            },
-        );
+        let headers = super::dead_letter_headers_for(m, rejection, now);
         let payload = m.payload().unwrap_or_default();
         let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&k.dead_letter_topic);
         record = if payload.len() + RECORD_OVERHEAD > self.max_message_bytes {

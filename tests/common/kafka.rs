@@ -163,6 +163,20 @@ pub struct Input<'a> {
     pub headers: Vec<(&'a str, &'a [u8])>,
 }
 
+/// Values spread round-robin over `partitions`, without keys or headers.
+pub fn spread<'a>(values: impl IntoIterator<Item = &'a [u8]>, partitions: i32) -> Vec<Input<'a>> {
+    values
+        .into_iter()
+        .zip((0..partitions).cycle())
+        .map(|(value, partition)| Input {
+            partition,
+            key: None,
+            value,
+            headers: Vec::new(),
+        })
+        .collect()
+}
+
 /// Produces with a plain rdkafka producer and waits for every acknowledgement.
 pub fn produce(brokers: &str, topic: &str, records: &[Input<'_>]) {
     let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()

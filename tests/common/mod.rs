@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub mod kafka;
+pub mod worker;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

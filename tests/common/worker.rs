@@ -1,0 +1,43 @@
+//! The worker run in-process through its library entry point (for the
+//! mock-cluster tests), with its metrics and shutdown handle.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use posting_enricher::config::Config;
+use posting_enricher::pipeline::Pipeline;
+use posting_enricher::telemetry::{Health, Metrics};
+use posting_enricher::worker::{self, RunSummary, Shutdown};
+
+pub struct Running {
+    pub metrics: Arc<Metrics>,
+    pub shutdown: Arc<Shutdown>,
+    pub thread: JoinHandle<Result<RunSummary, worker::WorkerError>>,
+}
+
+/// Validates `config` and runs the worker on a thread of its own.
+pub fn start(config: Config) -> Running {
+    config.validate("test").unwrap();
+    let metrics = Arc::new(Metrics::new());
+    let shutdown = Arc::new(Shutdown::new(Duration::from_secs(10)));
+    let (m, s) = (metrics.clone(), shutdown.clone());
+    let thread = std::thread::spawn(move || {
+        let pipeline = Arc::new(Pipeline::with_defaults().unwrap());
+        worker::run(&config, pipeline, m, Arc::new(Health::new()), s)
+    });
+    Running {
+        metrics,
+        shutdown,
+        thread,
+    }
+}
+
+/// Polls `ok` every 100 ms; fails the test after `timeout`.
+pub fn wait(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
