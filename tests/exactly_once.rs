@@ -7,6 +7,7 @@
 mod common;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use posting_enricher::config::{Config, Delivery};
@@ -16,6 +17,8 @@ use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 
 use common::kafka::{produce, read_topics, source_of, spread};
 use common::worker::{Running, wait};
+use posting_enricher::telemetry::Metrics;
+use posting_enricher::worker::RunSummary;
 
 const IN: &str = "in";
 const OUT: &str = "out";
@@ -103,23 +106,27 @@ fn consumed(w: &Running) -> u64 {
     w.metrics.consumed.with_label_values(&[IN]).get()
 }
 
+/// Waits until every input is counted (counted only once its transaction
+/// committed), then stops the worker: its summary and metrics.
+fn run_to_end(w: Running, timeout: Duration) -> (RunSummary, Arc<Metrics>) {
+    wait("all committed", timeout, || consumed(&w) == RECORDS as u64);
+    w.shutdown.request();
+    let summary = w.thread.join().unwrap().unwrap();
+    (summary, w.metrics)
+}
+
 #[test]
 fn each_input_is_seen_exactly_once_by_a_read_committed_reader() {
     let mock = cluster();
     let brokers = mock.bootstrap_servers();
     produce_inputs(&brokers);
     let w = start(&brokers);
-    // Counted only once its transaction committed.
-    wait("all committed", Duration::from_secs(60), || {
-        consumed(&w) == RECORDS as u64
-    });
-    w.shutdown.request();
-    let summary = w.thread.join().unwrap().unwrap();
+    let (summary, metrics) = run_to_end(w, Duration::from_secs(60));
     assert_eq!(summary.consumed, RECORDS as u64);
     // The 12 bad inputs and corpus line 106 (`{}`).
     assert_eq!(summary.dead_lettered.values().sum::<u64>(), 13);
-    assert!(w.metrics.commits.get() >= (RECORDS / 30) as u64);
-    assert_eq!(w.metrics.commit_failures.get(), 0);
+    assert!(metrics.commits.get() >= (RECORDS / 30) as u64);
+    assert_eq!(metrics.commit_failures.get(), 0);
     assert_exactly_once(&brokers);
 }
 
@@ -147,11 +154,7 @@ fn injected_request_errors_leave_no_duplicates() {
         &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS; 2],
     );
     let w = start(&brokers);
-    wait("all committed", Duration::from_secs(90), || {
-        consumed(&w) == RECORDS as u64
-    });
-    w.shutdown.request();
-    let summary = w.thread.join().unwrap().unwrap();
+    let (summary, _) = run_to_end(w, Duration::from_secs(90));
     assert_eq!(summary.consumed, RECORDS as u64);
     assert_eq!(summary.aborted_records, 0);
     assert_exactly_once(&brokers);
@@ -180,17 +183,13 @@ fn an_aborted_transaction_is_written_again_and_nothing_is_lost() {
         RDKafkaApiKey::Produce,
         &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED],
     );
-    wait("all committed", Duration::from_secs(90), || {
-        consumed(&w) == RECORDS as u64
-    });
-    w.shutdown.request();
-    let summary = w.thread.join().unwrap().unwrap();
+    let (summary, metrics) = run_to_end(w, Duration::from_secs(90));
     assert_eq!(
         summary.consumed, RECORDS as u64,
         "counted once, when committed"
     );
     assert!(
-        w.metrics.commit_failures.get() >= 1,
+        metrics.commit_failures.get() >= 1,
         "no transaction was aborted"
     );
     let seen = results_per_input(&brokers);

@@ -286,12 +286,7 @@ impl Worker<'_> {
     }
 
     fn enriched_at(&self) -> String {
-        let fixed = &self.config.output.enriched_at;
-        if fixed.is_empty() {
-            humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
-        } else {
-            fixed.clone()
-        }
+        enriched_at(self.config)
     }
 
     fn process_batch(
@@ -593,6 +588,16 @@ fn log_dead_letters(tally: &mut Tally) {
         .collect::<Vec<_>>()
         .join(",");
     info!(total, by_reason = %by_reason, "dead-lettered since the last summary");
+}
+
+/// `output.enriched_at` when fixed, else now (RFC 3339, seconds).
+fn enriched_at(config: &Config) -> String {
+    let fixed = &config.output.enriched_at;
+    if fixed.is_empty() {
+        humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+    } else {
+        fixed.clone()
+    }
 }
 
 /// Enriches one consumed record. A bug in a parser must not stop the

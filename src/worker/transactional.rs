@@ -179,13 +179,7 @@ impl Transactions<'_> {
         batch: &[BorrowedMessage<'_>],
         summary: &mut RunSummary,
     ) -> Result<(), WorkerError> {
-        let enriched_at =
-            humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-        let enriched_at = if self.config.output.enriched_at.is_empty() {
-            enriched_at
-        } else {
-            self.config.output.enriched_at.clone()
-        };
+        let enriched_at = super::enriched_at(self.config);
         let results: Vec<Result<Enriched, Rejection>> = self.pool.install(|| {
             batch
                 .par_iter()
