@@ -15,6 +15,7 @@ $GEO_CACHE or ~/.cache/posting-enricher/geo):
 
 Outputs (gzip, deterministic bytes: no timestamps):
   * data/geo/admin1.json.gz  first-level subdivisions with polygons
+  * data/geo/admin1.bin      the same packed for the worker (scripts/geo/pack_admin1.py)
   * data/geo/places.tsv.gz   populated places with their ISO 3166-2 first-level code
 
 The code mapping Natural Earth -> current ISO 3166-2 is the hand-reviewed table
@@ -493,6 +494,7 @@ def main():
            "areas": areas}
     os.makedirs(OUT_DIR, exist_ok=True)
     write_gz(admin1_out, json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    subprocess.run([sys.executable, os.path.join(HERE, "pack_admin1.py")], check=True)
 
     index = AreaIndex(areas)
     rows = load_places(gn_wheel)

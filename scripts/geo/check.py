@@ -119,6 +119,11 @@ def main():
             for r in p:
                 assert len(r) % 2 == 0 and len(r) >= 8, (a["name"], len(r))
                 npts += len(r) // 2
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import pack_admin1
+    with open(os.path.join(GEO, "admin1.bin"), "rb") as f:
+        if f.read() != pack_admin1.pack(doc):
+            failures.append("admin1.bin is not the packing of admin1.json.gz: run scripts/geo/pack_admin1.py")
     coded = [a for a in areas if a["code"]]
     print(f"admin1.json.gz: source={doc['source']!r} version={doc['version']} areas={len(areas)} "
           f"(with code {len(coded)}, without {len(areas) - len(coded)}) points={npts}")

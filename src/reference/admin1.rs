@@ -2,7 +2,6 @@
 //! to current ISO 3166-2): which subdivision contains a point, and which
 //! is nearest to a point just off the coast.
 
-use flate2::read::GzDecoder;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -12,7 +11,6 @@ use geo::{
 };
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
-use serde::Deserialize;
 
 use super::DataError;
 
@@ -42,48 +40,146 @@ pub struct Admin1Index {
     tree: RTree<Entry>,
 }
 
-#[derive(Deserialize)]
-struct FileJson {
-    areas: Vec<AreaJson>,
-}
-
-#[derive(Deserialize)]
-struct AreaJson {
+/// One area as read from the data file, before indexing.
+struct RawArea {
     code: String,
     name: String,
     country: String,
-    #[serde(default)]
     alt_country: Option<String>,
-    polygons: Vec<Vec<Vec<f64>>>,
+    polygons: Vec<Polygon<f64>>,
 }
 
-fn ring(flat: &[f64]) -> LineString<f64> {
-    flat.chunks_exact(2)
-        .map(|xy| Coord { x: xy[0], y: xy[1] })
-        .collect()
+const PACKED_MAGIC: &[u8] = b"PEADMIN1";
+const PACKED_VERSION: u32 = 1;
+
+/// Reads the format written by `scripts/geo/pack_admin1.py` (described
+/// there): strings, counts and delta-encoded varint coordinates.
+struct Packed<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Packed<'a> {
+    fn err(&self, what: &str) -> DataError {
+        DataError::new("admin1", format!("{what} at byte {}", self.at))
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DataError> {
+        let end = self.at.checked_add(n).ok_or_else(|| self.err("overflow"))?;
+        let out = self
+            .bytes
+            .get(self.at..end)
+            .ok_or_else(|| self.err("truncated"))?;
+        self.at = end;
+        Ok(out)
+    }
+
+    fn u32(&mut self) -> Result<u32, DataError> {
+        let b = self.take(4)?;
+        let b: [u8; 4] = b.try_into().map_err(|_| self.err("truncated"))?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn count(&mut self) -> Result<usize, DataError> {
+        let n = self.u32()? as usize;
+        // Each counted thing takes at least one byte: a larger count is corrupt.
+        if n > self.bytes.len().saturating_sub(self.at) {
+            return Err(self.err("count beyond the end"));
+        }
+        Ok(n)
+    }
+
+    fn string(&mut self) -> Result<String, DataError> {
+        let b = self.take(2)?;
+        let b: [u8; 2] = b.try_into().map_err(|_| self.err("truncated"))?;
+        let n = u16::from_le_bytes(b) as usize;
+        let raw = self.take(n)?;
+        String::from_utf8(raw.to_vec()).map_err(|_| self.err("invalid UTF-8"))
+    }
+
+    fn varint(&mut self) -> Result<i64, DataError> {
+        let mut z: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let b = *self
+                .bytes
+                .get(self.at)
+                .ok_or_else(|| self.err("truncated varint"))?;
+            self.at += 1;
+            z |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok((z >> 1) as i64 ^ -((z & 1) as i64));
+            }
+        }
+        Err(self.err("varint too long"))
+    }
+
+    fn ring(&mut self, scale: f64) -> Result<LineString<f64>, DataError> {
+        let n = self.count()?;
+        let mut coords = Vec::with_capacity(n);
+        let (mut x, mut y) = (0i64, 0i64);
+        for _ in 0..n {
+            x += self.varint()?;
+            y += self.varint()?;
+            coords.push(Coord {
+                x: x as f64 / scale,
+                y: y as f64 / scale,
+            });
+        }
+        Ok(LineString::new(coords))
+    }
+
+    fn areas(mut self) -> Result<Vec<RawArea>, DataError> {
+        if self.take(PACKED_MAGIC.len())? != PACKED_MAGIC {
+            return Err(self.err("not a packed admin-1 file"));
+        }
+        let version = self.u32()?;
+        if version != PACKED_VERSION {
+            return Err(self.err(&format!("format version {version}")));
+        }
+        let scale = f64::from(self.u32()?);
+        let n = self.count()?;
+        let mut areas = Vec::with_capacity(n);
+        for _ in 0..n {
+            let code = self.string()?;
+            let name = self.string()?;
+            let country = self.string()?;
+            let alt_country = Some(self.string()?).filter(|c| !c.is_empty());
+            let polygons = (0..self.count()?)
+                .map(|_| {
+                    let rings = self.count()?;
+                    let outer = self.ring(scale)?;
+                    let holes = (1..rings)
+                        .map(|_| self.ring(scale))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(Polygon::new(outer, holes))
+                })
+                .collect::<Result<Vec<_>, DataError>>()?;
+            areas.push(RawArea {
+                code,
+                name,
+                country,
+                alt_country,
+                polygons,
+            });
+        }
+        if self.at != self.bytes.len() {
+            return Err(self.err("trailing bytes"));
+        }
+        Ok(areas)
+    }
 }
 
 impl Admin1Index {
-    pub fn from_gzip_json(gz: &[u8]) -> Result<Admin1Index, DataError> {
-        // Streamed: the 24 MB of JSON is never held whole.
-        let reader = std::io::BufReader::with_capacity(256 * 1024, GzDecoder::new(gz));
-        let file: FileJson =
-            serde_json::from_reader(reader).map_err(|e| DataError::new("admin1", e))?;
-        let mut areas = Vec::with_capacity(file.areas.len());
+    /// Loads the packed file embedded in the binary (`data/geo/admin1.bin`).
+    pub fn from_packed(bytes: &[u8]) -> Result<Admin1Index, DataError> {
+        Ok(Admin1Index::build(Packed { bytes, at: 0 }.areas()?))
+    }
+
+    fn build(raw: Vec<RawArea>) -> Admin1Index {
+        let mut areas = Vec::with_capacity(raw.len());
         let mut entries = Vec::new();
-        for (ai, a) in file.areas.into_iter().enumerate() {
-            let polygons: Vec<Polygon<f64>> = a
-                .polygons
-                .iter()
-                .filter_map(|rings| {
-                    let (outer, holes) = rings.split_first()?;
-                    Some(Polygon::new(
-                        ring(outer),
-                        holes.iter().map(|h| ring(h)).collect(),
-                    ))
-                })
-                .collect();
-            for (pi, p) in polygons.iter().enumerate() {
+        for (ai, a) in raw.into_iter().enumerate() {
+            for (pi, p) in a.polygons.iter().enumerate() {
                 if let Some(r) = p.bounding_rect() {
                     entries.push(GeomWithData::new(
                         Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
@@ -91,13 +187,13 @@ impl Admin1Index {
                     ));
                 }
             }
-            let shape = MultiPolygon::new(polygons);
+            let shape = MultiPolygon::new(a.polygons);
             areas.push(Area {
                 centroid: shape.centroid(),
                 code: a.code.into(),
                 name: a.name.into(),
                 country: a.country,
-                alt_country: a.alt_country.filter(|c| !c.is_empty()),
+                alt_country: a.alt_country,
                 shape,
             });
         }
@@ -120,12 +216,12 @@ impl Admin1Index {
                 by_code.entry(a.code.to_string()).or_insert(i);
             }
         }
-        Ok(Admin1Index {
+        Admin1Index {
             areas,
             by_code,
             country_centroids,
             tree: RTree::bulk_load(entries),
-        })
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -200,5 +296,36 @@ impl Admin1Index {
 impl Area {
     pub fn in_country(&self, alpha2: &str) -> bool {
         self.country == alpha2 || self.alt_country.as_deref() == Some(alpha2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PACKED: &[u8] = include_bytes!("../../data/geo/admin1.bin");
+
+    #[test]
+    fn the_packed_file_loads_whole() {
+        let index = Admin1Index::from_packed(PACKED).expect("packed admin-1");
+        assert_eq!(index.len(), 3607);
+        let texas = index.by_code("US-TX").expect("Texas");
+        assert_eq!(&*texas.name, "Texas");
+        let austin = index.containing(-97.7431, 30.2672, None).expect("Austin");
+        assert_eq!(&*austin.code, "US-TX");
+    }
+
+    #[test]
+    fn a_damaged_file_is_an_error_not_a_panic() {
+        for cut in [0, 7, 8, 13, 20, 100, PACKED.len() / 2, PACKED.len() - 1] {
+            let err = Admin1Index::from_packed(&PACKED[..cut]).err();
+            assert!(err.is_some(), "cut at {cut} loaded");
+        }
+        let mut flipped = PACKED.to_vec();
+        flipped[0] ^= 0xff;
+        assert!(Admin1Index::from_packed(&flipped).is_err());
+        let mut trailing = PACKED.to_vec();
+        trailing.push(0);
+        assert!(Admin1Index::from_packed(&trailing).is_err());
     }
 }

@@ -2,7 +2,7 @@
 //! removed at build time): the nearest one to a point.
 
 use std::collections::HashMap;
-use std::io::BufRead;
+use std::io::Read;
 use std::sync::Arc;
 
 use flate2::read::GzDecoder;
@@ -41,30 +41,28 @@ const COUNTRY_SEARCH_LIMIT: usize = 64;
 
 impl PlaceIndex {
     pub fn from_gzip_tsv(gz: &[u8]) -> Result<PlaceIndex, DataError> {
-        let reader = std::io::BufReader::with_capacity(256 * 1024, GzDecoder::new(gz));
+        // Decompressed whole (10 MB, freed at the end) and split in place:
+        // no allocation per line.
+        let mut text = String::with_capacity(gz.len() * 3);
+        GzDecoder::new(gz)
+            .read_to_string(&mut text)
+            .map_err(|e| DataError::new("places", e))?;
         // Country and subdivision codes repeat; share one copy of each.
-        let mut interned: HashMap<String, Arc<str>> = HashMap::new();
-        let mut intern = |s: &str| -> Arc<str> {
-            match interned.get(s) {
-                Some(a) => a.clone(),
-                None => {
-                    let a: Arc<str> = Arc::from(s);
-                    interned.insert(s.to_string(), a.clone());
-                    a
-                }
-            }
-        };
+        let mut interned: HashMap<&str, Arc<str>> = HashMap::new();
         let mut places = Vec::with_capacity(240_000);
-        for line in reader.lines().skip(1) {
-            let line = line.map_err(|e| DataError::new("places", e))?;
-            let cols: Vec<&str> = line.split('\t').collect();
-            let [name, lat, lon, country, subdivision, population] = cols[..] else {
-                return Err(DataError::new("places", format!("bad line {line:?}")));
+        for line in text.lines().skip(1) {
+            let mut cols = line.split('\t');
+            let mut col = || {
+                cols.next()
+                    .ok_or_else(|| DataError::new("places", format!("bad line {line:?}")))
             };
+            let (name, lat, lon, country, subdivision, population) =
+                (col()?, col()?, col()?, col()?, col()?, col()?);
             let num = |s: &str| {
                 s.parse::<f64>()
                     .map_err(|e| DataError::new("places", format!("{line:?}: {e}")))
             };
+            let mut intern = |s| interned.entry(s).or_insert_with(|| Arc::from(s)).clone();
             places.push(Place {
                 name: name.into(),
                 lat: num(lat)?,
@@ -75,15 +73,24 @@ impl PlaceIndex {
             });
         }
         places.shrink_to_fit();
-        let entries = places
-            .iter()
-            .enumerate()
-            .map(|(i, p)| GeomWithData::new(unit_vector(p.lat, p.lon), i as u32))
-            .collect();
-        let grid = PlaceGrid::new(places.iter().map(|p| (p.lat, p.lon)));
+        // The R-tree (about 100 ms for 230,000 places) builds beside the grid.
+        let (tree, grid) = std::thread::scope(|s| {
+            let tree = s.spawn(|| {
+                RTree::bulk_load(
+                    places
+                        .iter()
+                        .enumerate()
+                        .map(|(i, p)| GeomWithData::new(unit_vector(p.lat, p.lon), i as u32))
+                        .collect(),
+                )
+            });
+            let grid = PlaceGrid::new(places.iter().map(|p| (p.lat, p.lon)));
+            (tree.join(), grid)
+        });
+        let tree = tree.map_err(|_| DataError::new("places", "R-tree builder panicked"))?;
         Ok(PlaceIndex {
             places,
-            tree: RTree::bulk_load(entries),
+            tree,
             grid,
         })
     }
