@@ -80,10 +80,13 @@ fn produce_inputs(brokers: &str) {
 fn results_per_input(brokers: &str) -> HashMap<(i32, i64), usize> {
     let read: Vec<OwnedMessage> =
         read_topics(brokers, &[OUT, DLQ], usize::MAX, Duration::from_secs(30));
+    count_per_input(&read)
+}
+
+fn count_per_input(read: &[OwnedMessage]) -> HashMap<(i32, i64), usize> {
     let mut seen = HashMap::new();
-    for m in &read {
-        let dead = m.topic() == DLQ;
-        *seen.entry(source_of(m, dead)).or_insert(0) += 1;
+    for m in read {
+        *seen.entry(source_of(m, m.topic() == DLQ)).or_insert(0) += 1;
     }
     seen
 }
@@ -158,6 +161,66 @@ fn injected_request_errors_leave_no_duplicates() {
     assert_eq!(summary.consumed, RECORDS as u64);
     assert_eq!(summary.aborted_records, 0);
     assert_exactly_once(&brokers);
+}
+
+/// Scenario 6 of the reliability suite (docs/reliability.md): injected
+/// request errors on every step of a transaction, and the worker stopped
+/// halfway and started again (same `transactional.id`): a read_committed
+/// reader sees every input once.
+#[test]
+fn a_restart_with_injected_errors_duplicates_nothing() {
+    let mock = cluster();
+    let brokers = mock.bootstrap_servers();
+    produce_inputs(&brokers);
+    mock.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS; 2],
+    );
+    mock.request_errors(
+        RDKafkaApiKey::TxnOffsetCommit,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS; 2],
+    );
+    mock.request_errors(
+        RDKafkaApiKey::EndTxn,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_COORDINATOR; 2],
+    );
+    let first = start(&brokers);
+    wait("half committed", Duration::from_secs(60), || {
+        consumed(&first) >= RECORDS as u64 / 2
+    });
+    first.shutdown.request();
+    let before = first.thread.join().unwrap().unwrap().consumed;
+    // The restarted instance meets errors too.
+    mock.request_errors(
+        RDKafkaApiKey::AddPartitionsToTxn,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS; 2],
+    );
+    mock.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS; 2],
+    );
+    let second = start(&brokers);
+    wait("the rest committed", Duration::from_secs(90), || {
+        before + consumed(&second) >= RECORDS as u64
+    });
+    second.shutdown.request();
+    let after = second.thread.join().unwrap().unwrap();
+    assert_eq!(
+        before + after.consumed,
+        RECORDS as u64,
+        "the restart re-read nothing"
+    );
+    let read = read_topics(&brokers, &[OUT, DLQ], usize::MAX, Duration::from_secs(30));
+    let dead = read.iter().filter(|m| m.topic() == DLQ).count();
+    let seen = count_per_input(&read);
+    let duplicates: usize = seen.values().map(|n| n - 1).sum();
+    let lost = RECORDS - seen.len();
+    eprintln!(
+        "| scenario | records in | enriched | dead-lettered | duplicates | lost | notes |\n|---|---|---|---|---|---|---|\n| 6. exactly-once, injected errors, a restart (mock cluster, read_committed reader) | {RECORDS} | {} | {dead} | {duplicates} | {lost} | restarted after {before} |",
+        read.len() - dead
+    );
+    assert_eq!(lost, 0, "inputs without a result");
+    assert_eq!(duplicates, 0, "inputs with more than one result");
 }
 
 /// An error that aborts the open transaction: the worker aborts, reads the

@@ -88,11 +88,7 @@ impl PlaceIndex {
             (tree.join(), grid)
         });
         let tree = tree.map_err(|_| DataError::new("places", "R-tree builder panicked"))?;
-        Ok(PlaceIndex {
-            places,
-            tree,
-            grid,
-        })
+        Ok(PlaceIndex { places, tree, grid })
     }
 
     pub fn len(&self) -> usize {

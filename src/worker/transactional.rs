@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -222,6 +222,17 @@ impl Transactions<'_> {
         debug!("committing");
         self.commit()?;
         debug!("committed");
+        // The same offsets again as a plain commit, after the transaction:
+        // a no-op where the broker applied TxnOffsetCommit, and the group's
+        // position where it did not (the librdkafka mock cluster), so a
+        // restart resumes there. Never ahead of committed output; fenced by
+        // the group generation like any commit. Synchronous, so that it
+        // lands before the next transaction's offsets (an asynchronous one
+        // arriving after them could win and move the group back).
+        if let Err(e) = self.consumer.commit(&offsets, CommitMode::Sync) {
+            // The transaction already moved the offsets where it counts.
+            debug!(error = %e, "plain commit after the transaction failed");
+        }
         // Counted once the transaction is committed.
         for (m, result) in batch.iter().zip(&results) {
             self.metrics.consumed.with_label_values(&[m.topic()]).inc();

@@ -2,7 +2,7 @@
 //! (`sqlite://`) storage, the worker binary as a child process, and test
 //! clients built on the `rdkafka` crate directly (never the worker's code).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -245,6 +245,7 @@ pub fn read_topics(
         .set("bootstrap.servers", brokers)
         .set("group.id", format!("reader-{}", free_port()))
         .set("enable.auto.commit", "false")
+        .set("max.partition.fetch.bytes", "16000000")
         .create()
         .unwrap();
     let mut tpl = TopicPartitionList::new();
@@ -463,4 +464,114 @@ impl Drop for WorkerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+// ---- the standard pipeline: topics, a worker setup, and what came out ----
+
+pub const IN: &str = "postings.raw";
+pub const OUT: &str = "postings.enriched";
+pub const DLQ: &str = "postings.dead-letter";
+pub const GROUP: &str = "enricher";
+
+pub fn topics(broker: &Broker) {
+    broker.create_topic(IN, 3);
+    broker.create_topic(OUT, 3);
+    broker.create_topic(DLQ, 1);
+}
+
+pub fn setup<'a>(broker_addr: &'a str, dir: &'a std::path::Path) -> WorkerSetup<'a> {
+    WorkerSetup {
+        brokers: broker_addr,
+        group: GROUP,
+        input: IN,
+        output: OUT,
+        dead_letter: DLQ,
+        dir,
+        extra: "",
+    }
+}
+
+pub fn corpus_inputs(lines: &[Vec<u8>]) -> Vec<Input<'_>> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| Input {
+            partition: (i % 3) as i32,
+            key: None,
+            value: l,
+            headers: Vec::new(),
+        })
+        .collect()
+}
+
+/// Every input (partition, offset) with how often it appears across the
+/// enriched and dead-letter topics.
+pub struct Outputs {
+    pub seen: HashMap<(i32, i64), usize>,
+    pub enriched: usize,
+    pub dead: Vec<OwnedMessage>,
+}
+
+pub fn read_outputs(addr: &str, want: usize, timeout: Duration) -> Outputs {
+    let (dead, enriched): (Vec<_>, Vec<_>) = read_topics(addr, &[OUT, DLQ], want, timeout)
+        .into_iter()
+        .partition(|m| m.topic() == DLQ);
+    let mut seen = HashMap::new();
+    for m in &enriched {
+        *seen.entry(source_of(m, false)).or_insert(0) += 1;
+    }
+    for m in &dead {
+        *seen.entry(source_of(m, true)).or_insert(0) += 1;
+    }
+    Outputs {
+        seen,
+        enriched: enriched.len(),
+        dead,
+    }
+}
+
+pub fn expected_inputs(addr: &str) -> HashSet<(i32, i64)> {
+    end_offsets(addr, IN)
+        .into_iter()
+        .flat_map(|(p, end)| (0..end).map(move |o| (p, o)))
+        .collect()
+}
+
+/// SIGTERM, and a clean exit within the shutdown deadline.
+pub fn stop_cleanly(worker: &mut WorkerProcess) {
+    worker.signal("-TERM");
+    let status = worker.wait_exit(Duration::from_secs(35));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "exit {status:?}: {}",
+        worker.log_text()
+    );
+}
+
+/// Everything in both output topics against the inputs: (outputs, inputs,
+/// inputs without an output, extra copies).
+pub fn loss(addr: &str) -> (Outputs, HashSet<(i32, i64)>, usize, usize) {
+    let out = read_outputs(addr, usize::MAX, Duration::from_secs(15));
+    let expected = expected_inputs(addr);
+    let missing = expected
+        .iter()
+        .filter(|k| !out.seen.contains_key(k))
+        .count();
+    let duplicates = out.seen.values().map(|n| n - 1).sum();
+    (out, expected, missing, duplicates)
+}
+
+/// Waits until the group's committed offsets reach the end of the input.
+pub fn wait_committed_to_end(worker: &WorkerProcess, addr: &str) {
+    let ends = end_offsets(addr, IN);
+    // A partition that never had a record has nothing to commit (-1).
+    worker.wait_until(
+        "commits at the end offsets",
+        Duration::from_secs(60),
+        || {
+            let done = committed(addr, GROUP, IN);
+            ends.iter()
+                .all(|(p, end)| done.get(p).map_or(-1, |&c| c.max(0)) == *end)
+        },
+    );
 }
