@@ -451,8 +451,12 @@ fn locality_agreement(
     let near_town = place.is_some_and(|p| same(&p.name))
         || data
             .places
-            .within(point.lat, point.lon, opts.locality_match_km)
-            .take(LOCALITY_CANDIDATES)
+            .within(
+                point.lat,
+                point.lon,
+                opts.locality_match_km,
+                LOCALITY_CANDIDATES,
+            )
             .any(|p| same(&p.name));
     if near_town {
         return Some(true);

@@ -95,6 +95,56 @@ impl PlaceGrid {
         None
     }
 
+    /// Indices of the places within `max_km` (up to `limit` of them),
+    /// nearest first; `None` where the cells to scan cannot be bounded
+    /// cheaply (near the poles, very large radii): ask the R-tree.
+    pub fn within(&self, lat: f64, lon: f64, max_km: f64, limit: usize) -> Option<Vec<u32>> {
+        const KM_PER_DEG: f64 = 111.19; // a degree of latitude (mean radius)
+        let lat_span = max_km / KM_PER_DEG;
+        let cos = (lat.abs() + lat_span).min(90.0).to_radians().cos();
+        if !(lat_span.is_finite() && cos > 0.1 && lat_span <= 2.0) {
+            return None;
+        }
+        let rows = (lat_span / CELL_DEG).ceil() as usize;
+        let cols = (lat_span / cos / CELL_DEG).ceil() as usize;
+        if 2 * cols + 1 >= COLS {
+            return None;
+        }
+        let q = unit_vector(lat, lon);
+        // Squared chord of the radius, a hair larger for rounding (the
+        // caller filters by exact distance).
+        let angle = max_km / 6371.0088;
+        let chord = 2.0 * (angle / 2.0).sin();
+        let limit2 = chord * chord * 1.000_001;
+        let (row0, col0) = cell_of(lat, lon);
+        let mut found: Vec<(f64, u32)> = Vec::new();
+        for row in row0.saturating_sub(rows)..=(row0 + rows).min(ROWS - 1) {
+            for dc in 0..=2 * cols {
+                let col = (col0 + COLS - cols + dc) % COLS;
+                let cell = row * COLS + col;
+                let (Some(&start), Some(&end)) =
+                    (self.cell_start.get(cell), self.cell_start.get(cell + 1))
+                else {
+                    continue;
+                };
+                for &i in self.items.get(start as usize..end as usize).unwrap_or(&[]) {
+                    if let Some(v) = self.vectors.get(i as usize) {
+                        let d2 = chord2(&q, v);
+                        if d2 <= limit2 {
+                            found.push((d2, i));
+                        }
+                    }
+                }
+            }
+        }
+        if found.len() > limit && limit > 0 {
+            found.select_nth_unstable_by(limit - 1, |a, b| a.0.total_cmp(&b.0));
+            found.truncate(limit);
+        }
+        found.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        Some(found.into_iter().map(|(_, i)| i).collect())
+    }
+
     fn scan_cell(&self, cell: usize, q: &[f64; 3], best: &mut Option<(u32, f64)>) {
         let (Some(&start), Some(&end)) = (self.cell_start.get(cell), self.cell_start.get(cell + 1))
         else {
@@ -172,5 +222,51 @@ mod tests {
         }
         // With ~1.6 points per square degree most queries are answered by the grid.
         assert!(answered > 800, "grid answered only {answered}");
+    }
+
+    /// `within` returns what a brute-force search finds, in order.
+    #[test]
+    fn grid_within_matches_brute_force() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        // Dense: 200,000 points in a 10 x 10 degree box across the antimeridian.
+        let points: Vec<(f64, f64)> = (0..200_000)
+            .map(|_| {
+                let lon = 175.0 + next() * 10.0;
+                (
+                    40.0 + next() * 10.0,
+                    if lon > 180.0 { lon - 360.0 } else { lon },
+                )
+            })
+            .collect();
+        let grid = PlaceGrid::new(points.iter().copied());
+        for _ in 0..200 {
+            let (lat, lon) = (41.0 + next() * 8.0, 176.0 + next() * 8.0);
+            let lon = if lon > 180.0 { lon - 360.0 } else { lon };
+            let q = unit_vector(lat, lon);
+            let angle = 25.0 / 6371.0088;
+            let max2 = (2.0 * (angle / 2.0_f64).sin()).powi(2);
+            let mut brute: Vec<(f64, u32)> = points
+                .iter()
+                .enumerate()
+                .map(|(i, &(a, b))| (chord2(&q, &unit_vector(a, b)), i as u32))
+                .filter(|(d, _)| *d <= max2)
+                .collect();
+            brute.sort_by(|a, b| a.0.total_cmp(&b.0));
+            brute.truncate(50);
+            let got = grid.within(lat, lon, 25.0, 50).expect("answered");
+            let got: Vec<u32> = got.into_iter().take(brute.len()).collect();
+            let want: Vec<u32> = brute.iter().map(|(_, i)| *i).collect();
+            assert_eq!(got, want, "({lat}, {lon})");
+        }
+        assert!(
+            grid.within(89.0, 0.0, 25.0, 50).is_none(),
+            "polar: the R-tree answers"
+        );
     }
 }

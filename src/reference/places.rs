@@ -131,13 +131,28 @@ impl PlaceIndex {
         first.map(|p| (p, km(lat, lon, p)))
     }
 
-    /// Places within `max_km`, nearest first (for matching a stated locality).
-    pub fn within(&self, lat: f64, lon: f64, max_km: f64) -> impl Iterator<Item = &Place> {
-        let q = unit_vector(lat, lon);
-        self.tree
-            .nearest_neighbor_iter(&q)
-            .filter_map(|e| self.places.get(e.data as usize))
+    /// Places within `max_km`, nearest first, at most `limit` (for
+    /// matching a stated locality): from the grid, the R-tree where the
+    /// grid declines.
+    pub fn within(
+        &self,
+        lat: f64,
+        lon: f64,
+        max_km: f64,
+        limit: usize,
+    ) -> impl Iterator<Item = &Place> {
+        let from_grid = self.grid.within(lat, lon, max_km, limit);
+        let from_tree = from_grid.is_none().then(|| {
+            let q = unit_vector(lat, lon);
+            self.tree.nearest_neighbor_iter(&q).map(|e| e.data)
+        });
+        from_grid
+            .into_iter()
+            .flatten()
+            .chain(from_tree.into_iter().flatten())
+            .filter_map(|i| self.places.get(i as usize))
             .take_while(move |p| km(lat, lon, p) <= max_km)
+            .take(limit)
     }
 }
 
