@@ -20,8 +20,8 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use common::kafka::{
-    Broker, DLQ, IN, Input, OUT, WorkerProcess, WorkerSetup, header, loss, produce, setup,
-    stop_cleanly, topics, wait_committed_to_end,
+    Broker, DLQ, IN, Input, OUT, Outputs, TABLE_HEADER, WorkerProcess, WorkerSetup, cycled_inputs,
+    header, loss, produce, setup, stop_cleanly, topics, wait_committed_to_end_within,
 };
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -44,6 +44,12 @@ fn env_or(name: &str, default: u64) -> u64 {
 
 fn records() -> usize {
     env_or("RELIABILITY_RECORDS", 3_000) as usize
+}
+
+/// A bound on a whole run: a minute plus 5 ms per record (the CI size
+/// needs ~15 s, 50,000 records on 2 shared cores ~2 minutes).
+fn run_time() -> Duration {
+    Duration::from_secs(60) + Duration::from_millis(5 * records() as u64)
 }
 
 /// xorshift64*: reproducible random moments from a printed seed.
@@ -71,22 +77,6 @@ impl Rng {
     fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
-}
-
-/// Corpus postings cycled to `n` inputs, round-robin over 3 partitions.
-fn good_inputs(lines: &[Vec<u8>], n: usize) -> Vec<Input<'_>> {
-    lines
-        .iter()
-        .cycle()
-        .take(n)
-        .enumerate()
-        .map(|(i, l)| Input {
-            partition: (i % 3) as i32,
-            key: None,
-            value: l,
-            headers: Vec::new(),
-        })
-        .collect()
 }
 
 /// How many results (enriched + dead letters, duplicates included) the
@@ -142,8 +132,13 @@ struct Row {
 
 impl Row {
     fn measure(scenario: &'static str, addr: &str, note: String) -> Row {
+        Row::measure_with_outputs(scenario, addr, note).0
+    }
+
+    /// The row, and the outputs it was measured from.
+    fn measure_with_outputs(scenario: &'static str, addr: &str, note: String) -> (Row, Outputs) {
         let (out, expected, lost, duplicates) = loss(addr);
-        Row {
+        let row = Row {
             scenario,
             inputs: expected.len(),
             enriched: out.enriched,
@@ -151,7 +146,8 @@ impl Row {
             duplicates,
             lost,
             note,
-        }
+        };
+        (row, out)
     }
 
     fn report(&self) {
@@ -165,9 +161,7 @@ impl Row {
             self.lost,
             self.note
         );
-        eprintln!(
-            "| scenario | records in | enriched | dead-lettered | duplicates | lost | notes |\n|---|---|---|---|---|---|---|\n{line}"
-        );
+        eprintln!("{TABLE_HEADER}{line}");
         let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("reliability-report.md");
         if let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)
@@ -196,10 +190,10 @@ fn worker_killed_at_random_moments_loses_nothing() {
     let addr = broker.addr();
     let lines = common::corpus_lines();
     let n = records();
-    produce(&addr, IN, &good_inputs(&lines, n));
+    produce(&addr, IN, &cycled_inputs(&lines, n));
     let kills = env_or("RELIABILITY_KILLS", 5) as usize;
     let mut rng = Rng::new("worker kills");
-    // Kill moments as fractions of the results written, spread over the run.
+    // Kill moments as fractions (5-90%) of the results written.
     let mut moments: Vec<f64> = (0..kills).map(|_| 0.05 + 0.85 * rng.unit()).collect();
     moments.sort_by(f64::total_cmp);
     let progress = Progress::new(&addr);
@@ -207,14 +201,14 @@ fn worker_killed_at_random_moments_loses_nothing() {
     let mut worker = WorkerProcess::start(&s, "w0");
     let started = Instant::now();
     for (i, m) in moments.iter().enumerate() {
-        progress.wait_for((m * n as f64) as u64, Duration::from_secs(300));
+        progress.wait_for((m * n as f64) as u64, run_time());
         // A random extra delay, so that a kill also lands mid-batch.
         std::thread::sleep(Duration::from_millis(rng.next() % 300));
         worker.signal("-KILL");
         let _ = worker.wait_exit(Duration::from_secs(10));
         worker = WorkerProcess::start(&s, &format!("w{}", i + 1));
     }
-    wait_committed_to_end(&worker, &addr);
+    wait_committed_to_end_within(&worker, &addr, run_time());
     let took = started.elapsed();
     stop_cleanly(&mut worker);
     Row::measure(
@@ -233,12 +227,12 @@ fn broker_killed_and_restarted_mid_run_loses_nothing() {
     let addr = broker.addr();
     let lines = common::corpus_lines();
     let n = records();
-    produce(&addr, IN, &good_inputs(&lines, n));
+    produce(&addr, IN, &cycled_inputs(&lines, n));
     let progress = Progress::new(&addr);
     let mut worker = WorkerProcess::start(&setup(&addr, &broker.dir), "w");
-    progress.wait_for(n as u64 * 4 / 10, Duration::from_secs(300));
+    progress.wait_for(n as u64 * 4 / 10, run_time());
     broker.restart();
-    wait_committed_to_end(&worker, &addr);
+    wait_committed_to_end_within(&worker, &addr, run_time());
     assert!(
         worker.child.try_wait().ok().flatten().is_none(),
         "the worker stayed up"
@@ -261,10 +255,10 @@ fn broker_away_for_30_seconds_the_worker_waits_and_resumes() {
     let addr = broker.addr();
     let lines = common::corpus_lines();
     let n = records();
-    produce(&addr, IN, &good_inputs(&lines, n));
+    produce(&addr, IN, &cycled_inputs(&lines, n));
     let progress = Progress::new(&addr);
     let mut worker = WorkerProcess::start(&setup(&addr, &broker.dir), "w");
-    progress.wait_for(n as u64 * 3 / 10, Duration::from_secs(300));
+    progress.wait_for(n as u64 * 3 / 10, run_time());
     let outage = Duration::from_secs(env_or("RELIABILITY_OUTAGE_SECS", 30));
     broker.kill();
     let down = Instant::now();
@@ -281,7 +275,7 @@ fn broker_away_for_30_seconds_the_worker_waits_and_resumes() {
     worker.wait_until("ready again", Duration::from_secs(120), || {
         ready(&worker) == Some(200)
     });
-    wait_committed_to_end(&worker, &addr);
+    wait_committed_to_end_within(&worker, &addr, run_time());
     stop_cleanly(&mut worker);
     Row::measure(
         "3. broker unreachable",
@@ -301,14 +295,14 @@ fn group_grows_to_three_and_shrinks_to_one_loses_nothing() {
     let addr = broker.addr();
     let lines = common::corpus_lines();
     let n = records();
-    let inputs = good_inputs(&lines, n);
+    let inputs = cycled_inputs(&lines, n);
     let (alone, rest) = inputs.split_at(n / 5);
     let (three, back_to_one) = rest.split_at(n / 2);
     produce(&addr, IN, alone);
     let progress = Progress::new(&addr);
     let s = fast_group_setup(&addr, &broker.dir);
     let a = WorkerProcess::start(&s, "a");
-    progress.wait_for(alone.len() as u64 / 2, Duration::from_secs(300));
+    progress.wait_for(alone.len() as u64 / 2, run_time());
     let mut b = WorkerProcess::start(&s, "b");
     let mut c = WorkerProcess::start(&s, "c");
     let assigned = |w: &WorkerProcess| w.metric("posting_enricher_assigned_partitions");
@@ -319,7 +313,7 @@ fn group_grows_to_three_and_shrinks_to_one_loses_nothing() {
     );
     produce(&addr, IN, three);
     let consumed = |w: &WorkerProcess| w.metric("posting_enricher_records_consumed_total");
-    a.wait_until("b and c both consuming", Duration::from_secs(300), || {
+    a.wait_until("b and c both consuming", run_time(), || {
         consumed(&b) >= 50.0 && consumed(&c) >= 50.0
     });
     // Shrink while records are still in flight.
@@ -333,7 +327,7 @@ fn group_grows_to_three_and_shrinks_to_one_loses_nothing() {
     );
     produce(&addr, IN, back_to_one);
     let mut a = a;
-    wait_committed_to_end(&a, &addr);
+    wait_committed_to_end_within(&a, &addr, run_time());
     stop_cleanly(&mut a);
     Row::measure(
         "4. group 1 -> 3 -> 1 workers",
@@ -399,7 +393,7 @@ fn malformed_input_is_dead_lettered_with_its_reason_and_blocks_nothing() {
     let lines = common::corpus_lines();
     let n = records();
     let mut rng = Rng::new("malformed");
-    let good = good_inputs(&lines, n);
+    let good = cycled_inputs(&lines, n);
     // One bad record after every 20 good ones, the kinds in turn.
     let bad: Vec<(Vec<u8>, &'static str)> = good
         .iter()
@@ -434,20 +428,19 @@ fn malformed_input_is_dead_lettered_with_its_reason_and_blocks_nothing() {
     }
     produce(&addr, IN, &inputs);
     let mut worker = WorkerProcess::start(&setup(&addr, &broker.dir), "w");
-    wait_committed_to_end(&worker, &addr);
+    wait_committed_to_end_within(&worker, &addr, run_time());
     assert!(
         worker.child.try_wait().ok().flatten().is_none(),
         "the worker stayed up"
     );
     stop_cleanly(&mut worker);
 
-    let row = Row::measure(
+    let (row, out) = Row::measure_with_outputs(
         "5. malformed input interleaved",
         &addr,
         format!("{} bad among {n} good, 7 kinds", bad.len()),
     );
     // Every bad record is dead-lettered with the reason of its kind.
-    let (out, _, _, _) = loss(&addr);
     let mut got: BTreeMap<(i32, i64), String> = BTreeMap::new();
     for d in &out.dead {
         let (p, o) = common::kafka::source_of(d, true);

@@ -61,6 +61,8 @@ def pack(doc):
             string(out, a.get(key))
         out += struct.pack("<I", len(a["polygons"]))
         for rings in a["polygons"]:
+            if not rings:
+                sys.exit(f"polygon without rings in {a['code']!r}")
             out += struct.pack("<I", len(rings))
             for flat in rings:
                 if len(flat) % 2:

@@ -118,8 +118,13 @@ impl<'a> Packed<'a> {
         let mut coords = Vec::with_capacity(n);
         let (mut x, mut y) = (0i64, 0i64);
         for _ in 0..n {
-            x += self.varint()?;
-            y += self.varint()?;
+            let (dx, dy) = (self.varint()?, self.varint()?);
+            x = x
+                .checked_add(dx)
+                .ok_or_else(|| self.err("coordinate overflow"))?;
+            y = y
+                .checked_add(dy)
+                .ok_or_else(|| self.err("coordinate overflow"))?;
             coords.push(Coord {
                 x: x as f64 / scale,
                 y: y as f64 / scale,
@@ -137,6 +142,9 @@ impl<'a> Packed<'a> {
             return Err(self.err(&format!("format version {version}")));
         }
         let scale = f64::from(self.u32()?);
+        if scale == 0.0 {
+            return Err(self.err("coordinate scale 0"));
+        }
         let n = self.count()?;
         let mut areas = Vec::with_capacity(n);
         for _ in 0..n {
@@ -147,6 +155,9 @@ impl<'a> Packed<'a> {
             let polygons = (0..self.count()?)
                 .map(|_| {
                     let rings = self.count()?;
+                    if rings == 0 {
+                        return Err(self.err("polygon without rings"));
+                    }
                     let outer = self.ring(scale)?;
                     let holes = (1..rings)
                         .map(|_| self.ring(scale))
@@ -327,5 +338,41 @@ mod tests {
         let mut trailing = PACKED.to_vec();
         trailing.push(0);
         assert!(Admin1Index::from_packed(&trailing).is_err());
+    }
+
+    /// Hand-built files: coordinates that overflow, a polygon without
+    /// rings, a zero scale.
+    #[test]
+    fn corrupt_counts_and_coordinates_are_errors() {
+        let header = |scale: u32| {
+            let mut v = PACKED_MAGIC.to_vec();
+            for n in [PACKED_VERSION, scale, 1] {
+                v.extend_from_slice(&n.to_le_bytes());
+            }
+            for s in ["XX-A", "A", "XX", ""] {
+                v.extend_from_slice(&(s.len() as u16).to_le_bytes());
+                v.extend_from_slice(s.as_bytes());
+            }
+            v.extend_from_slice(&1u32.to_le_bytes()); // one polygon
+            v
+        };
+        // Two points whose deltas are both i64::MAX: the sum overflows.
+        let mut overflow = header(100_000);
+        overflow.extend_from_slice(&1u32.to_le_bytes()); // one ring
+        overflow.extend_from_slice(&2u32.to_le_bytes()); // two points
+        let max_zigzag = [0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+        for _ in 0..4 {
+            overflow.extend_from_slice(&max_zigzag);
+        }
+        let err = Admin1Index::from_packed(&overflow).err().expect("an error");
+        assert!(err.detail.contains("overflow"), "{err}");
+        let mut no_rings = header(100_000);
+        no_rings.extend_from_slice(&0u32.to_le_bytes());
+        let err = Admin1Index::from_packed(&no_rings).err().expect("an error");
+        assert!(err.detail.contains("without rings"), "{err}");
+        let err = Admin1Index::from_packed(&header(0))
+            .err()
+            .expect("an error");
+        assert!(err.detail.contains("scale"), "{err}");
     }
 }

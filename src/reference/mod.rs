@@ -65,7 +65,7 @@ impl std::fmt::Debug for GeoData {
 }
 
 impl GeoData {
-    /// Parses the embedded data (about 0.25 s on two cores; call once,
+    /// Parses the embedded data (about 0.35 s on two cores; call once,
     /// share the result).
     pub fn load() -> Result<GeoData, DataError> {
         let started = Instant::now();

@@ -105,11 +105,12 @@ impl PlaceGrid {
         if !(lat_span.is_finite() && cos > 0.1 && lat_span <= 2.0) {
             return None;
         }
+        if limit == 0 {
+            return Some(Vec::new());
+        }
+        // At most 2° / 0.1 / 0.25° = 80 columns each side: never the whole row.
         let rows = (lat_span / CELL_DEG).ceil() as usize;
         let cols = (lat_span / cos / CELL_DEG).ceil() as usize;
-        if 2 * cols + 1 >= COLS {
-            return None;
-        }
         let q = unit_vector(lat, lon);
         // Squared chord of the radius, a hair larger for rounding (the
         // caller filters by exact distance).
@@ -121,13 +122,7 @@ impl PlaceGrid {
         for row in row0.saturating_sub(rows)..=(row0 + rows).min(ROWS - 1) {
             for dc in 0..=2 * cols {
                 let col = (col0 + COLS - cols + dc) % COLS;
-                let cell = row * COLS + col;
-                let (Some(&start), Some(&end)) =
-                    (self.cell_start.get(cell), self.cell_start.get(cell + 1))
-                else {
-                    continue;
-                };
-                for &i in self.items.get(start as usize..end as usize).unwrap_or(&[]) {
+                for &i in self.cell_items(row * COLS + col) {
                     if let Some(v) = self.vectors.get(i as usize) {
                         let d2 = chord2(&q, v);
                         if d2 <= limit2 {
@@ -137,7 +132,7 @@ impl PlaceGrid {
                 }
             }
         }
-        if found.len() > limit && limit > 0 {
+        if found.len() > limit {
             found.select_nth_unstable_by(limit - 1, |a, b| a.0.total_cmp(&b.0));
             found.truncate(limit);
         }
@@ -145,15 +140,17 @@ impl PlaceGrid {
         Some(found.into_iter().map(|(_, i)| i).collect())
     }
 
+    /// The places in one cell.
+    fn cell_items(&self, cell: usize) -> &[u32] {
+        match (self.cell_start.get(cell), self.cell_start.get(cell + 1)) {
+            (Some(&start), Some(&end)) => self.items.get(start as usize..end as usize),
+            _ => None,
+        }
+        .unwrap_or(&[])
+    }
+
     fn scan_cell(&self, cell: usize, q: &[f64; 3], best: &mut Option<(u32, f64)>) {
-        let (Some(&start), Some(&end)) = (self.cell_start.get(cell), self.cell_start.get(cell + 1))
-        else {
-            return;
-        };
-        let Some(items) = self.items.get(start as usize..end as usize) else {
-            return;
-        };
-        for &i in items {
+        for &i in self.cell_items(cell) {
             if let Some(v) = self.vectors.get(i as usize) {
                 let d2 = chord2(q, v);
                 if best.is_none_or(|(_, b)| d2 < b) {
@@ -187,13 +184,7 @@ mod tests {
     /// antimeridian and near the poles (where it may decline).
     #[test]
     fn grid_finds_the_true_nearest() {
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = uniform(0x9e37_79b9_7f4a_7c15);
         let mut points: Vec<(f64, f64)> = (0..100_000)
             .map(|_| (next() * 170.0 - 85.0, next() * 360.0 - 180.0))
             .collect();
@@ -224,49 +215,62 @@ mod tests {
         assert!(answered > 800, "grid answered only {answered}");
     }
 
-    /// `within` returns what a brute-force search finds, in order.
+    /// `within` returns exactly what a brute-force search finds, in order:
+    /// sparse points (so that the whole radius is searched, not just the
+    /// nearest cell), queries on cell corners, on the antimeridian and up
+    /// to the latitude where the grid declines.
     #[test]
     fn grid_within_matches_brute_force() {
-        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
-        // Dense: 200,000 points in a 10 x 10 degree box across the antimeridian.
-        let points: Vec<(f64, f64)> = (0..200_000)
-            .map(|_| {
-                let lon = 175.0 + next() * 10.0;
-                (
-                    40.0 + next() * 10.0,
-                    if lon > 180.0 { lon - 360.0 } else { lon },
-                )
-            })
+        let mut next = uniform(0x2545_f491_4f6c_dd1d);
+        // ~1 point per 50 km²: a 25 km radius holds a dozen.
+        let points: Vec<(f64, f64)> = (0..400_000)
+            .map(|_| (next() * 170.0 - 85.0, next() * 360.0 - 180.0))
             .collect();
         let grid = PlaceGrid::new(points.iter().copied());
-        for _ in 0..200 {
-            let (lat, lon) = (41.0 + next() * 8.0, 176.0 + next() * 8.0);
-            let lon = if lon > 180.0 { lon - 360.0 } else { lon };
+        let vectors: Vec<[f64; 3]> = points.iter().map(|&(a, b)| unit_vector(a, b)).collect();
+        let mut queries: Vec<(f64, f64)> = (0..300)
+            .map(|_| (next() * 160.0 - 80.0, next() * 360.0 - 180.0))
+            .collect();
+        for lat in [-80.0, -45.0, 0.0, 45.0, 60.25, 80.0, 83.5] {
+            // Cell corners, and both sides of the antimeridian.
+            queries.extend([(lat, 180.0), (lat, -180.0), (lat, 179.99), (lat, 10.25)]);
+        }
+        let (max_km, limit) = (60.0, 10_000);
+        let angle = max_km / 6371.0088;
+        let max2 = (2.0 * (angle / 2.0_f64).sin()).powi(2);
+        let mut compared = 0;
+        for (lat, lon) in queries {
+            let Some(got) = grid.within(lat, lon, max_km, limit) else {
+                continue;
+            };
             let q = unit_vector(lat, lon);
-            let angle = 25.0 / 6371.0088;
-            let max2 = (2.0 * (angle / 2.0_f64).sin()).powi(2);
-            let mut brute: Vec<(f64, u32)> = points
+            let mut brute: Vec<(f64, u32)> = vectors
                 .iter()
                 .enumerate()
-                .map(|(i, &(a, b))| (chord2(&q, &unit_vector(a, b)), i as u32))
+                .map(|(i, v)| (chord2(&q, v), i as u32))
                 .filter(|(d, _)| *d <= max2)
                 .collect();
             brute.sort_by(|a, b| a.0.total_cmp(&b.0));
-            brute.truncate(50);
-            let got = grid.within(lat, lon, 25.0, 50).expect("answered");
-            let got: Vec<u32> = got.into_iter().take(brute.len()).collect();
             let want: Vec<u32> = brute.iter().map(|(_, i)| *i).collect();
-            assert_eq!(got, want, "({lat}, {lon})");
+            // The grid may add points a rounding hair beyond the radius.
+            assert_eq!(&got[..want.len()], &want[..], "({lat}, {lon})");
+            compared += 1;
         }
+        assert!(compared > 300, "the grid answered only {compared} queries");
         assert!(
             grid.within(89.0, 0.0, 25.0, 50).is_none(),
             "polar: the R-tree answers"
         );
+        assert_eq!(grid.within(45.0, 7.0, 25.0, 0), Some(Vec::new()));
+    }
+
+    /// Uniform numbers in [0, 1) from a seed (xorshift64).
+    fn uniform(mut seed: u64) -> impl FnMut() -> f64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        }
     }
 }

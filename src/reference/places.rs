@@ -58,6 +58,12 @@ impl PlaceIndex {
             };
             let (name, lat, lon, country, subdivision, population) =
                 (col()?, col()?, col()?, col()?, col()?, col()?);
+            if cols.next().is_some() {
+                return Err(DataError::new(
+                    "places",
+                    format!("extra columns in {line:?}"),
+                ));
+            }
             let num = |s: &str| {
                 s.parse::<f64>()
                     .map_err(|e| DataError::new("places", format!("{line:?}: {e}")))

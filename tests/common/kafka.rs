@@ -211,7 +211,8 @@ pub fn produce(brokers: &str, topic: &str, records: &[Input<'_>]) {
             }
         }
     }
-    producer.flush(Duration::from_secs(60)).expect("flush");
+    // Generous: a large run shares the machine with brokers and workers.
+    producer.flush(Duration::from_secs(600)).expect("flush");
 }
 
 /// Partition count of `topic`.
@@ -220,9 +221,9 @@ pub fn partitions(brokers: &str, topic: &str) -> i32 {
         .set("bootstrap.servers", brokers)
         .create()
         .unwrap();
-    let md = c
-        .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .unwrap();
+    let md = retried("metadata", || {
+        c.fetch_metadata(Some(topic), Duration::from_secs(10))
+    });
     md.topics()[0].partitions().len() as i32
 }
 
@@ -263,9 +264,14 @@ pub fn read_topics(
         if want == usize::MAX && last_new.elapsed() > Duration::from_secs(3) {
             break;
         }
-        if let Some(m) = c.poll(Duration::from_millis(200)) {
-            out.push(m.expect("read").detach());
-            last_new = Instant::now();
+        match c.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => {
+                out.push(m.detach());
+                last_new = Instant::now();
+            }
+            // Transient (a restarting broker): librdkafka retries itself.
+            Some(Err(e)) => eprintln!("read: {e}"),
+            None => {}
         }
     }
     out
@@ -279,9 +285,9 @@ pub fn end_offsets(brokers: &str, topic: &str) -> HashMap<i32, i64> {
         .unwrap();
     (0..partitions(brokers, topic))
         .map(|p| {
-            let (_, high) = c
-                .fetch_watermarks(topic, p, Duration::from_secs(10))
-                .unwrap();
+            let (_, high) = retried("watermarks", || {
+                c.fetch_watermarks(topic, p, Duration::from_secs(10))
+            });
             (p, high)
         })
         .collect()
@@ -289,6 +295,12 @@ pub fn end_offsets(brokers: &str, topic: &str) -> HashMap<i32, i64> {
 
 /// The group's committed offsets for `topic`.
 pub fn committed(brokers: &str, group: &str, topic: &str) -> HashMap<i32, i64> {
+    try_committed(brokers, group, topic).expect("committed offsets")
+}
+
+/// `None` when the broker did not answer in time (a loaded or restarting
+/// broker: the caller waits and asks again).
+pub fn try_committed(brokers: &str, group: &str, topic: &str) -> Option<HashMap<i32, i64>> {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", group)
@@ -298,21 +310,34 @@ pub fn committed(brokers: &str, group: &str, topic: &str) -> HashMap<i32, i64> {
     for p in 0..partitions(brokers, topic) {
         tpl.add_partition(topic, p);
     }
-    let got = c
-        .committed_offsets(tpl, Duration::from_secs(10))
-        .expect("committed offsets");
-    got.elements()
-        .iter()
-        .map(|e| {
-            (
-                e.partition(),
-                match e.offset() {
-                    Offset::Offset(o) => o,
-                    _ => -1,
-                },
-            )
-        })
-        .collect()
+    let got = c.committed_offsets(tpl, Duration::from_secs(10)).ok()?;
+    Some(
+        got.elements()
+            .iter()
+            .map(|e| {
+                (
+                    e.partition(),
+                    match e.offset() {
+                        Offset::Offset(o) => o,
+                        _ => -1,
+                    },
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Retries a broker request that timed out (a loaded or restarting
+/// broker), up to a minute; the last error fails the test.
+fn retried<T, E: std::fmt::Debug>(what: &str, mut f: impl FnMut() -> Result<T, E>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match f() {
+            Ok(v) => return v,
+            Err(e) if Instant::now() >= deadline => panic!("{what}: {e:?}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(500)),
+        }
+    }
 }
 
 pub fn header<'a>(m: &'a OwnedMessage, key: &str) -> Option<&'a [u8]> {
@@ -321,6 +346,18 @@ pub fn header<'a>(m: &'a OwnedMessage, key: &str) -> Option<&'a [u8]> {
         .filter(|h| h.key == key)
         .last()
         .and_then(|h| h.value)
+}
+
+/// How many results (enriched records or dead letters) each input
+/// (partition, offset) has among `read`.
+pub fn per_input(read: &[OwnedMessage], dead_letter_topic: &str) -> HashMap<(i32, i64), usize> {
+    let mut seen = HashMap::new();
+    for m in read {
+        *seen
+            .entry(source_of(m, m.topic() == dead_letter_topic))
+            .or_insert(0) += 1;
+    }
+    seen
 }
 
 /// The (partition, offset) of the input behind an output record: from the
@@ -492,8 +529,15 @@ pub fn setup<'a>(broker_addr: &'a str, dir: &'a std::path::Path) -> WorkerSetup<
 }
 
 pub fn corpus_inputs(lines: &[Vec<u8>]) -> Vec<Input<'_>> {
+    cycled_inputs(lines, lines.len())
+}
+
+/// `lines` cycled to `n` inputs, round-robin over the 3 input partitions.
+pub fn cycled_inputs(lines: &[Vec<u8>], n: usize) -> Vec<Input<'_>> {
     lines
         .iter()
+        .cycle()
+        .take(n)
         .enumerate()
         .map(|(i, l)| Input {
             partition: (i % 3) as i32,
@@ -503,6 +547,10 @@ pub fn corpus_inputs(lines: &[Vec<u8>]) -> Vec<Input<'_>> {
         })
         .collect()
 }
+
+/// The head of a reliability table (docs/reliability.md); each scenario
+/// prints it with its row.
+pub const TABLE_HEADER: &str = "| scenario | records in | enriched | dead-lettered | duplicates | lost | notes |\n|---|---|---|---|---|---|---|\n";
 
 /// Every input (partition, offset) with how often it appears across the
 /// enriched and dead-letter topics.
@@ -516,12 +564,9 @@ pub fn read_outputs(addr: &str, want: usize, timeout: Duration) -> Outputs {
     let (dead, enriched): (Vec<_>, Vec<_>) = read_topics(addr, &[OUT, DLQ], want, timeout)
         .into_iter()
         .partition(|m| m.topic() == DLQ);
-    let mut seen = HashMap::new();
-    for m in &enriched {
-        *seen.entry(source_of(m, false)).or_insert(0) += 1;
-    }
-    for m in &dead {
-        *seen.entry(source_of(m, true)).or_insert(0) += 1;
+    let mut seen = per_input(&enriched, DLQ);
+    for (k, n) in per_input(&dead, DLQ) {
+        *seen.entry(k).or_insert(0) += n;
     }
     Outputs {
         seen,
@@ -550,8 +595,22 @@ pub fn stop_cleanly(worker: &mut WorkerProcess) {
 
 /// Everything in both output topics against the inputs: (outputs, inputs,
 /// inputs without an output, extra copies).
+/// Reads until every record the output topics hold has arrived: a slow
+/// read must not look like a loss. (Records read = end offsets holds on a
+/// broker without transactions, like Tansu: no control records.)
 pub fn loss(addr: &str) -> (Outputs, HashSet<(i32, i64)>, usize, usize) {
-    let out = read_outputs(addr, usize::MAX, Duration::from_secs(15));
+    let held: i64 = [OUT, DLQ]
+        .iter()
+        .flat_map(|t| end_offsets(addr, t).into_values())
+        .sum();
+    let held = usize::try_from(held).unwrap_or(0);
+    let timeout = Duration::from_secs(60) + Duration::from_millis(10 * held as u64);
+    let out = read_outputs(addr, held, timeout);
+    let read = out.enriched + out.dead.len();
+    assert_eq!(
+        read, held,
+        "read {read} of the {held} output records in {timeout:?}"
+    );
     let expected = expected_inputs(addr);
     let missing = expected
         .iter()
@@ -563,15 +622,16 @@ pub fn loss(addr: &str) -> (Outputs, HashSet<(i32, i64)>, usize, usize) {
 
 /// Waits until the group's committed offsets reach the end of the input.
 pub fn wait_committed_to_end(worker: &WorkerProcess, addr: &str) {
+    wait_committed_to_end_within(worker, addr, Duration::from_secs(60));
+}
+
+pub fn wait_committed_to_end_within(worker: &WorkerProcess, addr: &str, timeout: Duration) {
     let ends = end_offsets(addr, IN);
     // A partition that never had a record has nothing to commit (-1).
-    worker.wait_until(
-        "commits at the end offsets",
-        Duration::from_secs(60),
-        || {
-            let done = committed(addr, GROUP, IN);
+    worker.wait_until("commits at the end offsets", timeout, || {
+        try_committed(addr, GROUP, IN).is_some_and(|done| {
             ends.iter()
                 .all(|(p, end)| done.get(p).map_or(-1, |&c| c.max(0)) == *end)
-        },
-    );
+        })
+    });
 }
