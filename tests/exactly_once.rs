@@ -128,16 +128,15 @@ fn each_input_is_seen_exactly_once_by_a_read_committed_reader() {
     assert_exactly_once(&brokers);
 }
 
-/// Retriable errors on every step of a transaction: retried inside it,
-/// nothing aborted, nothing duplicated.
-#[test]
-fn injected_request_errors_leave_no_duplicates() {
-    let mock = cluster();
-    let brokers = mock.bootstrap_servers();
-    produce_inputs(&brokers);
+/// Retriable errors on Produce (`produce_errors` of them), TxnOffsetCommit
+/// and EndTxn (2 each): each is retried inside the transaction.
+fn inject_retriable_errors(
+    mock: &MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    produce_errors: usize,
+) {
     mock.request_errors(
         RDKafkaApiKey::Produce,
-        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS; 3],
+        &vec![RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS; produce_errors],
     );
     mock.request_errors(
         RDKafkaApiKey::TxnOffsetCommit,
@@ -147,6 +146,16 @@ fn injected_request_errors_leave_no_duplicates() {
         RDKafkaApiKey::EndTxn,
         &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_COORDINATOR; 2],
     );
+}
+
+/// Retriable errors on every step of a transaction: retried inside it,
+/// nothing aborted, nothing duplicated.
+#[test]
+fn injected_request_errors_leave_no_duplicates() {
+    let mock = cluster();
+    let brokers = mock.bootstrap_servers();
+    produce_inputs(&brokers);
+    inject_retriable_errors(&mock, 3);
     mock.request_errors(
         RDKafkaApiKey::AddPartitionsToTxn,
         &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS; 2],
@@ -172,18 +181,7 @@ fn a_restart_with_injected_errors_duplicates_nothing() {
     let values = input_values();
     let (first_half, second_half) = values.split_at(RECORDS / 2);
     produce_values(&brokers, first_half);
-    mock.request_errors(
-        RDKafkaApiKey::Produce,
-        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS; 2],
-    );
-    mock.request_errors(
-        RDKafkaApiKey::TxnOffsetCommit,
-        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS; 2],
-    );
-    mock.request_errors(
-        RDKafkaApiKey::EndTxn,
-        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_COORDINATOR; 2],
-    );
+    inject_retriable_errors(&mock, 2);
     let first = start(&brokers);
     wait("the first half committed", Duration::from_secs(60), || {
         consumed(&first) == first_half.len() as u64

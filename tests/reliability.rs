@@ -119,6 +119,17 @@ impl Progress {
     }
 }
 
+/// A broker with the pipeline's topics and `records()` corpus postings
+/// in the input: (broker, its address, the number of inputs).
+fn broker_with_input(name: &str) -> (Broker, String, usize) {
+    let broker = Broker::start(name);
+    topics(&broker);
+    let addr = broker.addr();
+    let n = records();
+    produce(&addr, IN, &cycled_inputs(&common::corpus_lines(), n));
+    (broker, addr, n)
+}
+
 /// One row of the scenario table; fails the test when anything is lost.
 struct Row {
     scenario: &'static str,
@@ -185,12 +196,7 @@ fn fast_group_setup<'a>(addr: &'a str, dir: &'a std::path::Path) -> WorkerSetup<
 /// 1. The worker SIGKILLed at random moments, restarted each time at once.
 #[test]
 fn worker_killed_at_random_moments_loses_nothing() {
-    let broker = Broker::start("chaos-kill");
-    topics(&broker);
-    let addr = broker.addr();
-    let lines = common::corpus_lines();
-    let n = records();
-    produce(&addr, IN, &cycled_inputs(&lines, n));
+    let (broker, addr, n) = broker_with_input("chaos-kill");
     let kills = env_or("RELIABILITY_KILLS", 5) as usize;
     let mut rng = Rng::new("worker kills");
     // Kill moments as fractions (5-90%) of the results written.
@@ -222,12 +228,7 @@ fn worker_killed_at_random_moments_loses_nothing() {
 /// 2. The broker SIGKILLed and restarted mid-run (same storage).
 #[test]
 fn broker_killed_and_restarted_mid_run_loses_nothing() {
-    let mut broker = Broker::start("chaos-broker");
-    topics(&broker);
-    let addr = broker.addr();
-    let lines = common::corpus_lines();
-    let n = records();
-    produce(&addr, IN, &cycled_inputs(&lines, n));
+    let (mut broker, addr, n) = broker_with_input("chaos-broker");
     let progress = Progress::new(&addr);
     let mut worker = WorkerProcess::start(&setup(&addr, &broker.dir), "w");
     progress.wait_for(n as u64 * 4 / 10, run_time());
@@ -250,12 +251,7 @@ fn broker_killed_and_restarted_mid_run_loses_nothing() {
 ///    ready, and resumes by itself.
 #[test]
 fn broker_away_for_30_seconds_the_worker_waits_and_resumes() {
-    let mut broker = Broker::start("chaos-outage");
-    topics(&broker);
-    let addr = broker.addr();
-    let lines = common::corpus_lines();
-    let n = records();
-    produce(&addr, IN, &cycled_inputs(&lines, n));
+    let (mut broker, addr, n) = broker_with_input("chaos-outage");
     let progress = Progress::new(&addr);
     let mut worker = WorkerProcess::start(&setup(&addr, &broker.dir), "w");
     progress.wait_for(n as u64 * 3 / 10, run_time());
