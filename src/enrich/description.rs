@@ -103,16 +103,21 @@ fn cap(s: &str, max: usize) -> (&str, bool) {
 /// "x < 5" is not a tag.
 fn count_tags(s: &str) -> (usize, usize) {
     let bytes = s.as_bytes();
-    let is_tag_start = |b: Option<&u8>| matches!(b, Some(c) if c.is_ascii_alphabetic() || *c == b'/' || *c == b'!');
-    let real = memchr::memchr_iter(b'<', bytes)
-        .filter(|&i| is_tag_start(bytes.get(i + 1)))
-        .count();
-    let escaped = memchr::memmem::find_iter(bytes, b"&lt;")
-        .filter(|&i| is_tag_start(bytes.get(i + 4)))
-        .count()
-        + memchr::memmem::find_iter(bytes, b"&amp;lt;")
-            .filter(|&i| is_tag_start(bytes.get(i + 8)))
-            .count();
+    let is_tag_start = |at: usize| matches!(bytes.get(at), Some(c) if c.is_ascii_alphabetic() || *c == b'/' || *c == b'!');
+    let (mut real, mut escaped) = (0, 0);
+    // One pass over both "<" and "&".
+    for i in memchr::memchr2_iter(b'<', b'&', bytes) {
+        if bytes.get(i) == Some(&b'<') {
+            real += usize::from(is_tag_start(i + 1));
+        } else {
+            let rest = bytes.get(i + 1..).unwrap_or_default();
+            if rest.starts_with(b"lt;") {
+                escaped += usize::from(is_tag_start(i + 4));
+            } else if rest.starts_with(b"amp;lt;") {
+                escaped += usize::from(is_tag_start(i + 8));
+            }
+        }
+    }
     (real, escaped)
 }
 
@@ -132,9 +137,15 @@ const LEGACY_ENTITIES: [&str; 7] = ["amp", "lt", "gt", "quot", "nbsp", "copy", "
 fn unescape_into(s: &str, out: &mut String) -> bool {
     let mut all_known = true;
     let mut rest = s;
-    while let Some(amp) = rest.find('&') {
+    while let Some(amp) = memchr::memchr(b'&', rest.as_bytes()) {
         out.push_str(&rest[..amp]);
         let after = &rest[amp + 1..];
+        // The entities of escaped markup first, without the general lookup.
+        if let Some((c, len)) = common_entity(after.as_bytes()) {
+            out.push(c);
+            rest = after.get(len..).unwrap_or_default();
+            continue;
+        }
         let semi = after.bytes().take(12).position(|b| b == b';');
         let decoded = semi.and_then(|end| decode_entity(&after[..end]).map(|c| (c, end)));
         match decoded {
@@ -165,6 +176,18 @@ fn unescape_into(s: &str, out: &mut String) -> bool {
     }
     out.push_str(rest);
     all_known
+}
+
+/// `&lt;`, `&gt;`, `&amp;`, `&quot;` (after the "&"): the character and
+/// the length of the reference after the "&".
+fn common_entity(after_amp: &[u8]) -> Option<(char, usize)> {
+    match after_amp {
+        [b'l', b't', b';', ..] => Some(('<', 3)),
+        [b'g', b't', b';', ..] => Some(('>', 3)),
+        [b'a', b'm', b'p', b';', ..] => Some(('&', 4)),
+        [b'q', b'u', b'o', b't', b';', ..] => Some(('"', 5)),
+        _ => None,
+    }
 }
 
 fn decode_entity(name: &str) -> Option<char> {
@@ -281,10 +304,11 @@ fn is_hidden(name: &str) -> bool {
 const MAX_PARSER_DEPTH: usize = 256;
 
 fn html_lines(html: &str) -> Vec<Line> {
+    let shape = MarkupShape::of(html, MAX_PARSER_DEPTH);
     // Without block markup, newlines in the source are the only line breaks.
-    let newline_breaks = !has_block_markup(html);
+    let newline_breaks = !shape.block_markup;
     let mut w = LineWriter::default();
-    if nesting_exceeds(html, MAX_PARSER_DEPTH) {
+    if shape.too_deep {
         scan_tags(html, newline_breaks, &mut w);
     } else if scan_tags(html, newline_breaks, &mut w) != Markup::WellFormed {
         // Markup a browser would have to repair: let html5ever do it.
@@ -298,7 +322,11 @@ fn html_lines(html: &str) -> Vec<Line> {
 /// The lines of HTML as the parser sees them (for tests and tools).
 pub fn parsed_lines(html: &str) -> Vec<Line> {
     let mut w = LineWriter::default();
-    parse_tags(html, !has_block_markup(html), &mut w);
+    parse_tags(
+        html,
+        !MarkupShape::of(html, MAX_PARSER_DEPTH).block_markup,
+        &mut w,
+    );
     w.flush();
     w.lines
 }
@@ -307,7 +335,12 @@ pub fn parsed_lines(html: &str) -> Vec<Line> {
 /// scanner would hand the markup to the parser (for tests and tools).
 pub fn scanned_lines(html: &str) -> Option<Vec<Line>> {
     let mut w = LineWriter::default();
-    if scan_tags(html, !has_block_markup(html), &mut w) != Markup::WellFormed {
+    if scan_tags(
+        html,
+        !MarkupShape::of(html, MAX_PARSER_DEPTH).block_markup,
+        &mut w,
+    ) != Markup::WellFormed
+    {
         return None;
     }
     w.flush();
@@ -354,15 +387,12 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
     let mut rest = html;
     loop {
         // Text up to the next tag-like "<".
-        let next_tag = rest
-            .match_indices('<')
-            .map(|(i, _)| i)
-            .find(|&i| matches!(rest.as_bytes().get(i + 1), Some(b) if b.is_ascii_alphabetic() || *b == b'/' || *b == b'!'));
+        let next_tag = next_tag_start(rest.as_bytes());
         let (chunk, after) = match next_tag {
             Some(i) => (&rest[..i], Some(&rest[i + 1..])),
             None => (rest, None),
         };
-        if !chunk.contains('&') {
+        if memchr::memchr(b'&', chunk.as_bytes()).is_none() {
             w.text(chunk, newline_breaks);
         } else {
             text.clear();
@@ -433,37 +463,55 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
     markup
 }
 
-/// A tag's name, lower-cased, without an allocation per tag. Names longer
-/// than any HTML element are cut; they only ever match themselves.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct TagName {
-    bytes: [u8; 24],
-    len: u8,
+/// The next "<" that opens a tag (a letter, "/" or "!" after it).
+fn next_tag_start(bytes: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b'<', bytes).find(|&i| {
+        matches!(bytes.get(i + 1), Some(b) if b.is_ascii_alphabetic() || *b == b'/' || *b == b'!')
+    })
 }
 
-impl TagName {
-    fn new(body: &str) -> TagName {
-        let mut name = TagName {
-            bytes: [0; 24],
-            len: 0,
-        };
-        for (slot, b) in name
-            .bytes
-            .iter_mut()
-            .zip(body.bytes().take_while(u8::is_ascii_alphanumeric))
-        {
-            *slot = b.to_ascii_lowercase();
-            name.len += 1;
+/// A tag's name, lower-cased, without an allocation per tag: borrowed
+/// from the input when written in lower case (nearly always), else a
+/// lowered copy. Names longer than any HTML element are cut; they only
+/// ever match themselves.
+#[derive(Clone, Copy)]
+enum TagName<'a> {
+    AsWritten(&'a str),
+    Lowered { bytes: [u8; 24], len: u8 },
+}
+
+impl<'a> TagName<'a> {
+    fn new(body: &'a str) -> TagName<'a> {
+        let len = body.bytes().take_while(u8::is_ascii_alphanumeric).count();
+        let written = body.get(..len).unwrap_or_default();
+        if !written.bytes().any(|b| b.is_ascii_uppercase()) {
+            return TagName::AsWritten(written);
         }
-        name
+        let mut bytes = [0; 24];
+        for (slot, b) in bytes.iter_mut().zip(written.bytes()) {
+            *slot = b.to_ascii_lowercase();
+        }
+        TagName::Lowered {
+            bytes,
+            len: len.min(24) as u8,
+        }
     }
 
     fn as_str(&self) -> &str {
-        // ASCII alphanumerics only, so always valid UTF-8.
-        self.bytes
-            .get(..usize::from(self.len))
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or("")
+        match self {
+            TagName::AsWritten(s) => s,
+            // ASCII alphanumerics only, so always valid UTF-8.
+            TagName::Lowered { bytes, len } => bytes
+                .get(..usize::from(*len))
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or(""),
+        }
+    }
+}
+
+impl PartialEq for TagName<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
     }
 }
 
@@ -540,51 +588,60 @@ fn is_void(name: &str) -> bool {
     )
 }
 
-/// Whether open elements nest deeper than `max`, counting as a parser
-/// would roughly: void elements and self-closing tags do not nest, and the
-/// elements that close themselves (`<li>`, `<p>`, cells) are not counted.
-fn nesting_exceeds(html: &str, max: usize) -> bool {
-    let bytes = html.as_bytes();
-    let mut depth = 0usize;
-    for i in memchr::memchr_iter(b'<', bytes) {
-        let closing = bytes.get(i + 1) == Some(&b'/');
-        let start = i + 1 + usize::from(closing);
-        let len = bytes
-            .get(start..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric())
-            .count();
-        if len == 0 {
-            continue;
-        }
-        let name = html
-            .get(start..start + len)
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if is_void(&name)
-            || matches!(
-                name.as_str(),
-                "li" | "p" | "td" | "th" | "tr" | "dt" | "dd" | "option"
-            )
-        {
-            continue;
-        }
-        if closing {
-            depth = depth.saturating_sub(1);
-        } else {
-            depth += 1;
-            if depth > max {
-                return true;
-            }
-        }
-    }
-    false
+/// What one pass over the tags tells before scanning them.
+struct MarkupShape {
+    /// Any `<br>`, `<p>`, `<li>`, `<div>` or `<h…>`: line breaks come from
+    /// the markup, not from newlines in the source.
+    block_markup: bool,
+    /// Open elements nest deeper than the parser is given, counting as a
+    /// parser would roughly: void elements, self-closing tags and the
+    /// elements that close themselves (`<li>`, `<p>`, cells) do not nest.
+    too_deep: bool,
 }
 
-fn has_block_markup(html: &str) -> bool {
-    const MARKERS: [&str; 7] = ["<br", "<p", "<li", "<div", "<h", "<BR", "<P"];
-    MARKERS.iter().any(|m| html.contains(m))
+impl MarkupShape {
+    fn of(html: &str, max_depth: usize) -> MarkupShape {
+        let bytes = html.as_bytes();
+        let mut shape = MarkupShape {
+            block_markup: false,
+            too_deep: false,
+        };
+        let mut depth = 0usize;
+        for i in memchr::memchr_iter(b'<', bytes) {
+            let closing = bytes.get(i + 1) == Some(&b'/');
+            let start = i + 1 + usize::from(closing);
+            let tag = TagName::new(html.get(start..).unwrap_or_default());
+            let name = tag.as_str();
+            if name.is_empty() {
+                continue;
+            }
+            if !closing && !shape.block_markup {
+                shape.block_markup = ["br", "p", "li", "div", "h"]
+                    .iter()
+                    .any(|prefix| name.starts_with(prefix));
+            }
+            if is_void(name)
+                || matches!(
+                    name,
+                    "li" | "p" | "td" | "th" | "tr" | "dt" | "dd" | "option"
+                )
+            {
+                continue;
+            }
+            if closing {
+                depth = depth.saturating_sub(1);
+            } else {
+                depth += 1;
+                if depth > max_depth {
+                    shape.too_deep = true;
+                    if shape.block_markup {
+                        break;
+                    }
+                }
+            }
+        }
+        shape
+    }
 }
 
 #[derive(Default)]
@@ -653,83 +710,46 @@ impl LineWriter {
         if self.hidden > 0 {
             return;
         }
-        // Most text is printable ASCII with single spaces: appended at once.
-        let (mut single, mut spaces, mut prev_space) = (true, 0, false);
-        for &b in text.as_bytes() {
-            if b == b' ' {
-                if prev_space {
-                    single = false;
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            // A run of visible characters with single spaces inside, appended
+            // at once: most text is one run between two tags.
+            let start = i;
+            let mut spaces = 0;
+            while let Some(&b) = bytes.get(i) {
+                if b.is_ascii_graphic() {
+                    i += 1;
+                } else if b == b' '
+                    && i > start
+                    && bytes.get(i + 1).is_some_and(u8::is_ascii_graphic)
+                {
+                    spaces += 1;
+                    i += 2;
+                } else if b >= 0x80 {
+                    let c = text.get(i..).and_then(|t| t.chars().next()).unwrap_or(' ');
+                    if is_space(c) || is_invisible(c) {
+                        break;
+                    }
+                    i += c.len_utf8();
+                } else {
                     break;
                 }
-                prev_space = true;
-                spaces += 1;
-            } else if b.is_ascii_graphic() {
-                prev_space = false;
-            } else {
-                single = false;
+            }
+            if let Some(run) = text.get(start..i).filter(|r| !r.is_empty()) {
+                self.push_counted(run, run.len() - spaces);
+            }
+            // Then one character that is whitespace or invisible.
+            let Some(c) = text.get(i..).and_then(|t| t.chars().next()) else {
                 break;
-            }
-        }
-        if single {
-            let core = text.trim_matches(' ');
-            if text.starts_with(' ') {
-                self.pending_space = true;
-            }
-            if !core.is_empty() {
-                let inner_spaces = spaces - (text.len() - core.len());
-                self.push_counted(core, core.len() - inner_spaces);
-            }
-            self.pending_space = text.ends_with(' ') || (self.pending_space && core.is_empty());
-            return;
-        }
-        // Other ASCII whitespace: word by word.
-        let simple = text.bytes().all(|b| {
-            b.is_ascii_graphic()
-                || b == b' '
-                || b == b'\t'
-                || b == b'\r'
-                || (b == b'\n' && !(newline_breaks && self.item_depth == 0))
-        });
-        if !simple {
-            return self.text_by_char(text, newline_breaks);
-        }
-        if text.starts_with(|c: char| c.is_ascii_whitespace()) {
-            self.pending_space = true;
-        }
-        for word in text.split_ascii_whitespace() {
-            self.push_visible(word);
-            self.pending_space = true;
-        }
-        self.pending_space = text.ends_with(|c: char| c.is_ascii_whitespace())
-            || (self.pending_space && text.trim_ascii().is_empty());
-    }
-
-    /// Text with non-ASCII characters: visible runs are appended whole,
-    /// spaces and invisible characters between them handled one by one.
-    fn text_by_char(&mut self, text: &str, newline_breaks: bool) {
-        let mut run_start = None;
-        for (i, c) in text.char_indices() {
-            if !is_space(c) && !is_invisible(c) {
-                run_start.get_or_insert(i);
-                continue;
-            }
-            if let Some(start) = run_start.take() {
-                self.push_visible(&text[start..i]);
-            }
+            };
+            i += c.len_utf8();
             if c == '\n' && newline_breaks && self.item_depth == 0 {
                 self.flush();
             } else if is_space(c) {
                 self.pending_space = true;
             }
         }
-        if let Some(start) = run_start {
-            self.push_visible(&text[start..]);
-        }
-    }
-
-    /// Appends visible text (no whitespace inside), with the pending space.
-    fn push_visible(&mut self, s: &str) {
-        self.push_counted(s, s.len());
     }
 
     /// Appends text of which `visible` bytes are not spaces (the counts
@@ -818,9 +838,11 @@ fn finish_line(text: &str, kind: LineKind, emphasized: bool, heading_tag: bool) 
         (LineKind::Item, Some(rest)) if !rest.is_empty() => (LineKind::Item, rest),
         _ => (kind, text),
     };
-    let text = match is_nfc_quick(text.chars()) {
-        IsNormalized::Yes => text.to_string(),
-        _ => text.nfc().collect(),
+    // ASCII is always NFC; `is_ascii` checks a word at a time.
+    let text = if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        text.to_string()
+    } else {
+        text.nfc().collect()
     };
     Some(Line {
         text,
@@ -983,12 +1005,9 @@ mod tests {
 
     #[test]
     fn pathological_nesting_takes_the_linear_path() {
-        assert!(nesting_exceeds(&"<div>".repeat(300), MAX_PARSER_DEPTH));
-        assert!(!nesting_exceeds(&"<li>".repeat(300), MAX_PARSER_DEPTH));
-        assert!(!nesting_exceeds(
-            &"<div></div>".repeat(300),
-            MAX_PARSER_DEPTH
-        ));
+        assert!(MarkupShape::of(&"<div>".repeat(300), MAX_PARSER_DEPTH).too_deep);
+        assert!(!MarkupShape::of(&"<li>".repeat(300), MAX_PARSER_DEPTH).too_deep);
+        assert!(!MarkupShape::of(&"<div></div>".repeat(300), MAX_PARSER_DEPTH).too_deep);
         let d = decode(&("<b>".repeat(50_000) + "bold"), 1 << 20);
         assert_eq!(d.plain_text(), "bold");
     }

@@ -915,17 +915,35 @@ fn has_cue(cues: Cues, text: &str) -> bool {
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push(' ');
-    for c in text.chars() {
-        if c == '\'' || c == '’' {
+    let mut space = true;
+    let mut rest = text;
+    while let Some(&b) = rest.as_bytes().first() {
+        // ASCII without a char decode or a lower-casing iterator.
+        if b < 0x80 {
+            rest = rest.get(1..).unwrap_or_default();
+            if b.is_ascii_alphanumeric() {
+                out.push(char::from(b.to_ascii_lowercase()));
+                space = false;
+            } else if b != b'\'' && !space {
+                out.push(' ');
+                space = true;
+            }
+            continue;
+        }
+        let Some(c) = rest.chars().next() else { break };
+        rest = rest.get(c.len_utf8()..).unwrap_or_default();
+        if c == '’' {
             continue;
         }
         if c.is_alphanumeric() {
             out.extend(c.to_lowercase());
-        } else if !out.ends_with(' ') {
+            space = false;
+        } else if !space {
             out.push(' ');
+            space = true;
         }
     }
-    if !out.ends_with(' ') {
+    if !space {
         out.push(' ');
     }
     out

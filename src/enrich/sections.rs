@@ -78,6 +78,26 @@ const MAX_PLAIN_HEADING_WORDS: usize = 9;
 /// the posting's: the title repeated is not a heading, and a heading or
 /// intro naming the company is about the company.
 pub fn segment(lines: &[Line], title: Option<&str>, company: Option<&str>) -> Vec<Section> {
+    let title = title.map(Title::new);
+    let title = title.as_ref();
+    // Headings first, so that each section's text is allocated once.
+    let heads: Vec<bool> = (0..lines.len())
+        .map(|i| {
+            lines
+                .get(i)
+                .is_some_and(|line| is_heading(line, lines.get(i + 1), title))
+                && !is_leading_banner(i, lines, title)
+        })
+        .collect();
+    let body_len = |from: usize| -> usize {
+        lines
+            .iter()
+            .zip(&heads)
+            .skip(from)
+            .take_while(|(_, head)| !**head)
+            .map(|(l, _)| l.text.len() + 3)
+            .sum()
+    };
     let mut sections: Vec<Section> = Vec::new();
     let mut current = Section {
         kind: SectionKind::Other,
@@ -85,9 +105,8 @@ pub fn segment(lines: &[Line], title: Option<&str>, company: Option<&str>) -> Ve
         text: String::new(),
         items: Vec::new(),
     };
-    for (i, line) in lines.iter().enumerate() {
-        let next = lines.get(i + 1);
-        if is_heading(line, next, title) && !is_leading_banner(i, lines, title) {
+    for (i, (line, &head)) in lines.iter().zip(&heads).enumerate() {
+        if head {
             // "Required" + "Qualifications" in two bold runs is one heading.
             if let Some(first) = current.heading.as_deref()
                 && current.text.is_empty()
@@ -111,7 +130,9 @@ pub fn segment(lines: &[Line], title: Option<&str>, company: Option<&str>) -> Ve
             current.heading = Some(clean_heading(&line.text));
             continue;
         }
-        if !current.text.is_empty() {
+        if current.text.is_empty() {
+            current.text.reserve(body_len(i));
+        } else {
             current.text.push('\n');
         }
         if line.kind == LineKind::Item {
@@ -133,10 +154,39 @@ pub fn segment(lines: &[Line], title: Option<&str>, company: Option<&str>) -> Ve
     sections
 }
 
+/// The posting's title as written and without its qualifier ("Machine
+/// Learning Engineer" for "Machine Learning Engineer - Remote"), worked
+/// out once per posting.
+struct Title<'a> {
+    full: &'a str,
+    short: &'a str,
+}
+
+impl<'a> Title<'a> {
+    fn new(title: &'a str) -> Title<'a> {
+        let full = title.trim();
+        let short = [" - ", " (", ", ", " | ", " – "]
+            .iter()
+            .filter_map(|sep| full.find(sep))
+            .min()
+            .and_then(|at| full.get(..at))
+            .unwrap_or(full)
+            .trim();
+        Title { full, short }
+    }
+
+    /// Whether `text` repeats the title.
+    fn is_repeated_in(&self, text: &str) -> bool {
+        let text = text.trim_end_matches(':').trim();
+        self.full.eq_ignore_ascii_case(text)
+            || (!self.short.is_empty() && self.short.eq_ignore_ascii_case(text))
+    }
+}
+
 /// A bold first line that names no kind, right before the first real
 /// heading (a link such as "Employee Applicant Privacy Notice", a banner or
 /// tagline): text, not a heading.
-fn is_leading_banner(i: usize, lines: &[Line], title: Option<&str>) -> bool {
+fn is_leading_banner(i: usize, lines: &[Line], title: Option<&Title>) -> bool {
     let (Some(line), Some(next)) = (lines.get(i), lines.get(i + 1)) else {
         return false;
     };
@@ -213,7 +263,7 @@ fn clean_heading(text: &str) -> String {
         .to_string()
 }
 
-fn is_heading(line: &Line, next: Option<&Line>, title: Option<&str>) -> bool {
+fn is_heading(line: &Line, next: Option<&Line>, title: Option<&Title>) -> bool {
     if line.kind == LineKind::Item {
         return false;
     }
@@ -226,10 +276,16 @@ fn is_heading(line: &Line, next: Option<&Line>, title: Option<&str>) -> bool {
     if !(3..=MAX_MARKED_HEADING_CHARS).contains(&chars) {
         return false;
     }
-    if is_title(text, title) || is_never_a_heading(text) {
+    let ends_with_colon = text.ends_with(':') || text.ends_with('：');
+    // Most body lines: plain, long or ending like a sentence.
+    if !(line.heading_tag || line.emphasized || ends_with_colon)
+        && (chars > MAX_PLAIN_HEADING_CHARS || ends_like_sentence(text))
+    {
         return false;
     }
-    let ends_with_colon = text.ends_with(':') || text.ends_with('：');
+    if title.is_some_and(|t| t.is_repeated_in(text)) || is_never_a_heading(text) {
+        return false;
+    }
     if is_label_value(text) {
         return false;
     }
@@ -238,9 +294,9 @@ fn is_heading(line: &Line, next: Option<&Line>, title: Option<&str>) -> bool {
         // "Why Awardco?", "Apply Now!" are headings; a bold sentence is not.
         let short_call = text.ends_with(['?', '!'])
             && words <= 8
-            && !text.contains(". ")
-            && !text.contains("? ")
-            && !text.contains("! ");
+            && !contains_short(text, ". ")
+            && !contains_short(text, "? ")
+            && !contains_short(text, "! ");
         let sentence = ends_like_sentence(text) && !ends_with_colon && !short_call;
         return chars <= MAX_MARKED_HEADING_CHARS && !sentence && next.is_some()
             || (line.heading_tag && chars <= MAX_MARKED_HEADING_CHARS);
@@ -253,8 +309,8 @@ fn is_heading(line: &Line, next: Option<&Line>, title: Option<&str>) -> bool {
             || (next_is_item
                 && words <= 12
                 && chars <= MAX_MARKED_HEADING_CHARS
-                && !before_colon.contains(". ")
-                && !before_colon.contains("? "));
+                && !contains_short(before_colon, ". ")
+                && !contains_short(before_colon, "? "));
     }
     if chars > MAX_PLAIN_HEADING_CHARS || words > MAX_PLAIN_HEADING_WORDS {
         return false;
@@ -284,40 +340,33 @@ fn is_heading(line: &Line, next: Option<&Line>, title: Option<&str>) -> bool {
     words <= 5 && next_is_item && kind().is_some()
 }
 
-/// The posting's title, as written or without its qualifier ("Machine
-/// Learning Engineer" for "Machine Learning Engineer - Remote").
-fn is_title(text: &str, title: Option<&str>) -> bool {
-    let Some(title) = title.map(str::trim) else {
-        return false;
-    };
-    let text = text.trim_end_matches(':').trim();
-    let short = [" - ", " (", ", ", " | ", " – "]
-        .iter()
-        .filter_map(|sep| title.find(sep))
-        .min()
-        .map_or(title, |at| &title[..at])
-        .trim();
-    title.eq_ignore_ascii_case(text) || (!short.is_empty() && short.eq_ignore_ascii_case(text))
-}
-
 /// Lines a reader never takes for a heading: contact details, recruiter
 /// signatures, ATS footers, employment terms, a quote's tail.
 fn is_never_a_heading(text: &str) -> bool {
     // An e-mail address or a link ("Your Life @ IBM" is neither).
-    let email = text.split_whitespace().any(|w| {
-        w.split_once('@')
-            .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
-    });
-    if email || text.contains("http") || text.contains("www.") {
+    let email = text.contains('@')
+        && text.split_whitespace().any(|w| {
+            w.split_once('@')
+                .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
+        });
+    if email || contains_short(text, "http") || contains_short(text, "www.") {
         return true;
     }
-    if text.matches(" - ").count() >= 2 {
+    if text.contains('-') && text.matches(" - ").count() >= 2 {
         return true;
     }
     if text.starts_with(['”', '’', '»', ')', ']']) {
         return true;
     }
     section_rules::is_footer_or_terms(text)
+}
+
+/// `needle` in a short text such as a heading candidate: a window scan
+/// costs less than setting up a substring searcher for every line.
+fn contains_short(text: &str, needle: &str) -> bool {
+    text.as_bytes()
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
 
 /// "Location: Austin, TX", "Salary: $50k": a label, a colon, then a value.

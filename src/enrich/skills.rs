@@ -85,17 +85,30 @@ struct Entry {
 /// One searchable spelling of an entry.
 struct Pattern {
     entry: usize,
+    /// Ambiguous spellings match only exactly as written.
     ambiguous: bool,
+    spelling: Box<str>,
+}
+
+impl Pattern {
+    /// Whether the text the automaton (which ignores ASCII case) matched
+    /// is this spelling: in any case, or as written when ambiguous.
+    fn accepts(&self, matched: &str) -> bool {
+        !self.ambiguous || *self.spelling == *matched
+    }
 }
 
 pub struct Taxonomy {
     entries: Vec<Entry>,
-    /// Unambiguous spellings, any ASCII case.
-    folded: AhoCorasick,
-    folded_patterns: Vec<Pattern>,
-    /// Ambiguous spellings, exactly as written.
-    exact: AhoCorasick,
-    exact_patterns: Vec<Pattern>,
+    /// Every spelling longer than one byte, any ASCII case (ambiguous ones
+    /// checked as written after a match): one pass over a line.
+    names: AhoCorasick,
+    patterns: Vec<Pattern>,
+    /// One-letter spellings ("C", "R"), found byte by byte: in the
+    /// automaton they would report a match at every such letter.
+    letters: Vec<(u8, Pattern)>,
+    /// Bytes that may start a one-letter spelling.
+    letter_bytes: [bool; 256],
     qualifiers: AhoCorasick,
 }
 
@@ -119,8 +132,7 @@ impl Taxonomy {
     pub fn parse(tsv: &str) -> Result<Taxonomy, TaxonomyError> {
         let err = |line: usize, message: String| TaxonomyError { line, message };
         let mut entries = Vec::new();
-        let (mut folded_names, mut folded_patterns) = (Vec::new(), Vec::new());
-        let (mut exact_names, mut exact_patterns) = (Vec::new(), Vec::new());
+        let (mut names_all, mut patterns, mut letters) = (Vec::new(), Vec::new(), Vec::new());
         for (n, line) in tsv.lines().enumerate().skip(1) {
             if line.starts_with('#') || line.trim().is_empty() {
                 continue;
@@ -161,36 +173,50 @@ impl Taxonomy {
                     spellings.push(name.replace('-', " "));
                 }
                 for s in spellings {
-                    let pattern = Pattern { entry, ambiguous };
-                    if ambiguous {
-                        exact_names.push(s);
-                        exact_patterns.push(pattern);
-                    } else {
-                        folded_names.push(s);
-                        folded_patterns.push(pattern);
+                    let pattern = Pattern {
+                        entry,
+                        ambiguous,
+                        spelling: s.as_str().into(),
+                    };
+                    match s.as_bytes() {
+                        [letter] => letters.push((*letter, pattern)),
+                        _ => {
+                            names_all.push(s);
+                            patterns.push(pattern);
+                        }
                     }
                 }
             }
         }
         // A DFA: overlapping search is one table step per byte (a few MB).
-        let build = |names: &[String], fold: bool| {
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(fold)
-                .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(names)
-                .map_err(|e| err(0, e.to_string()))
-        };
+        let names = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&names_all)
+            .map_err(|e| err(0, e.to_string()))?;
+        let mut letter_bytes = [false; 256];
+        for (letter, p) in &letters {
+            for b in [
+                *letter,
+                letter.to_ascii_lowercase(),
+                letter.to_ascii_uppercase(),
+            ] {
+                if let Some(slot) = letter_bytes.get_mut(usize::from(b)) {
+                    *slot |= b == *letter || !p.ambiguous;
+                }
+            }
+        }
         Ok(Taxonomy {
-            folded: build(&folded_names, true)?,
-            exact: build(&exact_names, false)?,
+            names,
+            patterns,
+            letters,
+            letter_bytes,
             qualifiers: AhoCorasick::builder()
                 .ascii_case_insensitive(true)
                 .build(QUALIFIERS)
                 .map_err(|e| err(0, e.to_string()))?,
             entries,
-            folded_patterns,
-            exact_patterns,
         })
     }
 
@@ -219,17 +245,9 @@ impl Taxonomy {
     ) {
         // Every boundary-valid candidate, then leftmost-longest without overlaps.
         candidates.clear();
-        let sets = [
-            (&self.folded, &self.folded_patterns),
-            (&self.exact, &self.exact_patterns),
-        ];
-        for (automaton, patterns) in sets {
-            for m in automaton.find_overlapping_iter(line) {
-                if let Some(p) = patterns.get(m.pattern().as_usize())
-                    && on_boundaries(line, m.start(), m.end(), self)
-                {
-                    candidates.push((m.start(), m.end(), p));
-                }
+        for (start, end, p) in self.matches(line) {
+            if on_boundaries(line, start, end, self) {
+                candidates.push((start, end, p));
             }
         }
         // The employer naming itself ("At VMware, we...") is not a skill.
@@ -258,6 +276,33 @@ impl Taxonomy {
                 .filter(|c| !c.2.ambiguous || evidence)
                 .map(|c| c.2.entry),
         );
+    }
+
+    /// Every spelling in `line` (overlapping), before any boundary check.
+    fn matches<'t: 'l, 'l>(
+        &'t self,
+        line: &'l str,
+    ) -> impl Iterator<Item = (usize, usize, &'t Pattern)> + 'l {
+        let named = self.names.find_overlapping_iter(line).filter_map(|m| {
+            let p = self.patterns.get(m.pattern().as_usize())?;
+            p.accepts(line.get(m.range())?)
+                .then_some((m.start(), m.end(), p))
+        });
+        let lettered = line
+            .bytes()
+            .enumerate()
+            .filter(|(_, b)| self.letter_bytes.get(usize::from(*b)) == Some(&true))
+            .flat_map(move |(i, b)| {
+                self.letters.iter().filter_map(move |(letter, p)| {
+                    let hit = if p.ambiguous {
+                        b == *letter
+                    } else {
+                        b.eq_ignore_ascii_case(letter)
+                    };
+                    hit.then_some((i, i + 1, p))
+                })
+            });
+        named.chain(lettered)
     }
 
     fn has_qualifier(&self, line: &str) -> bool {
@@ -378,11 +423,10 @@ fn on_boundaries(line: &str, start: usize, end: usize, taxonomy: &Taxonomy) -> b
         // "R/Python" and "C/C++" name languages; "A/B testing" does not.
         if after == Some('/') && after2.is_some_and(char::is_alphabetic) {
             let tail = &line[end + 1..];
-            let starts_with_skill = |ac: &AhoCorasick| {
-                ac.find_overlapping_iter(tail)
-                    .any(|m| m.start() == 0 && word_bounded(tail, 0, m.end()))
-            };
-            if !starts_with_skill(&taxonomy.folded) && !starts_with_skill(&taxonomy.exact) {
+            let starts_with_skill = taxonomy
+                .matches(tail)
+                .any(|(start, end, _)| start == 0 && word_bounded(tail, 0, end));
+            if !starts_with_skill {
                 return false;
             }
         }
