@@ -72,14 +72,24 @@ pub fn as_html(raw: &str) -> Result<std::borrow::Cow<'_, str>, String> {
     let mut text = std::borrow::Cow::Borrowed(raw);
     // Escaped once (`&lt;br&gt;`) or twice (`&amp;lt;br&amp;gt;`): unescape
     // while escaped tags outnumber real ones.
-    let (mut real, mut escaped) = count_tags(&text);
+    let mut tags = count_tags(&text);
     for _ in 0..3 {
-        if escaped == 0 || escaped <= real {
+        if tags.escaped() == 0 || tags.escaped() <= tags.real {
             break;
         }
         text = std::borrow::Cow::Owned(unescape_entities(&text));
-        (real, escaped) = count_tags(&text);
+        tags = if tags.escaped_twice == 0 {
+            // Escaped once: the escaped tags are now the real ones.
+            TagCount {
+                real: tags.real + tags.escaped_once,
+                escaped_once: 0,
+                escaped_twice: 0,
+            }
+        } else {
+            count_tags(&text)
+        };
     }
+    let real = tags.real;
     if real == 0 {
         Err(unescape_entities(&text))
     } else {
@@ -101,24 +111,43 @@ fn cap(s: &str, max: usize) -> (&str, bool) {
 /// Counts tag-like openings: `<p`, `</li`, `<br` ... and their escaped
 /// forms `&lt;p`. Only a letter, `/` or `!` after the bracket counts, so
 /// "x < 5" is not a tag.
-fn count_tags(s: &str) -> (usize, usize) {
+fn count_tags(s: &str) -> TagCount {
     let bytes = s.as_bytes();
     let is_tag_start = |at: usize| matches!(bytes.get(at), Some(c) if c.is_ascii_alphabetic() || *c == b'/' || *c == b'!');
-    let (mut real, mut escaped) = (0, 0);
+    let mut count = TagCount {
+        real: 0,
+        escaped_once: 0,
+        escaped_twice: 0,
+    };
     // One pass over both "<" and "&".
     for i in memchr::memchr2_iter(b'<', b'&', bytes) {
         if bytes.get(i) == Some(&b'<') {
-            real += usize::from(is_tag_start(i + 1));
+            count.real += usize::from(is_tag_start(i + 1));
         } else {
             let rest = bytes.get(i + 1..).unwrap_or_default();
             if rest.starts_with(b"lt;") {
-                escaped += usize::from(is_tag_start(i + 4));
+                count.escaped_once += usize::from(is_tag_start(i + 4));
             } else if rest.starts_with(b"amp;lt;") {
-                escaped += usize::from(is_tag_start(i + 8));
+                count.escaped_twice += usize::from(is_tag_start(i + 8));
             }
         }
     }
-    (real, escaped)
+    count
+}
+
+struct TagCount {
+    /// `<p`
+    real: usize,
+    /// `&lt;p`
+    escaped_once: usize,
+    /// `&amp;lt;p`
+    escaped_twice: usize,
+}
+
+impl TagCount {
+    fn escaped(&self) -> usize {
+        self.escaped_once + self.escaped_twice
+    }
 }
 
 /// Decodes character references: the named ones feeds use, and numeric
@@ -718,6 +747,14 @@ impl LineWriter {
             let start = i;
             let mut spaces = 0;
             while let Some(&b) = bytes.get(i) {
+                // A run starts with a visible byte, then takes 8 at a time.
+                if (i > start || b != b' ')
+                    && let Some(n) = bytes.get(i..i + 8).and_then(plain_word)
+                {
+                    spaces += n;
+                    i += 8;
+                    continue;
+                }
                 if b.is_ascii_graphic() {
                     i += 1;
                 } else if b == b' '
@@ -793,6 +830,29 @@ impl LineWriter {
         self.pending_space = false;
         self.current_is_item = false;
     }
+}
+
+/// Eight bytes that continue a run of visible text: printable ASCII, no
+/// two spaces together, not ending in a space. Returns their spaces.
+/// Checked as one `u64` (bytes compared in parallel, no branch per byte):
+/// most description text takes this path.
+fn plain_word(chunk: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = u64::from_le_bytes(chunk.try_into().ok()?);
+    // The high bit of each byte of `v` that is zero (exact: no carries).
+    let zero_bytes = |v: u64| !(((v & LOW7) + LOW7) | v | LOW7);
+    // Bytes under 0x20 (given no high bit): adding 0x60 leaves the high bit clear.
+    let control = !((x & LOW7) + ONES * 0x60) & HIGH;
+    let not_printable = (x & HIGH) | control | zero_bytes(x ^ (ONES * 0x7f));
+    let spaces = zero_bytes(x ^ (ONES * 0x20));
+    let doubled = spaces & (spaces >> 8);
+    let ends_in_space = spaces >> 56 != 0;
+    // The count without a popcount instruction (not in baseline x86-64):
+    // one bit per byte, summed into the top byte by the multiplication.
+    let count = ((spaces >> 7).wrapping_mul(ONES) >> 56) as usize;
+    (not_printable | doubled == 0 && !ends_in_space).then_some(count)
 }
 
 fn is_space(c: char) -> bool {
@@ -1001,6 +1061,40 @@ mod tests {
         scanned.flush();
         assert_eq!(parsed.lines, scanned.lines);
         assert_eq!(parsed.lines.len(), 6);
+    }
+
+    #[test]
+    fn plain_word_agrees_with_a_byte_by_byte_check() {
+        let by_byte = |c: &[u8]| {
+            let printable = c.iter().all(|b| (0x20..=0x7e).contains(b));
+            let doubled = c.windows(2).any(|w| w == b"  ");
+            (printable && !doubled && c.last() != Some(&b' '))
+                .then(|| c.iter().filter(|&&b| b == b' ').count())
+        };
+        // Every byte value in every position of plain text...
+        for pos in 0..8 {
+            for b in 0..=255u8 {
+                let mut chunk = *b"ab cd ef";
+                chunk[pos] = b;
+                assert_eq!(plain_word(&chunk), by_byte(&chunk), "{chunk:?}");
+            }
+        }
+        // ...and chunks mixing the edge values.
+        let edges = [
+            0x00, 0x09, 0x1f, 0x20, 0x21, 0x7e, 0x7f, 0x80, 0xc3, 0xff, b'a',
+        ];
+        let mut seed = 7u64;
+        for _ in 0..200_000 {
+            let mut chunk = [0u8; 8];
+            for slot in &mut chunk {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                *slot = edges[(seed >> 33) as usize % edges.len()];
+            }
+            assert_eq!(plain_word(&chunk), by_byte(&chunk), "{chunk:?}");
+        }
+        assert_eq!(plain_word(b"short"), None);
     }
 
     #[test]

@@ -179,8 +179,9 @@ impl std::fmt::Debug for MoneyData {
 
 impl Enricher {
     pub fn new(opts: EnrichOptions, geo: Arc<GeoData>, money: Arc<MoneyData>) -> Self {
-        // Built here, not on the first record (whose latency it would add).
+        // Built here, not on the first record (whose latency they would add).
         let _ = Taxonomy::shared();
+        section_rules::prepare();
         Enricher { opts, geo, money }
     }
 
