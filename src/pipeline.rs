@@ -78,7 +78,8 @@ impl Pipeline {
         let enrichment = self.enricher.enrich(&view);
         let fingerprint = identity::fingerprint(&view);
         let id = identity::id(&view, &fingerprint);
-        let mut json = Vec::with_capacity(bytes.len() * 2 + 512);
+        // Records average ~2.9 times the input (the posting plus its sections).
+        let mut json = Vec::with_capacity(bytes.len() * 3 + 4096);
         Record {
             id: &id,
             fingerprint: &fingerprint,
