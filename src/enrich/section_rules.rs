@@ -927,7 +927,18 @@ pub fn normalize(text: &str) -> String {
     let mut space = true;
     let mut rest = text;
     while let Some(&b) = rest.as_bytes().first() {
-        // ASCII without a char decode or a lower-casing iterator.
+        // Lower-case letters and digits: copied as a run.
+        let run = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            .count();
+        if run > 0 {
+            out.push_str(rest.get(..run).unwrap_or_default());
+            rest = rest.get(run..).unwrap_or_default();
+            space = false;
+            continue;
+        }
+        // Other ASCII without a char decode or a lower-casing iterator.
         if b < 0x80 {
             rest = rest.get(1..).unwrap_or_default();
             if b.is_ascii_alphanumeric() {
