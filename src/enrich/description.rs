@@ -333,29 +333,24 @@ fn is_hidden(name: &str) -> bool {
 const MAX_PARSER_DEPTH: usize = 256;
 
 fn html_lines(html: &str) -> Vec<Line> {
-    let shape = MarkupShape::of(html, MAX_PARSER_DEPTH);
-    // Without block markup, newlines in the source are the only line breaks.
-    let newline_breaks = !shape.block_markup;
-    let mut w = LineWriter::default();
-    if shape.too_deep {
-        scan_tags(html, newline_breaks, &mut w);
-    } else if scan_tags(html, newline_breaks, &mut w) != Markup::WellFormed {
-        // Markup a browser would have to repair: let html5ever do it.
-        w = LineWriter::default();
-        parse_tags(html, newline_breaks, &mut w);
+    // One scan usually decides everything: it reads the tags, and says
+    // whether there was block markup and how deep elements nest.
+    let (scan, lines) = scan_lines(html);
+    if scan.too_deep || scan.markup == Markup::WellFormed {
+        return lines;
     }
+    // Markup a browser would have to repair: let html5ever do it.
+    let mut w = LineWriter::default();
+    parse_tags(html, !scan.block_markup, &mut w);
     w.flush();
     w.lines
 }
 
 /// The lines of HTML as the parser sees them (for tests and tools).
 pub fn parsed_lines(html: &str) -> Vec<Line> {
+    let (scan, _) = scan_lines(html);
     let mut w = LineWriter::default();
-    parse_tags(
-        html,
-        !MarkupShape::of(html, MAX_PARSER_DEPTH).block_markup,
-        &mut w,
-    );
+    parse_tags(html, !scan.block_markup, &mut w);
     w.flush();
     w.lines
 }
@@ -363,17 +358,23 @@ pub fn parsed_lines(html: &str) -> Vec<Line> {
 /// The lines of HTML as the fast scanner sees them, or `None` when the
 /// scanner would hand the markup to the parser (for tests and tools).
 pub fn scanned_lines(html: &str) -> Option<Vec<Line>> {
+    let (scan, lines) = scan_lines(html);
+    (scan.markup == Markup::WellFormed).then_some(lines)
+}
+
+/// The scanner's reading, with newlines as breaks when there is no block
+/// markup.
+fn scan_lines(html: &str) -> (Scan, Vec<Line>) {
     let mut w = LineWriter::default();
-    if scan_tags(
-        html,
-        !MarkupShape::of(html, MAX_PARSER_DEPTH).block_markup,
-        &mut w,
-    ) != Markup::WellFormed
-    {
-        return None;
+    let mut scan = scan_tags(html, false, &mut w);
+    if !scan.block_markup && w.saw_newline {
+        // Without block markup, newlines in the source are the only line
+        // breaks: read again with them as breaks.
+        w = LineWriter::default();
+        scan = scan_tags(html, true, &mut w);
     }
     w.flush();
-    Some(w.lines)
+    (scan, w.lines)
 }
 
 /// The normal path for markup that needs repair: html5ever (via scraper)
@@ -409,9 +410,10 @@ enum Markup {
 /// well-formed markup (tested against html5ever over the corpus); for the
 /// rest it says so, and its approximate lines are used only where the
 /// parser cannot go (pathological nesting).
-fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
+fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Scan {
     let mut open: Vec<TagName> = Vec::new();
     let mut markup = Markup::WellFormed;
+    let (mut block_markup, mut depth, mut too_deep) = (false, 0usize, false);
     let mut text = String::new();
     let mut rest = html;
     loop {
@@ -461,6 +463,19 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
             };
             continue;
         }
+        if !closing && !block_markup {
+            block_markup = BLOCK_MARKUP_PREFIXES.iter().any(|p| name.starts_with(p));
+        }
+        // Nesting as a parser would build it, roughly: void elements and
+        // the elements that close themselves (`<li>`, `<p>`, cells) do not nest.
+        if !is_void(name) && !closes_itself(name) {
+            if closing {
+                depth = depth.saturating_sub(1);
+            } else {
+                depth += 1;
+                too_deep |= depth > MAX_PARSER_DEPTH;
+            }
+        }
         if closing {
             if is_void(name) {
                 markup = Markup::NeedsRepair; // "</br>" is a <br> to a browser
@@ -489,7 +504,30 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
     if !open.is_empty() {
         markup = Markup::NeedsRepair;
     }
-    markup
+    Scan {
+        markup,
+        block_markup,
+        too_deep,
+    }
+}
+
+/// What one scan found besides the lines.
+struct Scan {
+    markup: Markup,
+    /// Any `<br>`, `<p…>`, `<li…>`, `<div…>` or `<h…>`.
+    block_markup: bool,
+    /// Elements nest deeper than the parser is given.
+    too_deep: bool,
+}
+
+const BLOCK_MARKUP_PREFIXES: [&str; 5] = ["br", "p", "li", "div", "h"];
+
+/// Elements a parser closes when the next one opens.
+fn closes_itself(name: &str) -> bool {
+    matches!(
+        name,
+        "li" | "p" | "td" | "th" | "tr" | "dt" | "dd" | "option"
+    )
 }
 
 /// The next "<" that opens a tag (a letter, "/" or "!" after it).
@@ -617,62 +655,6 @@ fn is_void(name: &str) -> bool {
     )
 }
 
-/// What one pass over the tags tells before scanning them.
-struct MarkupShape {
-    /// Any `<br>`, `<p>`, `<li>`, `<div>` or `<h…>`: line breaks come from
-    /// the markup, not from newlines in the source.
-    block_markup: bool,
-    /// Open elements nest deeper than the parser is given, counting as a
-    /// parser would roughly: void elements, self-closing tags and the
-    /// elements that close themselves (`<li>`, `<p>`, cells) do not nest.
-    too_deep: bool,
-}
-
-impl MarkupShape {
-    fn of(html: &str, max_depth: usize) -> MarkupShape {
-        let bytes = html.as_bytes();
-        let mut shape = MarkupShape {
-            block_markup: false,
-            too_deep: false,
-        };
-        let mut depth = 0usize;
-        for i in memchr::memchr_iter(b'<', bytes) {
-            let closing = bytes.get(i + 1) == Some(&b'/');
-            let start = i + 1 + usize::from(closing);
-            let tag = TagName::new(html.get(start..).unwrap_or_default());
-            let name = tag.as_str();
-            if name.is_empty() {
-                continue;
-            }
-            if !closing && !shape.block_markup {
-                shape.block_markup = ["br", "p", "li", "div", "h"]
-                    .iter()
-                    .any(|prefix| name.starts_with(prefix));
-            }
-            if is_void(name)
-                || matches!(
-                    name,
-                    "li" | "p" | "td" | "th" | "tr" | "dt" | "dd" | "option"
-                )
-            {
-                continue;
-            }
-            if closing {
-                depth = depth.saturating_sub(1);
-            } else {
-                depth += 1;
-                if depth > max_depth {
-                    shape.too_deep = true;
-                    if shape.block_markup {
-                        break;
-                    }
-                }
-            }
-        }
-        shape
-    }
-}
-
 #[derive(Default)]
 struct LineWriter {
     lines: Vec<Line>,
@@ -687,6 +669,9 @@ struct LineWriter {
     hidden: u32,
     /// The current line began inside an `<li>`.
     current_is_item: bool,
+    /// Text outside list items had a newline (a line break only when the
+    /// markup has no blocks).
+    saw_newline: bool,
 }
 
 impl LineWriter {
@@ -781,6 +766,9 @@ impl LineWriter {
                 break;
             };
             i += c.len_utf8();
+            if c == '\n' && self.item_depth == 0 {
+                self.saw_newline = true;
+            }
             if c == '\n' && newline_breaks && self.item_depth == 0 {
                 self.flush();
             } else if is_space(c) {
@@ -1098,10 +1086,29 @@ mod tests {
     }
 
     #[test]
+    fn newlines_break_lines_only_without_block_markup() {
+        let inline_only = decode("<b>Requirements</b>\nPython\n<i>SQL</i> and more", 1 << 20);
+        assert_eq!(
+            texts(&inline_only),
+            [
+                ("Requirements", LineKind::Text, true),
+                ("Python", LineKind::Text, false),
+                ("SQL and more", LineKind::Text, false),
+            ]
+        );
+        let with_blocks = decode("<p><b>Requirements</b>\nPython\nSQL</p>", 1 << 20);
+        assert_eq!(
+            texts(&with_blocks),
+            [("Requirements Python SQL", LineKind::Text, false)]
+        );
+    }
+
+    #[test]
     fn pathological_nesting_takes_the_linear_path() {
-        assert!(MarkupShape::of(&"<div>".repeat(300), MAX_PARSER_DEPTH).too_deep);
-        assert!(!MarkupShape::of(&"<li>".repeat(300), MAX_PARSER_DEPTH).too_deep);
-        assert!(!MarkupShape::of(&"<div></div>".repeat(300), MAX_PARSER_DEPTH).too_deep);
+        let too_deep = |html: &str| scan_lines(html).0.too_deep;
+        assert!(too_deep(&"<div>".repeat(300)));
+        assert!(!too_deep(&"<li>".repeat(300)));
+        assert!(!too_deep(&"<div></div>".repeat(300)));
         let d = decode(&("<b>".repeat(50_000) + "bold"), 1 << 20);
         assert_eq!(d.plain_text(), "bold");
     }
