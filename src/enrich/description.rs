@@ -71,30 +71,54 @@ pub fn decode(raw: &str, max_bytes: usize) -> Decoded {
 pub fn as_html(raw: &str) -> Result<std::borrow::Cow<'_, str>, String> {
     let mut text = std::borrow::Cow::Borrowed(raw);
     // Escaped once (`&lt;br&gt;`) or twice (`&amp;lt;br&amp;gt;`): unescape
-    // while escaped tags outnumber real ones.
-    let mut tags = count_tags(&text);
+    // while escaped tags outnumber real ones. The copy is made while
+    // counting, so escaped markup (most feeds that escape) is read once.
+    let (mut tags, unescaped) = count_and_unescape(raw);
+    let mut unescaped = Some(unescaped);
     for _ in 0..3 {
         if tags.escaped() == 0 || tags.escaped() <= tags.real {
             break;
         }
-        text = std::borrow::Cow::Owned(unescape_entities(&text));
-        tags = if tags.escaped_twice == 0 {
+        let Some(next) = unescaped.take() else { break };
+        text = std::borrow::Cow::Owned(next);
+        if tags.escaped_twice == 0 {
             // Escaped once: the escaped tags are now the real ones.
-            TagCount {
+            tags = TagCount {
                 real: tags.real + tags.escaped_once,
                 escaped_once: 0,
                 escaped_twice: 0,
-            }
+            };
         } else {
-            count_tags(&text)
-        };
+            let (count, again) = count_and_unescape(&text);
+            (tags, unescaped) = (count, Some(again));
+        }
     }
-    let real = tags.real;
-    if real == 0 {
-        Err(unescape_entities(&text))
+    if tags.real == 0 {
+        Err(unescaped.unwrap_or_else(|| unescape_entities(&text)))
     } else {
         Ok(text)
     }
+}
+
+/// The tags of `s` counted, and `s` with its entities decoded.
+fn count_and_unescape(s: &str) -> (TagCount, String) {
+    let bytes = s.as_bytes();
+    let real = memchr::memchr_iter(b'<', bytes)
+        .filter(|&i| is_tag_start(bytes.get(i + 1)))
+        .count();
+    let mut out = String::with_capacity(s.len());
+    let unescaped = unescape_into(s, &mut out);
+    let count = TagCount {
+        real,
+        escaped_once: unescaped.escaped_once,
+        escaped_twice: unescaped.escaped_twice,
+    };
+    (count, out)
+}
+
+/// After "<": a letter, "/" or "!" (so "x < 5" is not a tag).
+fn is_tag_start(b: Option<&u8>) -> bool {
+    matches!(b, Some(c) if c.is_ascii_alphabetic() || *c == b'/' || *c == b'!')
 }
 
 fn cap(s: &str, max: usize) -> (&str, bool) {
@@ -108,33 +132,7 @@ fn cap(s: &str, max: usize) -> (&str, bool) {
     (&s[..end], true)
 }
 
-/// Counts tag-like openings: `<p`, `</li`, `<br` ... and their escaped
-/// forms `&lt;p`. Only a letter, `/` or `!` after the bracket counts, so
-/// "x < 5" is not a tag.
-fn count_tags(s: &str) -> TagCount {
-    let bytes = s.as_bytes();
-    let is_tag_start = |at: usize| matches!(bytes.get(at), Some(c) if c.is_ascii_alphabetic() || *c == b'/' || *c == b'!');
-    let mut count = TagCount {
-        real: 0,
-        escaped_once: 0,
-        escaped_twice: 0,
-    };
-    // One pass over both "<" and "&".
-    for i in memchr::memchr2_iter(b'<', b'&', bytes) {
-        if bytes.get(i) == Some(&b'<') {
-            count.real += usize::from(is_tag_start(i + 1));
-        } else {
-            let rest = bytes.get(i + 1..).unwrap_or_default();
-            if rest.starts_with(b"lt;") {
-                count.escaped_once += usize::from(is_tag_start(i + 4));
-            } else if rest.starts_with(b"amp;lt;") {
-                count.escaped_twice += usize::from(is_tag_start(i + 8));
-            }
-        }
-    }
-    count
-}
-
+/// Tag-like openings: `<p`, `</li`, `<br` ... and their escaped forms.
 struct TagCount {
     /// `<p`
     real: usize,
@@ -163,12 +161,22 @@ const LEGACY_ENTITIES: [&str; 7] = ["amp", "lt", "gt", "quot", "nbsp", "copy", "
 
 /// Appends `s` with character references decoded; returns false when a
 /// reference that looked named (`&name;`) was not known.
-fn unescape_into(s: &str, out: &mut String) -> bool {
-    let mut all_known = true;
+fn unescape_into(s: &str, out: &mut String) -> Unescaped {
+    let mut result = Unescaped {
+        all_known: true,
+        escaped_once: 0,
+        escaped_twice: 0,
+    };
     let mut rest = s;
     while let Some(amp) = memchr::memchr(b'&', rest.as_bytes()) {
         out.push_str(&rest[..amp]);
         let after = &rest[amp + 1..];
+        let a = after.as_bytes();
+        if a.starts_with(b"lt;") {
+            result.escaped_once += usize::from(is_tag_start(a.get(3)));
+        } else if a.starts_with(b"amp;lt;") {
+            result.escaped_twice += usize::from(is_tag_start(a.get(7)));
+        }
         // The entities of escaped markup first, without the general lookup.
         if let Some((c, len)) = common_entity(after.as_bytes()) {
             out.push(c);
@@ -189,14 +197,14 @@ fn unescape_into(s: &str, out: &mut String) -> bool {
                             .bytes()
                             .all(|b| b.is_ascii_alphanumeric() || b == b'#')
                 }) {
-                    all_known = false;
+                    result.all_known = false;
                 }
                 // A bare "&name" without ";" may also be a legacy entity.
                 if LEGACY_ENTITIES.iter().any(|e| after.starts_with(e))
                     && decoded.is_none()
                     && semi.is_none()
                 {
-                    all_known = false;
+                    result.all_known = false;
                 }
                 out.push('&');
                 rest = after;
@@ -204,7 +212,17 @@ fn unescape_into(s: &str, out: &mut String) -> bool {
         }
     }
     out.push_str(rest);
-    all_known
+    result
+}
+
+/// What unescaping found.
+struct Unescaped {
+    /// Every reference that looked named (`&name;`) was known.
+    all_known: bool,
+    /// `&lt;p`: a tag escaped once.
+    escaped_once: usize,
+    /// `&amp;lt;p`: a tag escaped twice.
+    escaped_twice: usize,
 }
 
 /// `&lt;`, `&gt;`, `&amp;`, `&quot;` (after the "&"): the character and
@@ -427,7 +445,7 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Scan {
             w.text(chunk, newline_breaks);
         } else {
             text.clear();
-            if !unescape_into(chunk, &mut text) {
+            if !unescape_into(chunk, &mut text).all_known {
                 markup = Markup::NeedsRepair;
             }
             w.text(&text, newline_breaks);
