@@ -7,6 +7,7 @@
 //! imperative shell around [`pipeline::Pipeline`]; only they use rdkafka
 //! and tokio.
 
+mod bytes8;
 pub mod config;
 pub mod enrich;
 pub mod fuzz_input;

@@ -147,26 +147,16 @@ fn write_description(out: &mut Vec<u8>, description: &DescriptionOut) {
 /// `\r`, `\b`, `\f`, other control bytes as `\u00xx`), scanning eight bytes
 /// at a time for the few that need escaping and copying the runs between.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let zero_bytes = |v: u64| !(((v & LOW7) + LOW7) | v | LOW7);
-    let needs_escape = |x: u64| {
-        // Under 0x20 (high bit clear), a quote or a backslash.
-        let control = !((x & LOW7) + ONES * 0x60) & !x & HIGH;
-        control
-            | zero_bytes(x ^ (ONES * u64::from(b'"')))
-            | zero_bytes(x ^ (ONES * u64::from(b'\\')))
-    };
+    use crate::bytes8::{control_lanes, lanes_equal, word};
+    let needs_escape = |x: u64| control_lanes(x) | lanes_equal(x, b'"') | lanes_equal(x, b'\\');
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut run_start = 0;
     let mut i = 0;
     while i < bytes.len() {
-        if let Some(chunk) = bytes.get(i..i + 8)
-            && let Ok(word) = <[u8; 8]>::try_from(chunk)
-            && needs_escape(u64::from_le_bytes(word)) == 0
+        if let Some(x) = bytes.get(i..).and_then(word)
+            && needs_escape(x) == 0
         {
             i += 8;
             continue;

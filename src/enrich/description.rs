@@ -843,22 +843,13 @@ impl LineWriter {
 /// Checked as one `u64` (bytes compared in parallel, no branch per byte):
 /// most description text takes this path.
 fn plain_word(chunk: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let x = u64::from_le_bytes(chunk.try_into().ok()?);
-    // The high bit of each byte of `v` that is zero (exact: no carries).
-    let zero_bytes = |v: u64| !(((v & LOW7) + LOW7) | v | LOW7);
-    // Bytes under 0x20 (given no high bit): adding 0x60 leaves the high bit clear.
-    let control = !((x & LOW7) + ONES * 0x60) & HIGH;
-    let not_printable = (x & HIGH) | control | zero_bytes(x ^ (ONES * 0x7f));
-    let spaces = zero_bytes(x ^ (ONES * 0x20));
+    use crate::bytes8::{control_lanes, count_lanes, lanes_equal, non_ascii_lanes, word};
+    let x = word(chunk)?;
+    let not_printable = non_ascii_lanes(x) | control_lanes(x) | lanes_equal(x, 0x7f);
+    let spaces = lanes_equal(x, b' ');
     let doubled = spaces & (spaces >> 8);
     let ends_in_space = spaces >> 56 != 0;
-    // The count without a popcount instruction (not in baseline x86-64):
-    // one bit per byte, summed into the top byte by the multiplication.
-    let count = ((spaces >> 7).wrapping_mul(ONES) >> 56) as usize;
-    (not_printable | doubled == 0 && !ends_in_space).then_some(count)
+    (not_printable | doubled == 0 && !ends_in_space).then_some(count_lanes(spaces))
 }
 
 fn is_space(c: char) -> bool {
