@@ -162,29 +162,31 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
             continue;
         }
         let Some(&b) = bytes.get(i) else { break };
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\t' => b"\\t",
-            b'\r' => b"\\r",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0..0x20 => b"",
+        let short: Option<&[u8]> = match b {
+            b'"' => Some(b"\\\""),
+            b'\\' => Some(b"\\\\"),
+            b'\n' => Some(b"\\n"),
+            b'\t' => Some(b"\\t"),
+            b'\r' => Some(b"\\r"),
+            0x08 => Some(b"\\b"),
+            0x0c => Some(b"\\f"),
+            0..0x20 => None,
             _ => {
                 i += 1;
                 continue;
             }
         };
         out.extend_from_slice(bytes.get(run_start..i).unwrap_or_default());
-        if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(b"\\u00");
-            for nibble in [b >> 4, b & 0xf] {
-                out.extend(HEX.get(usize::from(nibble)));
+        match short {
+            Some(escape) => out.extend_from_slice(escape),
+            // Other control bytes as `\u00xx`, lower-case hex like serde_json.
+            None => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                for nibble in [b >> 4, b & 0xf] {
+                    out.extend(HEX.get(usize::from(nibble)));
+                }
             }
-        } else {
-            out.extend_from_slice(escape);
         }
         i += 1;
         run_start = i;
@@ -231,6 +233,14 @@ mod tests {
             String::from_utf8_lossy(&ours),
             String::from_utf8_lossy(&serde)
         );
+    }
+
+    #[test]
+    fn section_kinds_are_written_as_serde_names_them() {
+        for kind in crate::enrich::SectionKind::ALL {
+            let serde = serde_json::to_string(&kind).expect("serialize");
+            assert_eq!(serde, format!("\"{}\"", kind.as_str()));
+        }
     }
 
     #[test]

@@ -73,24 +73,24 @@ pub fn as_html(raw: &str) -> Result<std::borrow::Cow<'_, str>, String> {
     // Escaped once (`&lt;br&gt;`) or twice (`&amp;lt;br&amp;gt;`): unescape
     // while escaped tags outnumber real ones. The copy is made while
     // counting, so escaped markup (most feeds that escape) is read once.
-    let (mut tags, unescaped) = count_and_unescape(raw);
-    let mut unescaped = Some(unescaped);
+    let (mut tags, mut unescaped) = count_and_unescape(raw);
     for _ in 0..3 {
         if tags.escaped() == 0 || tags.escaped() <= tags.real {
             break;
         }
         let Some(next) = unescaped.take() else { break };
         text = std::borrow::Cow::Owned(next);
-        if tags.escaped_twice == 0 {
-            // Escaped once: the escaped tags are now the real ones.
+        if tags.escaped_twice == 0 && !tags.numeric {
+            // Escaped once: the escaped tags are now the real ones (a
+            // numeric reference such as `&#38;` could have made new ones).
             tags = TagCount {
                 real: tags.real + tags.escaped_once,
                 escaped_once: 0,
                 escaped_twice: 0,
+                numeric: false,
             };
         } else {
-            let (count, again) = count_and_unescape(&text);
-            (tags, unescaped) = (count, Some(again));
+            (tags, unescaped) = count_and_unescape(&text);
         }
     }
     if tags.real == 0 {
@@ -100,20 +100,29 @@ pub fn as_html(raw: &str) -> Result<std::borrow::Cow<'_, str>, String> {
     }
 }
 
-/// The tags of `s` counted, and `s` with its entities decoded.
-fn count_and_unescape(s: &str) -> (TagCount, String) {
+/// The tags of `s` counted, and `s` with its entities decoded (`None`:
+/// the same as `s`).
+fn count_and_unescape(s: &str) -> (TagCount, Option<String>) {
     let bytes = s.as_bytes();
     let real = memchr::memchr_iter(b'<', bytes)
         .filter(|&i| is_tag_start(bytes.get(i + 1)))
         .count();
+    let mut count = TagCount {
+        real,
+        escaped_once: 0,
+        escaped_twice: 0,
+        numeric: false,
+    };
+    // Without a "&" there is nothing to decode and nothing to copy.
+    if memchr::memchr(b'&', bytes).is_none() {
+        return (count, None);
+    }
     let mut out = String::with_capacity(s.len());
     let unescaped = unescape_into(s, &mut out);
-    let count = TagCount {
-        real,
-        escaped_once: unescaped.escaped_once,
-        escaped_twice: unescaped.escaped_twice,
-    };
-    (count, out)
+    count.escaped_once = unescaped.escaped_once;
+    count.escaped_twice = unescaped.escaped_twice;
+    count.numeric = unescaped.numeric;
+    (count, Some(out))
 }
 
 /// After "<": a letter, "/" or "!" (so "x < 5" is not a tag).
@@ -140,6 +149,8 @@ struct TagCount {
     escaped_once: usize,
     /// `&amp;lt;p`
     escaped_twice: usize,
+    /// Unescaping decoded a numeric reference.
+    numeric: bool,
 }
 
 impl TagCount {
@@ -159,13 +170,15 @@ pub fn unescape_entities(s: &str) -> String {
 /// Entities a browser decodes even without the ";" ("&amp", "&nbsp").
 const LEGACY_ENTITIES: [&str; 7] = ["amp", "lt", "gt", "quot", "nbsp", "copy", "reg"];
 
-/// Appends `s` with character references decoded; returns false when a
-/// reference that looked named (`&name;`) was not known.
+/// Appends `s` with character references decoded; says whether every
+/// reference that looked named (`&name;`) was known, and counts the
+/// escaped tags on the way.
 fn unescape_into(s: &str, out: &mut String) -> Unescaped {
     let mut result = Unescaped {
         all_known: true,
         escaped_once: 0,
         escaped_twice: 0,
+        numeric: false,
     };
     let mut rest = s;
     while let Some(amp) = memchr::memchr(b'&', rest.as_bytes()) {
@@ -187,6 +200,7 @@ fn unescape_into(s: &str, out: &mut String) -> Unescaped {
         let decoded = semi.and_then(|end| decode_entity(&after[..end]).map(|c| (c, end)));
         match decoded {
             Some((c, end)) => {
+                result.numeric |= after.starts_with('#');
                 out.push(c);
                 rest = &after[end + 1..];
             }
@@ -223,6 +237,8 @@ struct Unescaped {
     escaped_once: usize,
     /// `&amp;lt;p`: a tag escaped twice.
     escaped_twice: usize,
+    /// A numeric reference was decoded.
+    numeric: bool,
 }
 
 /// `&lt;`, `&gt;`, `&amp;`, `&quot;` (after the "&"): the character and
@@ -351,24 +367,28 @@ fn is_hidden(name: &str) -> bool {
 const MAX_PARSER_DEPTH: usize = 256;
 
 fn html_lines(html: &str) -> Vec<Line> {
-    // One scan usually decides everything: it reads the tags, and says
-    // whether there was block markup and how deep elements nest.
-    let (scan, lines) = scan_lines(html);
-    if scan.too_deep || scan.markup == Markup::WellFormed {
-        return lines;
-    }
-    // Markup a browser would have to repair: let html5ever do it.
+    // Without block markup, newlines in the source are the only line breaks.
+    let newline_breaks = !has_block_markup(html);
     let mut w = LineWriter::default();
-    parse_tags(html, !scan.block_markup, &mut w);
+    if needs_parser(html, scan_tags(html, newline_breaks, &mut w)) {
+        w = LineWriter::default();
+        parse_tags(html, newline_breaks, &mut w);
+    }
     w.flush();
     w.lines
 }
 
+/// Markup a browser would have to repair goes to html5ever, unless it
+/// nests so deep that the parser's time would grow with the square of it
+/// (checked only then: well-formed markup needs no parser).
+fn needs_parser(html: &str, scanned: Markup) -> bool {
+    scanned != Markup::WellFormed && !nesting_exceeds(html, MAX_PARSER_DEPTH)
+}
+
 /// The lines of HTML as the parser sees them (for tests and tools).
 pub fn parsed_lines(html: &str) -> Vec<Line> {
-    let (scan, _) = scan_lines(html);
     let mut w = LineWriter::default();
-    parse_tags(html, !scan.block_markup, &mut w);
+    parse_tags(html, !has_block_markup(html), &mut w);
     w.flush();
     w.lines
 }
@@ -376,23 +396,12 @@ pub fn parsed_lines(html: &str) -> Vec<Line> {
 /// The lines of HTML as the fast scanner sees them, or `None` when the
 /// scanner would hand the markup to the parser (for tests and tools).
 pub fn scanned_lines(html: &str) -> Option<Vec<Line>> {
-    let (scan, lines) = scan_lines(html);
-    (scan.markup == Markup::WellFormed).then_some(lines)
-}
-
-/// The scanner's reading, with newlines as breaks when there is no block
-/// markup.
-fn scan_lines(html: &str) -> (Scan, Vec<Line>) {
     let mut w = LineWriter::default();
-    let mut scan = scan_tags(html, false, &mut w);
-    if !scan.block_markup && w.saw_newline {
-        // Without block markup, newlines in the source are the only line
-        // breaks: read again with them as breaks.
-        w = LineWriter::default();
-        scan = scan_tags(html, true, &mut w);
+    if scan_tags(html, !has_block_markup(html), &mut w) != Markup::WellFormed {
+        return None;
     }
     w.flush();
-    (scan, w.lines)
+    Some(w.lines)
 }
 
 /// The normal path for markup that needs repair: html5ever (via scraper)
@@ -428,10 +437,9 @@ enum Markup {
 /// well-formed markup (tested against html5ever over the corpus); for the
 /// rest it says so, and its approximate lines are used only where the
 /// parser cannot go (pathological nesting).
-fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Scan {
+fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
     let mut open: Vec<TagName> = Vec::new();
     let mut markup = Markup::WellFormed;
-    let (mut block_markup, mut depth, mut too_deep) = (false, 0usize, false);
     let mut text = String::new();
     let mut rest = html;
     loop {
@@ -481,19 +489,6 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Scan {
             };
             continue;
         }
-        if !closing && !block_markup {
-            block_markup = BLOCK_MARKUP_PREFIXES.iter().any(|p| name.starts_with(p));
-        }
-        // Nesting as a parser would build it, roughly: void elements and
-        // the elements that close themselves (`<li>`, `<p>`, cells) do not nest.
-        if !is_void(name) && !closes_itself(name) {
-            if closing {
-                depth = depth.saturating_sub(1);
-            } else {
-                depth += 1;
-                too_deep |= depth > MAX_PARSER_DEPTH;
-            }
-        }
         if closing {
             if is_void(name) {
                 markup = Markup::NeedsRepair; // "</br>" is a <br> to a browser
@@ -522,43 +517,57 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Scan {
     if !open.is_empty() {
         markup = Markup::NeedsRepair;
     }
-    Scan {
-        markup,
-        block_markup,
-        too_deep,
+    markup
+}
+
+/// Whether open elements nest deeper than `max`, counting every `<name`
+/// of the input as a parser would roughly (comments, scripts and tags the
+/// scanner gave up on included): void elements and the elements that
+/// close themselves (`<li>`, `<p>`, cells) do not nest.
+fn nesting_exceeds(html: &str, max: usize) -> bool {
+    let bytes = html.as_bytes();
+    let mut depth = 0usize;
+    for i in memchr::memchr_iter(b'<', bytes) {
+        let closing = bytes.get(i + 1) == Some(&b'/');
+        let start = i + 1 + usize::from(closing);
+        let tag = TagName::new(html.get(start..).unwrap_or_default());
+        let name = tag.as_str();
+        if name.is_empty()
+            || is_void(name)
+            || matches!(
+                name,
+                "li" | "p" | "td" | "th" | "tr" | "dt" | "dd" | "option"
+            )
+        {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else {
+            depth += 1;
+            if depth > max {
+                return true;
+            }
+        }
     }
+    false
 }
 
-/// What one scan found besides the lines.
-struct Scan {
-    markup: Markup,
-    /// Any `<br>`, `<p…>`, `<li…>`, `<div…>` or `<h…>`.
-    block_markup: bool,
-    /// Elements nest deeper than the parser is given.
-    too_deep: bool,
-}
-
-const BLOCK_MARKUP_PREFIXES: [&str; 5] = ["br", "p", "li", "div", "h"];
-
-/// Elements a parser closes when the next one opens.
-fn closes_itself(name: &str) -> bool {
-    matches!(
-        name,
-        "li" | "p" | "td" | "th" | "tr" | "dt" | "dd" | "option"
-    )
+/// Any `<br`, `<p`, `<li`, `<div`, `<h` (or `<BR`, `<P`) anywhere in the
+/// input: then the markup, not the source's newlines, breaks lines.
+fn has_block_markup(html: &str) -> bool {
+    const MARKERS: [&str; 7] = ["<br", "<p", "<li", "<div", "<h", "<BR", "<P"];
+    MARKERS.iter().any(|m| html.contains(m))
 }
 
 /// The next "<" that opens a tag (a letter, "/" or "!" after it).
 fn next_tag_start(bytes: &[u8]) -> Option<usize> {
-    memchr::memchr_iter(b'<', bytes).find(|&i| {
-        matches!(bytes.get(i + 1), Some(b) if b.is_ascii_alphabetic() || *b == b'/' || *b == b'!')
-    })
+    memchr::memchr_iter(b'<', bytes).find(|&i| is_tag_start(bytes.get(i + 1)))
 }
 
 /// A tag's name, lower-cased, without an allocation per tag: borrowed
 /// from the input when written in lower case (nearly always), else a
-/// lowered copy. Names longer than any HTML element are cut; they only
-/// ever match themselves.
+/// lowered copy (cut at 24 bytes, longer than any HTML element name).
 #[derive(Clone, Copy)]
 enum TagName<'a> {
     AsWritten(&'a str),
@@ -687,9 +696,6 @@ struct LineWriter {
     hidden: u32,
     /// The current line began inside an `<li>`.
     current_is_item: bool,
-    /// Text outside list items had a newline (a line break only when the
-    /// markup has no blocks).
-    saw_newline: bool,
 }
 
 impl LineWriter {
@@ -784,9 +790,6 @@ impl LineWriter {
                 break;
             };
             i += c.len_utf8();
-            if c == '\n' && self.item_depth == 0 {
-                self.saw_newline = true;
-            }
             if c == '\n' && newline_breaks && self.item_depth == 0 {
                 self.flush();
             } else if is_space(c) {
@@ -849,7 +852,7 @@ fn plain_word(chunk: &[u8]) -> Option<usize> {
     let spaces = lanes_equal(x, b' ');
     let doubled = spaces & (spaces >> 8);
     let ends_in_space = spaces >> 56 != 0;
-    (not_printable | doubled == 0 && !ends_in_space).then_some(count_lanes(spaces))
+    ((not_printable | doubled) == 0 && !ends_in_space).then_some(count_lanes(spaces))
 }
 
 fn is_space(c: char) -> bool {
@@ -963,6 +966,16 @@ mod tests {
                 ("Two", LineKind::Item, false),
             ]
         );
+    }
+
+    #[test]
+    fn numeric_references_that_make_escaped_tags_are_unescaped_again() {
+        let input = format!(
+            "&lt;b&gt;x&lt;/b&gt;{}",
+            "&#38;lt;p&#38;gt;y&#38;lt;/p&#38;gt;".repeat(3)
+        );
+        let html = as_html(&input).expect("markup");
+        assert_eq!(html, "<b>x</b><p>y</p><p>y</p><p>y</p>");
     }
 
     #[test]
@@ -1114,10 +1127,18 @@ mod tests {
 
     #[test]
     fn pathological_nesting_takes_the_linear_path() {
-        let too_deep = |html: &str| scan_lines(html).0.too_deep;
-        assert!(too_deep(&"<div>".repeat(300)));
-        assert!(!too_deep(&"<li>".repeat(300)));
-        assert!(!too_deep(&"<div></div>".repeat(300)));
+        assert!(nesting_exceeds(&"<div>".repeat(300), MAX_PARSER_DEPTH));
+        assert!(!nesting_exceeds(&"<li>".repeat(300), MAX_PARSER_DEPTH));
+        assert!(!nesting_exceeds(
+            &"<div></div>".repeat(300),
+            MAX_PARSER_DEPTH
+        ));
+        // A quote the scanner reads as opening a value, before deep nesting:
+        // the scan gives up, and the nesting still keeps html5ever out.
+        let hostile = format!("<a b'>{}", "<div>".repeat(50_000));
+        let scanned = scan_tags(&hostile, false, &mut LineWriter::default());
+        assert_eq!(scanned, Markup::NeedsRepair);
+        assert!(!needs_parser(&hostile, scanned));
         let d = decode(&("<b>".repeat(50_000) + "bold"), 1 << 20);
         assert_eq!(d.plain_text(), "bold");
     }

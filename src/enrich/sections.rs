@@ -95,7 +95,7 @@ pub fn segment(lines: &[Line], title: Option<&str>, company: Option<&str>) -> Ve
             .zip(&heads)
             .skip(from)
             .take_while(|(_, head)| !**head)
-            .map(|(l, _)| l.text.len() + 3)
+            .map(|(l, _)| l.text.len() + "\n• ".len())
             .sum()
     };
     let mut sections: Vec<Section> = Vec::new();

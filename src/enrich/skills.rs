@@ -257,7 +257,8 @@ impl Taxonomy {
         if candidates.is_empty() {
             return;
         }
-        candidates.sort_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
+        // Same span: the unambiguous spelling first.
+        candidates.sort_by_key(|&(start, end, p)| (start, std::cmp::Reverse(end), p.ambiguous));
         let mut taken_to = 0;
         candidates.retain(|c| {
             let keep = c.0 >= taken_to;
