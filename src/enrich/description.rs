@@ -80,14 +80,12 @@ pub fn as_html(raw: &str) -> Result<std::borrow::Cow<'_, str>, String> {
         }
         let Some(next) = unescaped.take() else { break };
         text = std::borrow::Cow::Owned(next);
-        if tags.escaped_twice == 0 && !tags.numeric {
+        if tags.escapes.twice == 0 && !tags.escapes.numeric {
             // Escaped once: the escaped tags are now the real ones (a
             // numeric reference such as `&#38;` could have made new ones).
             tags = TagCount {
-                real: tags.real + tags.escaped_once,
-                escaped_once: 0,
-                escaped_twice: 0,
-                numeric: false,
+                real: tags.real + tags.escapes.once,
+                escapes: Escapes::default(),
             };
         } else {
             (tags, unescaped) = count_and_unescape(&text);
@@ -109,9 +107,7 @@ fn count_and_unescape(s: &str) -> (TagCount, Option<String>) {
         .count();
     let mut count = TagCount {
         real,
-        escaped_once: 0,
-        escaped_twice: 0,
-        numeric: false,
+        escapes: Escapes::default(),
     };
     // Without a "&" there is nothing to decode and nothing to copy.
     if memchr::memchr(b'&', bytes).is_none() {
@@ -119,9 +115,7 @@ fn count_and_unescape(s: &str) -> (TagCount, Option<String>) {
     }
     let mut out = String::with_capacity(s.len());
     let unescaped = unescape_into(s, &mut out);
-    count.escaped_once = unescaped.escaped_once;
-    count.escaped_twice = unescaped.escaped_twice;
-    count.numeric = unescaped.numeric;
+    count.escapes = unescaped.escapes;
     (count, Some(out))
 }
 
@@ -145,17 +139,23 @@ fn cap(s: &str, max: usize) -> (&str, bool) {
 struct TagCount {
     /// `<p`
     real: usize,
-    /// `&lt;p`
-    escaped_once: usize,
-    /// `&amp;lt;p`
-    escaped_twice: usize,
-    /// Unescaping decoded a numeric reference.
+    escapes: Escapes,
+}
+
+/// What unescaping met besides the text.
+#[derive(Default)]
+struct Escapes {
+    /// `&lt;p`: a tag escaped once.
+    once: usize,
+    /// `&amp;lt;p`: a tag escaped twice.
+    twice: usize,
+    /// A numeric reference was decoded (it may have made new escaped tags).
     numeric: bool,
 }
 
 impl TagCount {
     fn escaped(&self) -> usize {
-        self.escaped_once + self.escaped_twice
+        self.escapes.once + self.escapes.twice
     }
 }
 
@@ -176,9 +176,7 @@ const LEGACY_ENTITIES: [&str; 7] = ["amp", "lt", "gt", "quot", "nbsp", "copy", "
 fn unescape_into(s: &str, out: &mut String) -> Unescaped {
     let mut result = Unescaped {
         all_known: true,
-        escaped_once: 0,
-        escaped_twice: 0,
-        numeric: false,
+        escapes: Escapes::default(),
     };
     let mut rest = s;
     while let Some(amp) = memchr::memchr(b'&', rest.as_bytes()) {
@@ -186,9 +184,9 @@ fn unescape_into(s: &str, out: &mut String) -> Unescaped {
         let after = &rest[amp + 1..];
         let a = after.as_bytes();
         if a.starts_with(b"lt;") {
-            result.escaped_once += usize::from(is_tag_start(a.get(3)));
+            result.escapes.once += usize::from(is_tag_start(a.get(3)));
         } else if a.starts_with(b"amp;lt;") {
-            result.escaped_twice += usize::from(is_tag_start(a.get(7)));
+            result.escapes.twice += usize::from(is_tag_start(a.get(7)));
         }
         // The entities of escaped markup first, without the general lookup.
         if let Some((c, len)) = common_entity(after.as_bytes()) {
@@ -200,7 +198,7 @@ fn unescape_into(s: &str, out: &mut String) -> Unescaped {
         let decoded = semi.and_then(|end| decode_entity(&after[..end]).map(|c| (c, end)));
         match decoded {
             Some((c, end)) => {
-                result.numeric |= after.starts_with('#');
+                result.escapes.numeric |= after.starts_with('#');
                 out.push(c);
                 rest = &after[end + 1..];
             }
@@ -233,12 +231,7 @@ fn unescape_into(s: &str, out: &mut String) -> Unescaped {
 struct Unescaped {
     /// Every reference that looked named (`&name;`) was known.
     all_known: bool,
-    /// `&lt;p`: a tag escaped once.
-    escaped_once: usize,
-    /// `&amp;lt;p`: a tag escaped twice.
-    escaped_twice: usize,
-    /// A numeric reference was decoded.
-    numeric: bool,
+    escapes: Escapes,
 }
 
 /// `&lt;`, `&gt;`, `&amp;`, `&quot;` (after the "&"): the character and
