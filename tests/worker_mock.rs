@@ -1,7 +1,8 @@
 //! Broker failures that a real broker cannot stage cheaply, on librdkafka's
 //! in-process mock cluster: the output topic's leader down (deliveries fail
-//! and are retried), and a delivery that keeps failing (its partition
-//! stops; nothing past it is committed). The worker runs in-process through
+//! and are retried), a delivery that keeps failing (its partition stops;
+//! nothing past it is committed), and offset commits refused while the last
+//! records are processed (they are sent again). The worker runs in-process through
 //! its library entry point; inputs and outputs go through plain rdkafka
 //! clients.
 
@@ -14,6 +15,7 @@ use posting_enricher::config::Config;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::{MockCluster, MockCoordinator};
+use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use common::kafka::{produce, read_all, source_of, spread};
@@ -146,4 +148,45 @@ fn a_delivery_that_keeps_failing_stops_its_partition_and_holds_its_commit() {
     w.shutdown.request();
     let summary = w.thread.join().unwrap().unwrap();
     assert!(summary.undelivered > 0, "the failed records are reported");
+}
+
+#[test]
+fn commits_refused_while_the_input_runs_out_are_sent_again() {
+    // The case behind a lost commit on the real broker: every record of a
+    // partition done, its last (asynchronous) commit failed, and nothing
+    // left to move the offset. librdkafka reports no outcome for such a
+    // commit; the worker must send it again by itself.
+    let mock = cluster();
+    let brokers = mock.bootstrap_servers();
+    let lines = common::corpus_lines();
+    produce_inputs(&brokers, &lines);
+    // A permanent error (librdkafka does not retry it internally), for the
+    // first 100 commits: ~10 s at a 100 ms interval, far longer than the
+    // input takes.
+    mock.request_errors(
+        RDKafkaApiKey::OffsetCommit,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE; 100],
+    );
+    let w = start(&brokers, 5);
+    wait("all input processed", Duration::from_secs(30), || {
+        w.metrics.consumed.with_label_values(&[IN]).get() >= RECORDS as u64
+            && w.metrics.in_flight.get() == 0
+    });
+    assert!(
+        committed(&brokers)
+            .iter()
+            .any(|&o| o < (RECORDS / 2) as i64),
+        "the refused commits left a partition behind (else the case is not staged)"
+    );
+    let half = (RECORDS / 2) as i64;
+    wait("commits at the end", Duration::from_secs(30), || {
+        committed(&brokers) == vec![half, half]
+    });
+    assert!(
+        w.metrics.commit_failures.get() > 0,
+        "the refused commits are counted"
+    );
+    w.shutdown.request();
+    let summary = w.thread.join().unwrap().unwrap();
+    assert_eq!(summary.undelivered, 0);
 }

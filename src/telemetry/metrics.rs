@@ -155,12 +155,12 @@ impl Metrics {
             commits: counter(
                 r,
                 "posting_enricher_commits_total",
-                "Offset commits acknowledged by the group coordinator.",
+                "Offset commits made: synchronous ones acknowledged by the group coordinator, asynchronous ones sent (their outcome is not reported; offsets are re-sent every 5 s).",
             ),
             commit_failures: counter(
                 r,
                 "posting_enricher_commit_failures_total",
-                "Offset commits that failed (retried at the next interval).",
+                "Offset commits that failed (re-sent at the next interval).",
             ),
             delivery_failures: counter_vec(
                 r,

@@ -2,6 +2,7 @@
 //! pass-through properties, then the few the delivery guarantee depends on.
 
 use rdkafka::ClientConfig;
+use rdkafka::config::RDKafkaLogLevel;
 
 use crate::config::Config;
 
@@ -30,6 +31,18 @@ pub fn consumer(config: &Config) -> ClientConfig {
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("partition.assignment.strategy", "cooperative-sticky");
+    // librdkafka's warnings are needed whatever the log level: COMMITFAIL is
+    // the only report of a failed asynchronous commit (the worker counts it
+    // and re-sends). What is printed is still filtered by `tracing`.
+    if matches!(
+        c.log_level,
+        RDKafkaLogLevel::Emerg
+            | RDKafkaLogLevel::Alert
+            | RDKafkaLogLevel::Critical
+            | RDKafkaLogLevel::Error
+    ) {
+        c.set_log_level(RDKafkaLogLevel::Warning);
+    }
     c
 }
 

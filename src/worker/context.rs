@@ -2,6 +2,7 @@
 //! (delivery reports on the producer's thread; rebalances, commits,
 //! statistics and errors on the consumer's), and the callbacks themselves.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -79,6 +80,9 @@ pub(crate) struct Shared {
     /// Partitions stopped after a delivery failed for good.
     pub stopped: Mutex<Vec<TopicPartition>>,
     pub fatal: Mutex<Option<String>>,
+    /// Set when librdkafka logs a failed commit (the only sign of one made
+    /// asynchronously): the next commit re-sends every offset.
+    pub commit_failed: AtomicBool,
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
     pub revoke_timeout: Duration,
@@ -101,6 +105,7 @@ impl Shared {
             active: Mutex::new(Vec::new()),
             stopped: Mutex::new(Vec::new()),
             fatal: Mutex::new(None),
+            commit_failed: AtomicBool::new(false),
             metrics,
             health,
             revoke_timeout,
@@ -275,6 +280,13 @@ pub(crate) struct ConsumerCallbacks {
 
 impl ClientContext for ConsumerCallbacks {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        // librdkafka logs COMMITFAIL exactly when a commit failed and no
+        // callback was given its result (all of the worker's asynchronous
+        // commits, rust-rdkafka#856).
+        if fac == "COMMITFAIL" {
+            self.shared.metrics.commit_failures.inc();
+            self.shared.commit_failed.store(true, Ordering::Relaxed);
+        }
         forward_log(level, fac, message);
     }
 
@@ -388,10 +400,12 @@ impl ConsumerContext for ConsumerCallbacks {
     }
 
     fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
+        // Not reached today for the worker's asynchronous commits
+        // (rust-rdkafka#856: no reply queue is given, so librdkafka reports
+        // nothing); they are counted when sent and re-sent periodically.
         match result {
-            Ok(()) => self.shared.metrics.commits.inc(),
-            // Nothing to commit is not a failure.
-            Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+            // Nothing to commit is not a failure; a success was counted.
+            Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
             Err(e) => {
                 self.shared.metrics.commit_failures.inc();
                 warn!(error = %e, "offset commit failed; retried at the next interval");

@@ -18,6 +18,7 @@ mod transactional;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
 use rayon::prelude::*;
@@ -35,7 +36,7 @@ use crate::record::{RecordContext, Source};
 use crate::telemetry::{Health, Metrics};
 use context::{ConsumerCallbacks, DeliveryCallbacks, Kind, Refused, Retry, Shared, Tag, lock};
 use dead_letter::DeadLetter;
-pub use offsets::{OffsetTracker, TopicPartition};
+pub use offsets::{Commits, OffsetTracker, TopicPartition};
 pub use shutdown::Shutdown;
 
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +141,15 @@ struct Tally {
 /// Kept from the shutdown deadline for the final commit and leaving the group.
 const CLOSE_RESERVE: Duration = Duration::from_millis(1000);
 
+/// How often every committed offset is sent again, moved or not (at least
+/// once per commit interval). librdkafka reports the outcome of an
+/// asynchronous manual commit only to a configuration-level commit callback,
+/// which rust-rdkafka does not install, so a commit lost in an outage is
+/// never seen as failed; a partition that had finished by then would
+/// otherwise never be committed. Kafka's own consumers re-send on the same
+/// period (`auto.commit.interval.ms` = 5 s).
+const COMMIT_RESEND: Duration = Duration::from_secs(5);
+
 /// Room for key, headers and framing in the producer's size check.
 const RECORD_OVERHEAD: usize = 16 * 1024;
 
@@ -167,7 +177,9 @@ impl Worker<'_> {
         let summary_every = Config::duration(&self.config.telemetry.summary_interval);
         let batch_size = usize::try_from(self.config.worker.batch_size).unwrap_or(256);
         let max_in_flight = usize::try_from(self.config.worker.max_in_flight).unwrap_or(usize::MAX);
+        let resend_every = commit_every.max(COMMIT_RESEND);
         let (mut last_commit, mut last_summary) = (Instant::now(), Instant::now());
+        let mut last_resend = Instant::now();
         let consumer = &self.consumer;
         let mut batch: Vec<BorrowedMessage<'_>> = Vec::with_capacity(batch_size);
         let mut last_poll_error: Option<String> = None;
@@ -206,7 +218,14 @@ impl Worker<'_> {
                 }
             }
             if last_commit.elapsed() >= commit_every {
-                self.commit(CommitMode::Async);
+                let failed = self.shared.commit_failed.swap(false, Ordering::Relaxed);
+                let which = if failed || last_resend.elapsed() >= resend_every {
+                    last_resend = Instant::now();
+                    Commits::All
+                } else {
+                    Commits::Moved
+                };
+                self.commit(which, CommitMode::Async);
                 last_commit = Instant::now();
             }
             if last_summary.elapsed() >= summary_every {
@@ -530,8 +549,8 @@ impl Worker<'_> {
         );
     }
 
-    fn commit(&self, mode: CommitMode) {
-        let commits = lock(&self.shared.tracker).take_commits();
+    fn commit(&self, which: Commits, mode: CommitMode) {
+        let commits = lock(&self.shared.tracker).take_commits(which);
         if commits.is_empty() {
             return;
         }
@@ -542,7 +561,7 @@ impl Worker<'_> {
             for (tp, _) in &commits {
                 tracker.uncommit(tp);
             }
-        } else if matches!(mode, CommitMode::Sync) {
+        } else {
             self.shared.metrics.commits.inc();
         }
     }
@@ -569,7 +588,7 @@ impl Worker<'_> {
         let _ = self
             .producer
             .flush(deadline.saturating_duration_since(Instant::now()));
-        self.commit(CommitMode::Sync);
+        self.commit(Commits::All, CommitMode::Sync);
         log_dead_letters(tally);
         tally.summary.undelivered = lock(&self.shared.tracker).in_flight();
     }

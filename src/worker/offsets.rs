@@ -55,6 +55,24 @@ impl PartitionState {
             None => self.next,
         }
     }
+
+    fn take_commit(&mut self, which: Commits) -> Option<i64> {
+        let offset = self.committable()?;
+        if which == Commits::Moved && self.committed == Some(offset) {
+            return None;
+        }
+        self.committed = Some(offset);
+        Some(offset)
+    }
+}
+
+/// Which offsets [`OffsetTracker::take_commits`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commits {
+    /// Those that moved since the last call.
+    Moved,
+    /// Every partition's committable offset.
+    All,
 }
 
 #[derive(Debug, Default)]
@@ -154,34 +172,29 @@ impl OffsetTracker {
             .and_then(PartitionState::committable)
     }
 
-    /// Offsets that moved since the last call, marked as committed.
-    pub fn take_commits(&mut self) -> Vec<(TopicPartition, i64)> {
-        let mut out = Vec::new();
-        for (tp, state) in &mut self.partitions {
-            if let Some(offset) = state.committable()
-                && state.committed != Some(offset)
-            {
-                state.committed = Some(offset);
-                out.push((tp.clone(), offset));
-            }
-        }
+    /// The offsets to commit, marked as committed: those that moved since
+    /// the last call, or with [`Commits::All`] every partition's, moved or
+    /// not (a re-send: the outcome of an asynchronous commit is never
+    /// reported back, so one lost in an outage would otherwise stay lost).
+    pub fn take_commits(&mut self, which: Commits) -> Vec<(TopicPartition, i64)> {
+        let mut out: Vec<_> = self
+            .partitions
+            .iter_mut()
+            .filter_map(|(tp, state)| state.take_commit(which).map(|o| (tp.clone(), o)))
+            .collect();
         out.sort();
         out
     }
 
-    /// Like [`take_commits`](Self::take_commits), only for `tps`.
+    /// Every committable offset of `tps`, moved or not (they are about to
+    /// be revoked: the last chance to commit them).
     pub fn take_commits_of(&mut self, tps: &[TopicPartition]) -> Vec<(TopicPartition, i64)> {
-        let mut out = Vec::new();
-        for tp in tps {
-            if let Some(state) = self.partitions.get_mut(tp)
-                && let Some(offset) = state.committable()
-                && state.committed != Some(offset)
-            {
-                state.committed = Some(offset);
-                out.push((tp.clone(), offset));
-            }
-        }
-        out
+        tps.iter()
+            .filter_map(|tp| {
+                let state = self.partitions.get_mut(tp)?;
+                state.take_commit(Commits::All).map(|o| (tp.clone(), o))
+            })
+            .collect()
     }
 
     /// Forgets a partition (revoked); its pending records no longer count.
@@ -262,12 +275,35 @@ mod tests {
         t.dispatch(&tp(0), 0);
         t.dispatch(&tp(1), 100);
         t.ack(&tp(0), 0);
-        assert_eq!(t.take_commits(), vec![(tp(0), 1), (tp(1), 100)]);
-        assert!(t.take_commits().is_empty(), "nothing moved");
+        assert_eq!(
+            t.take_commits(Commits::Moved),
+            vec![(tp(0), 1), (tp(1), 100)]
+        );
+        assert!(t.take_commits(Commits::Moved).is_empty(), "nothing moved");
         t.ack(&tp(1), 100);
-        assert_eq!(t.take_commits(), vec![(tp(1), 101)]);
+        assert_eq!(t.take_commits(Commits::Moved), vec![(tp(1), 101)]);
         t.uncommit(&tp(1));
-        assert_eq!(t.take_commits_of(&[tp(1)]), vec![(tp(1), 101)]);
+        assert_eq!(t.take_commits(Commits::Moved), vec![(tp(1), 101)]);
+    }
+
+    #[test]
+    fn unmoved_offsets_are_sent_again_when_all_are_asked_for() {
+        // The case that lost a commit: every record of a partition done
+        // before an outage, its last asynchronous commit failed unseen, and
+        // nothing left to move the offset again.
+        let mut t = OffsetTracker::new();
+        t.dispatch(&tp(0), 0);
+        t.ack(&tp(0), 0);
+        t.dispatch(&tp(1), 7);
+        assert_eq!(t.take_commits(Commits::Moved), vec![(tp(0), 1), (tp(1), 7)]);
+        assert!(t.take_commits(Commits::Moved).is_empty());
+        assert_eq!(t.take_commits(Commits::All), vec![(tp(0), 1), (tp(1), 7)]);
+        assert_eq!(
+            t.take_commits_of(&[tp(1)]),
+            vec![(tp(1), 7)],
+            "revoke commits unmoved offsets too"
+        );
+        assert!(t.take_commits_of(&[tp(2)]).is_empty(), "unknown partition");
     }
 
     #[test]
