@@ -329,7 +329,7 @@ fn locate(
         data.places
             .nearest(point.lat, point.lon, Some(c))
             .map(|(p, km)| Place {
-                name: p.name.clone(),
+                name: p.name.into(),
                 subdivision: Some(p.subdivision.clone()).filter(|s| !s.is_empty()),
                 country: p.country.clone(),
                 distance_km: (km * 10.0).round() / 10.0,
@@ -457,7 +457,7 @@ fn locality_agreement(
                 opts.locality_match_km,
                 LOCALITY_CANDIDATES,
             )
-            .any(|p| same(&p.name));
+            .any(|p| same(p.name));
     if near_town {
         return Some(true);
     }

@@ -69,8 +69,8 @@ impl GeoData {
     /// share the result).
     pub fn load() -> Result<GeoData, DataError> {
         let started = Instant::now();
-        // Two even halves for two cores: the places (text parse, grid and
-        // R-tree) on one thread, everything else on this one.
+        // Two halves for two cores: the places (text parse, grid) on one
+        // thread, everything else on this one.
         let (places, others) = std::thread::scope(|s| {
             let places = s.spawn(|| PlaceIndex::from_gzip_tsv(PLACES_GZ));
             let others = (|| {

@@ -1,17 +1,21 @@
-//! Places bucketed in fixed latitude/longitude cells, for the nearest-place
-//! lookup every location makes. The nearest town is almost always in the
-//! query's cell or the ring around it, which costs a few dozen distance
-//! computations instead of an R-tree descent (measured in
-//! docs/performance.md). Exact: the search stops only when no cell farther
+//! Places bucketed in fixed latitude/longitude cells: the only index of
+//! places. The nearest town is almost always in the query's cell or the
+//! ring around it, which costs a few dozen distance computations (measured
+//! in docs/performance.md). Exact: a search stops only when no cell farther
 //! out can hold anything nearer; where that cannot be shown within a few
-//! rings (polar regions, empty ocean) the caller asks the R-tree.
+//! rings (polar regions, empty ocean) every place is scanned, which is rare
+//! enough that an R-tree beside the grid (21 MB resident) did not pay.
 
 /// Cell size in degrees: about 28 km north-south.
 const CELL_DEG: f64 = 0.25;
 const ROWS: usize = 720; // 180 / CELL_DEG
 const COLS: usize = 1440; // 360 / CELL_DEG
-/// Rings searched before giving up (about 2° around the query).
+/// Rings searched for the single nearest before scanning everything
+/// (about 2° around the query).
 const MAX_RING: usize = 8;
+/// Rings searched for the k nearest (about 10°: sparse regions need more
+/// rings to hold k places, and a ring is still far cheaper than a scan).
+const MAX_RING_K: usize = 40;
 
 pub struct PlaceGrid {
     /// Where each cell's places start in `items`; one extra entry at the end.
@@ -67,24 +71,20 @@ impl PlaceGrid {
         }
     }
 
-    /// The index of the nearest place, or `None` when the grid cannot prove
-    /// it within `MAX_RING` rings (the caller then asks the R-tree).
+    /// The index of the nearest place (`None` only without places).
     pub fn nearest(&self, lat: f64, lon: f64) -> Option<u32> {
+        self.nearest_in_rings(lat, lon)
+            .or_else(|| self.nearest_by_scan(&unit_vector(lat, lon)))
+    }
+
+    /// The nearest place, if the grid can prove it within `MAX_RING` rings.
+    fn nearest_in_rings(&self, lat: f64, lon: f64) -> Option<u32> {
         let q = unit_vector(lat, lon);
         let (row0, col0) = cell_of(lat, lon);
         let mut best: Option<(u32, f64)> = None;
         for ring in 0..=MAX_RING {
-            let top = row0.saturating_sub(ring);
-            let bottom = (row0 + ring).min(ROWS - 1);
-            for row in top..=bottom {
-                let edge_row = row + ring == row0 || row == row0 + ring;
-                let step = if edge_row { 1 } else { 2 * ring.max(1) };
-                let mut dc = 0;
-                while dc <= 2 * ring {
-                    let col = (col0 + COLS - ring + dc) % COLS;
-                    self.scan_cell(row * COLS + col, &q, &mut best);
-                    dc += step;
-                }
+            for cell in ring_cells(row0, col0, ring) {
+                self.scan_cell(cell, &q, &mut best);
             }
             if let Some((index, d2)) = best
                 && d2 <= ring_bound(lat, ring)
@@ -95,49 +95,102 @@ impl PlaceGrid {
         None
     }
 
-    /// Indices of the places within `max_km` (up to `limit` of them),
-    /// nearest first; `None` where the cells to scan cannot be bounded
-    /// cheaply (near the poles, very large radii): ask the R-tree.
-    pub fn within(&self, lat: f64, lon: f64, max_km: f64, limit: usize) -> Option<Vec<u32>> {
-        const KM_PER_DEG: f64 = 111.19; // a degree of latitude (mean radius)
-        let lat_span = max_km / KM_PER_DEG;
-        let cos = (lat.abs() + lat_span).min(90.0).to_radians().cos();
-        if !(lat_span.is_finite() && cos > 0.1 && lat_span <= 2.0) {
-            return None;
+    fn nearest_by_scan(&self, q: &[f64; 3]) -> Option<u32> {
+        let mut best: Option<(u32, f64)> = None;
+        for (i, v) in self.vectors.iter().enumerate() {
+            let d2 = chord2(q, v);
+            if best.is_none_or(|(_, b)| d2 < b) {
+                best = Some((i as u32, d2));
+            }
         }
-        if limit == 0 {
-            return Some(Vec::new());
+        best.map(|(i, _)| i)
+    }
+
+    /// The indices of the `k` nearest places, nearest first.
+    pub fn nearest_k(&self, lat: f64, lon: f64, k: usize) -> Vec<u32> {
+        if k == 0 {
+            return Vec::new();
         }
-        // At most 2° / 0.1 / 0.25° = 80 columns each side: never the whole row.
-        let rows = (lat_span / CELL_DEG).ceil() as usize;
-        let cols = (lat_span / cos / CELL_DEG).ceil() as usize;
         let q = unit_vector(lat, lon);
-        // Squared chord of the radius, a hair larger for rounding (the
-        // caller filters by exact distance).
+        let (row0, col0) = cell_of(lat, lon);
+        let mut found: Vec<(f64, u32)> = Vec::new();
+        for ring in 0..=MAX_RING_K {
+            for cell in ring_cells(row0, col0, ring) {
+                for &i in self.cell_items(cell) {
+                    if let Some(v) = self.vectors.get(i as usize) {
+                        found.push((chord2(&q, v), i));
+                    }
+                }
+            }
+            if found.len() >= k {
+                found.select_nth_unstable_by(k - 1, by_distance);
+                found.truncate(k);
+                if found.iter().all(|&(d2, _)| d2 <= ring_bound(lat, ring)) {
+                    return sorted_indices(found);
+                }
+            }
+        }
+        let mut all: Vec<(f64, u32)> = self
+            .vectors
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (chord2(&q, v), i as u32))
+            .collect();
+        if all.len() > k {
+            all.select_nth_unstable_by(k - 1, by_distance);
+            all.truncate(k);
+        }
+        sorted_indices(all)
+    }
+
+    /// Indices of the places within `max_km` (up to `limit` of them),
+    /// nearest first (a few may lie a rounding hair beyond: the caller
+    /// filters by exact distance). Every place is scanned where the cells
+    /// cannot be bounded cheaply (near the poles, very large radii).
+    pub fn within(&self, lat: f64, lon: f64, max_km: f64, limit: usize) -> Vec<u32> {
+        const KM_PER_DEG: f64 = 111.19; // a degree of latitude (mean radius)
+        if limit == 0 {
+            return Vec::new();
+        }
+        let q = unit_vector(lat, lon);
+        // Squared chord of the radius, a hair larger for rounding.
         let angle = max_km / 6371.0088;
         let chord = 2.0 * (angle / 2.0).sin();
         let limit2 = chord * chord * 1.000_001;
-        let (row0, col0) = cell_of(lat, lon);
         let mut found: Vec<(f64, u32)> = Vec::new();
-        for row in row0.saturating_sub(rows)..=(row0 + rows).min(ROWS - 1) {
-            for dc in 0..=2 * cols {
-                let col = (col0 + COLS - cols + dc) % COLS;
-                for &i in self.cell_items(row * COLS + col) {
-                    if let Some(v) = self.vectors.get(i as usize) {
-                        let d2 = chord2(&q, v);
-                        if d2 <= limit2 {
-                            found.push((d2, i));
+        let mut consider = |i: u32, v: &[f64; 3]| {
+            let d2 = chord2(&q, v);
+            if d2 <= limit2 {
+                found.push((d2, i));
+            }
+        };
+        let lat_span = max_km / KM_PER_DEG;
+        let cos = (lat.abs() + lat_span).min(90.0).to_radians().cos();
+        if lat_span.is_finite() && cos > 0.1 && lat_span <= 2.0 {
+            // At most 2° / 0.1 / 0.25° = 80 columns each side: never the whole row.
+            let rows = (lat_span / CELL_DEG).ceil() as usize;
+            let cols = (lat_span / cos / CELL_DEG).ceil() as usize;
+            let (row0, col0) = cell_of(lat, lon);
+            for row in row0.saturating_sub(rows)..=(row0 + rows).min(ROWS - 1) {
+                for dc in 0..=2 * cols {
+                    let col = (col0 + COLS - cols + dc) % COLS;
+                    for &i in self.cell_items(row * COLS + col) {
+                        if let Some(v) = self.vectors.get(i as usize) {
+                            consider(i, v);
                         }
                     }
                 }
             }
+        } else {
+            for (i, v) in self.vectors.iter().enumerate() {
+                consider(i as u32, v);
+            }
         }
         if found.len() > limit {
-            found.select_nth_unstable_by(limit - 1, |a, b| a.0.total_cmp(&b.0));
+            found.select_nth_unstable_by(limit - 1, by_distance);
             found.truncate(limit);
         }
-        found.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        Some(found.into_iter().map(|(_, i)| i).collect())
+        sorted_indices(found)
     }
 
     /// The places in one cell.
@@ -161,6 +214,31 @@ impl PlaceGrid {
     }
 }
 
+/// The cells of ring `ring` around (`row0`, `col0`): the border of the
+/// block within `ring` cells, each once (columns wrap at the antimeridian;
+/// rows stop at the poles).
+fn ring_cells(row0: usize, col0: usize, ring: usize) -> impl Iterator<Item = usize> {
+    let top = row0.saturating_sub(ring);
+    let bottom = (row0 + ring).min(ROWS - 1);
+    let span = 2 * ring;
+    (top..=bottom).flat_map(move |row| {
+        let edge_row = row + ring == row0 || row == row0 + ring;
+        let step = if edge_row { 1 } else { span.max(1) };
+        (0..=span)
+            .step_by(step)
+            .map(move |dc| row * COLS + (col0 + COLS - ring + dc) % COLS)
+    })
+}
+
+fn by_distance(a: &(f64, u32), b: &(f64, u32)) -> std::cmp::Ordering {
+    a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
+}
+
+fn sorted_indices(mut found: Vec<(f64, u32)>) -> Vec<u32> {
+    found.sort_unstable_by(by_distance);
+    found.into_iter().map(|(_, i)| i).collect()
+}
+
 /// A lower bound (as squared chord) on the distance from a query at `lat`
 /// to any point outside the block of cells within `ring` of its cell:
 /// at least `ring` cells away in latitude or in longitude, and meridians
@@ -181,7 +259,7 @@ mod tests {
     use super::*;
 
     /// The grid agrees with a brute-force search, including across the
-    /// antimeridian and near the poles (where it may decline).
+    /// antimeridian and near the poles (where it scans every place).
     #[test]
     fn grid_finds_the_true_nearest() {
         let mut next = uniform(0x9e37_79b9_7f4a_7c15);
@@ -190,7 +268,7 @@ mod tests {
             .collect();
         points.extend([(0.0, 179.99), (0.0, -179.99), (89.9, 10.0)]);
         let grid = PlaceGrid::new(points.iter().copied());
-        let mut answered = 0;
+        let mut in_rings = 0;
         let queries: Vec<(f64, f64)> = (0..1_000)
             .map(|_| (next() * 180.0 - 90.0, next() * 360.0 - 180.0))
             .chain([(0.0, 180.0), (0.0, -180.0), (0.01, 179.999), (90.0, 0.0)])
@@ -201,24 +279,58 @@ mod tests {
                 .iter()
                 .map(|&(a, b)| chord2(&q, &unit_vector(a, b)))
                 .fold(f64::INFINITY, f64::min);
-            if let Some(i) = grid.nearest(lat, lon) {
-                answered += 1;
-                let (a, b) = points[i as usize];
-                let got = chord2(&q, &unit_vector(a, b));
-                assert!(
-                    (got - brute).abs() < 1e-12,
-                    "({lat}, {lon}): grid {got} vs brute {brute}"
-                );
+            in_rings += usize::from(grid.nearest_in_rings(lat, lon).is_some());
+            let i = grid.nearest(lat, lon).expect("places exist");
+            let (a, b) = points[i as usize];
+            let got = chord2(&q, &unit_vector(a, b));
+            assert!(
+                (got - brute).abs() < 1e-12,
+                "({lat}, {lon}): grid {got} vs brute {brute}"
+            );
+        }
+        // With ~1.6 points per square degree most queries need no scan.
+        assert!(in_rings > 800, "rings answered only {in_rings}");
+        assert_eq!(PlaceGrid::new(std::iter::empty()).nearest(1.0, 2.0), None);
+    }
+
+    /// `nearest_k` gives the k nearest in order, as a brute-force sort does:
+    /// in dense and sparse regions, across the antimeridian, at the poles.
+    #[test]
+    fn grid_nearest_k_matches_brute_force() {
+        let mut next = uniform(0x1234_5678_9abc_def1);
+        // Dense in one band, sparse elsewhere: some queries need many rings
+        // or the scan.
+        let mut points: Vec<(f64, f64)> = (0..50_000)
+            .map(|_| (next() * 20.0 + 30.0, next() * 40.0 - 100.0))
+            .collect();
+        points.extend((0..2_000).map(|_| (next() * 180.0 - 90.0, next() * 360.0 - 180.0)));
+        let grid = PlaceGrid::new(points.iter().copied());
+        let vectors: Vec<[f64; 3]> = points.iter().map(|&(a, b)| unit_vector(a, b)).collect();
+        let queries: Vec<(f64, f64)> = (0..200)
+            .map(|_| (next() * 180.0 - 90.0, next() * 360.0 - 180.0))
+            .chain([(40.0, -80.0), (0.0, 180.0), (89.99, 0.0), (-90.0, 0.0)])
+            .collect();
+        for (lat, lon) in queries {
+            let q = unit_vector(lat, lon);
+            for k in [1, 5, 64] {
+                let got = grid.nearest_k(lat, lon, k);
+                let mut brute: Vec<(f64, u32)> = vectors
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (chord2(&q, v), i as u32))
+                    .collect();
+                brute.sort_by(by_distance);
+                let want: Vec<u32> = brute.iter().take(k).map(|(_, i)| *i).collect();
+                assert_eq!(got, want, "({lat}, {lon}), k = {k}");
             }
         }
-        // With ~1.6 points per square degree most queries are answered by the grid.
-        assert!(answered > 800, "grid answered only {answered}");
+        assert!(grid.nearest_k(40.0, -80.0, 0).is_empty());
     }
 
     /// `within` returns exactly what a brute-force search finds, in order:
     /// sparse points (so that the whole radius is searched, not just the
-    /// nearest cell), queries on cell corners, on the antimeridian and up
-    /// to the latitude where the grid declines.
+    /// nearest cell), queries on cell corners, on the antimeridian, and at
+    /// the poles (where every place is scanned).
     #[test]
     fn grid_within_matches_brute_force() {
         let mut next = uniform(0x2545_f491_4f6c_dd1d);
@@ -238,11 +350,8 @@ mod tests {
         let (max_km, limit) = (60.0, 10_000);
         let angle = max_km / 6371.0088;
         let max2 = (2.0 * (angle / 2.0_f64).sin()).powi(2);
-        let mut compared = 0;
-        for (lat, lon) in queries {
-            let Some(got) = grid.within(lat, lon, max_km, limit) else {
-                continue;
-            };
+        for (lat, lon) in queries.into_iter().chain([(89.0, 0.0), (-90.0, 0.0)]) {
+            let got = grid.within(lat, lon, max_km, limit);
             let q = unit_vector(lat, lon);
             let mut brute: Vec<(f64, u32)> = vectors
                 .iter()
@@ -250,18 +359,16 @@ mod tests {
                 .map(|(i, v)| (chord2(&q, v), i as u32))
                 .filter(|(d, _)| *d <= max2)
                 .collect();
-            brute.sort_by(|a, b| a.0.total_cmp(&b.0));
+            brute.sort_by(by_distance);
             let want: Vec<u32> = brute.iter().map(|(_, i)| *i).collect();
             // The grid may add points a rounding hair beyond the radius.
             assert_eq!(&got[..want.len()], &want[..], "({lat}, {lon})");
-            compared += 1;
         }
-        assert!(compared > 300, "the grid answered only {compared} queries");
-        assert!(
-            grid.within(89.0, 0.0, 25.0, 50).is_none(),
-            "polar: the R-tree answers"
+        assert_eq!(grid.within(45.0, 7.0, 25.0, 0), Vec::<u32>::new());
+        assert_eq!(
+            grid.within(45.0, 7.0, 25.0, 3).len(),
+            3.min(grid.within(45.0, 7.0, 25.0, 100).len())
         );
-        assert_eq!(grid.within(45.0, 7.0, 25.0, 0), Some(Vec::new()));
     }
 
     /// Uniform numbers in [0, 1) from a seed (xorshift64).

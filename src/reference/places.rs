@@ -7,32 +7,41 @@ use std::sync::Arc;
 
 use flate2::read::GzDecoder;
 use geo::{Distance, Haversine, Point};
-use rstar::RTree;
-use rstar::primitives::GeomWithData;
 
 use super::DataError;
-use super::place_grid::{PlaceGrid, unit_vector};
+use super::place_grid::PlaceGrid;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Place {
-    pub name: Arc<str>,
+/// A place, borrowed from the index.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Place<'a> {
+    pub name: &'a str,
     pub lat: f64,
     pub lon: f64,
-    pub country: Arc<str>,
+    pub country: &'a Arc<str>,
     /// ISO 3166-2 code of its subdivision; empty when unknown.
-    pub subdivision: Arc<str>,
-    pub population: u64,
+    pub subdivision: &'a Arc<str>,
+    pub population: u32,
 }
 
-/// Points on the unit sphere, so that straight-line nearness is
-/// great-circle nearness at every latitude (no distortion near the poles
-/// or at the antimeridian).
-type Entry = GeomWithData<[f64; 3], u32>;
+/// A place as stored: 32 bytes, its name in one shared string and its
+/// codes as indices (an `Arc<str>` per name and code took 18 MB more).
+#[derive(Debug)]
+struct Stored {
+    name_start: u32,
+    name_len: u32,
+    lat: f64,
+    lon: f64,
+    country: u16,
+    subdivision: u16,
+    population: u32,
+}
 
 pub struct PlaceIndex {
-    places: Vec<Place>,
-    tree: RTree<Entry>,
-    /// The fast path for the single nearest place.
+    /// Every name, one after the other.
+    names: String,
+    /// Country and subdivision codes, each once.
+    codes: Vec<Arc<str>>,
+    places: Vec<Stored>,
     grid: PlaceGrid,
 }
 
@@ -47,54 +56,56 @@ impl PlaceIndex {
         GzDecoder::new(gz)
             .read_to_string(&mut text)
             .map_err(|e| DataError::new("places", e))?;
-        // Country and subdivision codes repeat; share one copy of each.
-        let mut interned: HashMap<&str, Arc<str>> = HashMap::new();
+        let mut code_index: HashMap<&str, u16> = HashMap::new();
+        let mut codes: Vec<Arc<str>> = Vec::new();
+        let mut names = String::new();
         let mut places = Vec::with_capacity(240_000);
         for line in text.lines().skip(1) {
+            let bad = |what: &str| DataError::new("places", format!("{what} in {line:?}"));
             let mut cols = line.split('\t');
-            let mut col = || {
-                cols.next()
-                    .ok_or_else(|| DataError::new("places", format!("bad line {line:?}")))
-            };
+            let mut col = || cols.next().ok_or_else(|| bad("missing column"));
             let (name, lat, lon, country, subdivision, population) =
                 (col()?, col()?, col()?, col()?, col()?, col()?);
             if cols.next().is_some() {
-                return Err(DataError::new(
-                    "places",
-                    format!("extra columns in {line:?}"),
-                ));
+                return Err(bad("extra columns"));
             }
-            let num = |s: &str| {
-                s.parse::<f64>()
-                    .map_err(|e| DataError::new("places", format!("{line:?}: {e}")))
-            };
-            let mut intern = |s| interned.entry(s).or_insert_with(|| Arc::from(s)).clone();
-            places.push(Place {
-                name: name.into(),
+            let num = |s: &str| s.parse::<f64>().map_err(|e| bad(&e.to_string()));
+            let mut code =
+                |s| intern(s, &mut code_index, &mut codes).ok_or_else(|| bad("too many codes"));
+            let name_start = u32::try_from(names.len()).map_err(|_| bad("names too long"))?;
+            names.push_str(name);
+            places.push(Stored {
+                name_start,
+                name_len: u32::try_from(name.len()).map_err(|_| bad("name too long"))?,
                 lat: num(lat)?,
                 lon: num(lon)?,
-                country: intern(country),
-                subdivision: intern(subdivision),
+                country: code(country)?,
+                subdivision: code(subdivision)?,
                 population: population.parse().unwrap_or(0),
             });
         }
+        names.shrink_to_fit();
         places.shrink_to_fit();
-        // The R-tree (about 100 ms for 230,000 places) builds beside the grid.
-        let (tree, grid) = std::thread::scope(|s| {
-            let tree = s.spawn(|| {
-                RTree::bulk_load(
-                    places
-                        .iter()
-                        .enumerate()
-                        .map(|(i, p)| GeomWithData::new(unit_vector(p.lat, p.lon), i as u32))
-                        .collect(),
-                )
-            });
-            let grid = PlaceGrid::new(places.iter().map(|p| (p.lat, p.lon)));
-            (tree.join(), grid)
-        });
-        let tree = tree.map_err(|_| DataError::new("places", "R-tree builder panicked"))?;
-        Ok(PlaceIndex { places, tree, grid })
+        let grid = PlaceGrid::new(places.iter().map(|p| (p.lat, p.lon)));
+        Ok(PlaceIndex {
+            names,
+            codes,
+            places,
+            grid,
+        })
+    }
+
+    fn get(&self, index: u32) -> Option<Place<'_>> {
+        let p = self.places.get(index as usize)?;
+        let start = p.name_start as usize;
+        Some(Place {
+            name: self.names.get(start..start + p.name_len as usize)?,
+            lat: p.lat,
+            lon: p.lon,
+            country: self.codes.get(usize::from(p.country))?,
+            subdivision: self.codes.get(usize::from(p.subdivision))?,
+            population: p.population,
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -107,30 +118,20 @@ impl PlaceIndex {
 
     /// The nearest place, preferring one in `country` (so Windsor, Ontario
     /// is not named after Detroit across the river); returns the distance in km.
-    pub fn nearest(&self, lat: f64, lon: f64, country: Option<&str>) -> Option<(&Place, f64)> {
-        let q = unit_vector(lat, lon);
-        // The single nearest comes from the grid (the tree where the grid
-        // cannot tell); only when it lies in another country is the search
-        // widened.
-        let nearest = self
-            .grid
-            .nearest(lat, lon)
-            .or_else(|| self.tree.nearest_neighbor(&q).map(|e| e.data))
-            .and_then(|i| self.places.get(i as usize))?;
-        if country.is_none_or(|c| &*nearest.country == c) {
+    pub fn nearest(&self, lat: f64, lon: f64, country: Option<&str>) -> Option<(Place<'_>, f64)> {
+        // The single nearest first; only when it lies in another country
+        // is the search widened.
+        let nearest = self.grid.nearest(lat, lon).and_then(|i| self.get(i))?;
+        if country.is_none_or(|c| &**nearest.country == c) {
             return Some((nearest, km(lat, lon, nearest)));
         }
         let mut first = None;
-        for e in self
-            .tree
-            .nearest_neighbor_iter(&q)
-            .take(COUNTRY_SEARCH_LIMIT)
-        {
-            let Some(place) = self.places.get(e.data as usize) else {
+        for i in self.grid.nearest_k(lat, lon, COUNTRY_SEARCH_LIMIT) {
+            let Some(place) = self.get(i) else {
                 continue;
             };
             first.get_or_insert(place);
-            if country.is_none_or(|c| &*place.country == c) {
+            if country.is_none_or(|c| &**place.country == c) {
                 return Some((place, km(lat, lon, place)));
             }
         }
@@ -138,30 +139,38 @@ impl PlaceIndex {
     }
 
     /// Places within `max_km`, nearest first, at most `limit` (for
-    /// matching a stated locality): from the grid, the R-tree where the
-    /// grid declines.
+    /// matching a stated locality).
     pub fn within(
         &self,
         lat: f64,
         lon: f64,
         max_km: f64,
         limit: usize,
-    ) -> impl Iterator<Item = &Place> {
-        let from_grid = self.grid.within(lat, lon, max_km, limit);
-        let from_tree = from_grid.is_none().then(|| {
-            let q = unit_vector(lat, lon);
-            self.tree.nearest_neighbor_iter(&q).map(|e| e.data)
-        });
-        from_grid
+    ) -> impl Iterator<Item = Place<'_>> {
+        self.grid
+            .within(lat, lon, max_km, limit)
             .into_iter()
-            .flatten()
-            .chain(from_tree.into_iter().flatten())
-            .filter_map(|i| self.places.get(i as usize))
-            .take_while(move |p| km(lat, lon, p) <= max_km)
+            .filter_map(|i| self.get(i))
+            .take_while(move |p| km(lat, lon, *p) <= max_km)
             .take(limit)
     }
 }
 
-fn km(lat: f64, lon: f64, p: &Place) -> f64 {
+/// The index of `code` in `codes`, added if new; `None` past `u16::MAX`.
+fn intern<'t>(
+    code: &'t str,
+    index: &mut HashMap<&'t str, u16>,
+    codes: &mut Vec<Arc<str>>,
+) -> Option<u16> {
+    if let Some(&i) = index.get(code) {
+        return Some(i);
+    }
+    let i = u16::try_from(codes.len()).ok()?;
+    index.insert(code, i);
+    codes.push(Arc::from(code));
+    Some(i)
+}
+
+fn km(lat: f64, lon: f64, p: Place<'_>) -> f64 {
     Haversine.distance(Point::new(lon, lat), Point::new(p.lon, p.lat)) / 1000.0
 }
