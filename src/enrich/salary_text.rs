@@ -189,6 +189,11 @@ pub fn find(
     outside_colorado: bool,
     usd_per_unit: &dyn Fn(&str) -> Option<f64>,
 ) -> Result<Option<TextPay>, Unsure> {
+    // Five postings in six hold no currency marker at all: one pass over
+    // the whole text (no marker spans a line) settles them.
+    if !may_hold_money(text) {
+        return Ok(None);
+    }
     let mut found: Vec<TextPay> = Vec::new();
     for line in text.lines() {
         // Most lines hold no money at all: skip them before any cue search.
@@ -276,31 +281,65 @@ fn has_cue(lower: &str, cue: &str) -> bool {
 const INDIAN_AMOUNT_WORDS: [&str; 6] = ["lpa", "lakh", "lakhs", "lac", "lacs", "crore"];
 
 /// A cheap superset of what `money_start` accepts: a currency marker
-/// (case as in `MARKERS`) or an Indian amount word in any case.
-fn may_hold_money(line: &str) -> bool {
-    static PREFILTER: OnceLock<Option<(AhoCorasick, AhoCorasick)>> = OnceLock::new();
-    let Some((markers, indian)) = PREFILTER.get_or_init(|| {
-        let markers = AhoCorasick::new([
-            "$", "£", "€", "₹", "USD", "CAD", "AUD", "GBP", "EUR", "INR", "Rs",
-        ]);
-        let indian = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(INDIAN_AMOUNT_WORDS);
-        markers.ok().zip(indian.ok())
-    }) else {
-        // The automata are built from constants; should that ever fail,
-        // every line goes to the exact check.
-        return true;
+/// (case as in `MARKERS`) or an Indian amount word in any case. For a
+/// whole text it is true exactly when it is true for one of its lines.
+fn may_hold_money(text: &str) -> bool {
+    static MARKERS_AC: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+    // Leftmost-first only to get the packed (SIMD) searcher: whether there
+    // is a match does not depend on the match kind.
+    let markers = MARKERS_AC.get_or_init(|| {
+        AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build([
+                "$", "£", "€", "₹", "USD", "CAD", "AUD", "GBP", "EUR", "INR", "Rs",
+            ])
+            .ok()
+    });
+    // Built from constants; should that ever fail, everything goes to the
+    // exact check.
+    markers.as_ref().is_none_or(|m| m.is_match(text)) || has_indian_amount_word(text)
+}
+
+/// An Indian amount word (`INDIAN_AMOUNT_WORDS`, any case) standing as a
+/// word. Every such word starts with "l" or "c": eight bytes at a time are
+/// checked for either, and only their positions are looked at (an
+/// automaton over every byte cost ten times more).
+fn has_indian_amount_word(text: &str) -> bool {
+    use crate::bytes8::{lanes_equal, splat, word};
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while let Some(rest) = bytes.get(at..) {
+        let Some(w) = word(rest) else {
+            return (at..bytes.len()).any(|i| indian_amount_word_at(bytes, i));
+        };
+        let folded = w | splat(0x20);
+        // One high bit per lane holding "l" or "c" (either case).
+        let mut lanes = lanes_equal(folded, b'l') | lanes_equal(folded, b'c');
+        while lanes != 0 {
+            if indian_amount_word_at(bytes, at + lanes.trailing_zeros() as usize / 8) {
+                return true;
+            }
+            lanes &= lanes - 1;
+        }
+        at += 8;
+    }
+    false
+}
+
+fn indian_amount_word_at(bytes: &[u8], i: usize) -> bool {
+    let alnum = |j: Option<usize>| {
+        j.and_then(|j| bytes.get(j))
+            .is_some_and(u8::is_ascii_alphanumeric)
     };
-    markers.is_match(line)
-        || indian.find_iter(line).any(|m| {
-            let bytes = line.as_bytes();
-            let before = m.start().checked_sub(1).and_then(|i| bytes.get(i));
-            let after = bytes.get(m.end());
-            !before.is_some_and(u8::is_ascii_alphanumeric)
-                && !after.is_some_and(u8::is_ascii_alphanumeric)
-        })
+    if !matches!(bytes.get(i).map(|b| b | 0x20), Some(b'l' | b'c')) || alnum(i.checked_sub(1)) {
+        return false;
+    }
+    INDIAN_AMOUNT_WORDS.iter().any(|w| {
+        bytes
+            .get(i..i + w.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(w.as_bytes()))
+            && !alnum(Some(i + w.len()))
+    })
 }
 
 /// How many currency-marked figures a line holds.
@@ -359,6 +398,73 @@ mod tests {
 
     fn dollars(c: &str) -> Option<f64> {
         (c == "USD").then_some(1.0)
+    }
+
+    /// The whole-text check `find` starts with may skip a text only when
+    /// no line of it would pass: words at line ends, markers in any line,
+    /// Windows line ends.
+    #[test]
+    fn the_whole_text_prefilter_agrees_with_its_lines() {
+        let texts = [
+            "Salary 12\nLPA",
+            "12 lpa\r\nnext",
+            "helplpa 12\nalpa",
+            "no money here\n401(k) match",
+            "pay: 50k\nin EUR",
+            "crore\n",
+            "xcrore\nlacsx 10",
+            "Rs\n",
+            "mrs 12\nRS 12",
+            "",
+            "\n\n",
+            "£\r\n",
+        ];
+        for text in texts {
+            assert_eq!(
+                may_hold_money(text),
+                text.lines().any(may_hold_money),
+                "{text:?}"
+            );
+        }
+        assert!(!may_hold_money("helplpa 12\nalpa mrs"));
+        assert!(may_hold_money("12\nLPA"));
+    }
+
+    /// The word check agrees with a case-insensitive leftmost-longest
+    /// automaton plus the word-boundary test (what it replaced), on
+    /// strings built from pieces of the words, letters, digits and
+    /// separators at every alignment.
+    #[test]
+    fn indian_amount_words_are_found_as_an_automaton_finds_them() {
+        let ac = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(INDIAN_AMOUNT_WORDS)
+            .expect("constant patterns");
+        let reference = |line: &str| {
+            ac.find_iter(line).any(|m| {
+                let bytes = line.as_bytes();
+                let before = m.start().checked_sub(1).and_then(|i| bytes.get(i));
+                !before.is_some_and(u8::is_ascii_alphanumeric)
+                    && !bytes.get(m.end()).is_some_and(u8::is_ascii_alphanumeric)
+            })
+        };
+        let pieces = [
+            "lpa", "LAKH", "lakhs", "Lac", "lacs", "crore", "CRORE", "l", "c", "s", "x", "9", " ",
+            "\n", "-", "é", "₹", "a",
+        ];
+        let mut seed = 7u64;
+        for _ in 0..50_000 {
+            let mut text = String::new();
+            for _ in 0..(seed % 9) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            seed = seed.wrapping_add(0x9e37_79b9);
+            assert_eq!(has_indian_amount_word(&text), reference(&text), "{text:?}");
+        }
     }
 
     fn pay(text: &str) -> Option<(f64, f64, Option<PayUnit>)> {
