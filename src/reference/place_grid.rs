@@ -13,8 +13,9 @@ const COLS: usize = 1440; // 360 / CELL_DEG
 /// Rings searched for the single nearest before scanning everything
 /// (about 2° around the query).
 const MAX_RING: usize = 8;
-/// Rings searched for the k nearest (about 10°: sparse regions need more
-/// rings to hold k places, and a ring is still far cheaper than a scan).
+/// Rings searched among the k nearest (about 10°: sparse regions need
+/// more rings to hold k places, and a ring is still far cheaper than a
+/// scan).
 const MAX_RING_K: usize = 40;
 
 pub struct PlaceGrid {
@@ -106,14 +107,30 @@ impl PlaceGrid {
         best.map(|(i, _)| i)
     }
 
-    /// The indices of the `k` nearest places, nearest first.
-    pub fn nearest_k(&self, lat: f64, lon: f64, k: usize) -> Vec<u32> {
-        if k == 0 {
-            return Vec::new();
-        }
+    /// The first place satisfying `wanted` among the `k` nearest, in
+    /// order of distance (`None`: none of the `k` nearest does). Rings are
+    /// searched only until such a place, and every place nearer than it,
+    /// is proven: near a border that is usually the first ring or two.
+    pub fn first_of_nearest(
+        &self,
+        lat: f64,
+        lon: f64,
+        k: usize,
+        wanted: impl Fn(u32) -> bool,
+    ) -> Option<u32> {
         let q = unit_vector(lat, lon);
         let (row0, col0) = cell_of(lat, lon);
         let mut found: Vec<(f64, u32)> = Vec::new();
+        let first_within = |found: &[(f64, u32)], bound: f64| {
+            let mut proven: Vec<(f64, u32)> =
+                found.iter().copied().filter(|c| c.0 <= bound).collect();
+            proven.sort_unstable_by(by_distance);
+            proven
+                .into_iter()
+                .take(k)
+                .map(|(_, i)| i)
+                .find(|&i| wanted(i))
+        };
         for ring in 0..=MAX_RING_K {
             for cell in ring_cells(row0, col0, ring) {
                 for &i in self.cell_items(cell) {
@@ -122,25 +139,21 @@ impl PlaceGrid {
                     }
                 }
             }
-            if found.len() >= k {
-                found.select_nth_unstable_by(k - 1, by_distance);
-                found.truncate(k);
-                if found.iter().all(|&(d2, _)| d2 <= ring_bound(lat, ring)) {
-                    return sorted_indices(found);
-                }
+            // Everything not yet scanned is at least `bound` away: the
+            // places within it are the nearest ones, in full.
+            let bound = ring_bound(lat, ring);
+            let proven = found.iter().filter(|c| c.0 <= bound).count();
+            if proven >= k || found.iter().any(|c| c.0 <= bound && wanted(c.1)) {
+                return first_within(&found, bound);
             }
         }
-        let mut all: Vec<(f64, u32)> = self
+        let all: Vec<(f64, u32)> = self
             .vectors
             .iter()
             .enumerate()
             .map(|(i, v)| (chord2(&q, v), i as u32))
             .collect();
-        if all.len() > k {
-            all.select_nth_unstable_by(k - 1, by_distance);
-            all.truncate(k);
-        }
-        sorted_indices(all)
+        first_within(&all, f64::INFINITY)
     }
 
     /// Indices of the places within `max_km` (up to `limit` of them),
@@ -293,10 +306,11 @@ mod tests {
         assert_eq!(PlaceGrid::new(std::iter::empty()).nearest(1.0, 2.0), None);
     }
 
-    /// `nearest_k` gives the k nearest in order, as a brute-force sort does:
-    /// in dense and sparse regions, across the antimeridian, at the poles.
+    /// `first_of_nearest` gives what a brute-force sort gives: the first
+    /// wanted place among the k nearest, in dense and sparse regions,
+    /// across the antimeridian, at the poles, for rare and common wants.
     #[test]
-    fn grid_nearest_k_matches_brute_force() {
+    fn grid_first_of_nearest_matches_brute_force() {
         let mut next = uniform(0x1234_5678_9abc_def1);
         // Dense in one band, sparse elsewhere: some queries need many rings
         // or the scan.
@@ -310,21 +324,27 @@ mod tests {
             .map(|_| (next() * 180.0 - 90.0, next() * 360.0 - 180.0))
             .chain([(40.0, -80.0), (0.0, 180.0), (89.99, 0.0), (-90.0, 0.0)])
             .collect();
+        let mut some = 0;
         for (lat, lon) in queries {
             let q = unit_vector(lat, lon);
-            for k in [1, 5, 64] {
-                let got = grid.nearest_k(lat, lon, k);
-                let mut brute: Vec<(f64, u32)> = vectors
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| (chord2(&q, v), i as u32))
-                    .collect();
-                brute.sort_by(by_distance);
-                let want: Vec<u32> = brute.iter().take(k).map(|(_, i)| *i).collect();
-                assert_eq!(got, want, "({lat}, {lon}), k = {k}");
+            let mut brute: Vec<(f64, u32)> = vectors
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (chord2(&q, v), i as u32))
+                .collect();
+            brute.sort_by(by_distance);
+            for modulus in [1, 7, 40, 1_000] {
+                let wanted = |i: u32| i % modulus == 3 % modulus;
+                for k in [1, 5, 64] {
+                    let want = brute.iter().take(k).map(|c| c.1).find(|&i| wanted(i));
+                    let got = grid.first_of_nearest(lat, lon, k, wanted);
+                    assert_eq!(got, want, "({lat}, {lon}), k = {k}, modulus {modulus}");
+                    some += usize::from(got.is_some());
+                }
             }
         }
-        assert!(grid.nearest_k(40.0, -80.0, 0).is_empty());
+        assert!(some > 500, "the wanted places were found only {some} times");
+        assert_eq!(grid.first_of_nearest(40.0, -80.0, 0, |_| true), None);
     }
 
     /// `within` returns exactly what a brute-force search finds, in order:

@@ -41,6 +41,8 @@ pub struct PlaceIndex {
     names: String,
     /// Country and subdivision codes, each once.
     codes: Vec<Arc<str>>,
+    /// Each code's index in `codes`.
+    code_index: HashMap<Arc<str>, u16>,
     places: Vec<Stored>,
     grid: PlaceGrid,
 }
@@ -87,9 +89,15 @@ impl PlaceIndex {
         names.shrink_to_fit();
         places.shrink_to_fit();
         let grid = PlaceGrid::new(places.iter().map(|p| (p.lat, p.lon)));
+        let code_index = codes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| Some((c.clone(), u16::try_from(i).ok()?)))
+            .collect();
         Ok(PlaceIndex {
             names,
             codes,
+            code_index,
             places,
             grid,
         })
@@ -125,17 +133,19 @@ impl PlaceIndex {
         if country.is_none_or(|c| &**nearest.country == c) {
             return Some((nearest, km(lat, lon, nearest)));
         }
-        let mut first = None;
-        for i in self.grid.nearest_k(lat, lon, COUNTRY_SEARCH_LIMIT) {
-            let Some(place) = self.get(i) else {
-                continue;
-            };
-            first.get_or_insert(place);
-            if country.is_none_or(|c| &**place.country == c) {
-                return Some((place, km(lat, lon, place)));
-            }
-        }
-        first.map(|p| (p, km(lat, lon, p)))
+        // Widened to the nearest place in `country` among the 64 nearest,
+        // else the nearest of all.
+        let wanted = country.and_then(|c| self.code_index.get(c));
+        let in_country = wanted.and_then(|code| {
+            self.grid
+                .first_of_nearest(lat, lon, COUNTRY_SEARCH_LIMIT, |i| {
+                    self.places
+                        .get(i as usize)
+                        .is_some_and(|p| p.country == *code)
+                })
+        });
+        let place = in_country.and_then(|i| self.get(i)).unwrap_or(nearest);
+        Some((place, km(lat, lon, place)))
     }
 
     /// Places within `max_km`, nearest first, at most `limit` (for
