@@ -108,7 +108,7 @@ pub struct WorkerConfig {
 impl Default for WorkerConfig {
     fn default() -> Self {
         WorkerConfig {
-            max_in_flight: 2_000,
+            max_in_flight: 1_000,
             batch_size: 256,
             threads: 0,
             commit_interval: "1s".into(),
