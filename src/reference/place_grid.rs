@@ -97,14 +97,20 @@ impl PlaceGrid {
     }
 
     fn nearest_by_scan(&self, q: &[f64; 3]) -> Option<u32> {
-        let mut best: Option<(u32, f64)> = None;
-        for (i, v) in self.vectors.iter().enumerate() {
-            let d2 = chord2(q, v);
-            if best.is_none_or(|(_, b)| d2 < b) {
-                best = Some((i as u32, d2));
-            }
-        }
-        best.map(|(i, _)| i)
+        self.distances(q)
+            .into_iter()
+            .min_by(by_distance)
+            .map(|(_, i)| i)
+    }
+
+    /// Every place with its squared chord to `q` (where rings cannot
+    /// prove an answer).
+    fn distances(&self, q: &[f64; 3]) -> Vec<(f64, u32)> {
+        self.vectors
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (chord2(q, v), i as u32))
+            .collect()
     }
 
     /// The first place satisfying `wanted` among the `k` nearest, in
@@ -147,13 +153,7 @@ impl PlaceGrid {
                 return first_within(&found, bound);
             }
         }
-        let all: Vec<(f64, u32)> = self
-            .vectors
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (chord2(&q, v), i as u32))
-            .collect();
-        first_within(&all, f64::INFINITY)
+        first_within(&self.distances(&q), f64::INFINITY)
     }
 
     /// Indices of the places within `max_km` (up to `limit` of them),
@@ -195,9 +195,11 @@ impl PlaceGrid {
                 }
             }
         } else {
-            for (i, v) in self.vectors.iter().enumerate() {
-                consider(i as u32, v);
-            }
+            found = self
+                .distances(&q)
+                .into_iter()
+                .filter(|&(d2, _)| d2 <= limit2)
+                .collect();
         }
         if found.len() > limit {
             found.select_nth_unstable_by(limit - 1, by_distance);

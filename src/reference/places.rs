@@ -58,7 +58,7 @@ impl PlaceIndex {
         GzDecoder::new(gz)
             .read_to_string(&mut text)
             .map_err(|e| DataError::new("places", e))?;
-        let mut code_index: HashMap<&str, u16> = HashMap::new();
+        let mut code_index: HashMap<Arc<str>, u16> = HashMap::new();
         let mut codes: Vec<Arc<str>> = Vec::new();
         let mut names = String::new();
         let mut places = Vec::with_capacity(240_000);
@@ -89,11 +89,6 @@ impl PlaceIndex {
         names.shrink_to_fit();
         places.shrink_to_fit();
         let grid = PlaceGrid::new(places.iter().map(|p| (p.lat, p.lon)));
-        let code_index = codes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| Some((c.clone(), u16::try_from(i).ok()?)))
-            .collect();
         Ok(PlaceIndex {
             names,
             codes,
@@ -167,17 +162,18 @@ impl PlaceIndex {
 }
 
 /// The index of `code` in `codes`, added if new; `None` past `u16::MAX`.
-fn intern<'t>(
-    code: &'t str,
-    index: &mut HashMap<&'t str, u16>,
+fn intern(
+    code: &str,
+    index: &mut HashMap<Arc<str>, u16>,
     codes: &mut Vec<Arc<str>>,
 ) -> Option<u16> {
     if let Some(&i) = index.get(code) {
         return Some(i);
     }
     let i = u16::try_from(codes.len()).ok()?;
-    index.insert(code, i);
-    codes.push(Arc::from(code));
+    let shared: Arc<str> = Arc::from(code);
+    index.insert(shared.clone(), i);
+    codes.push(shared);
     Some(i)
 }
 
