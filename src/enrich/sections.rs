@@ -371,14 +371,27 @@ fn contains_short(text: &str, needle: &str) -> bool {
 
 /// "Location: Austin, TX", "Salary: $50k": a label, a colon, then a value.
 pub(crate) fn is_label_value(text: &str) -> bool {
-    match text.find([':', '：']) {
-        Some(pos) => {
-            let value = text[pos..].trim_start_matches([':', '：']).trim();
-            !value.is_empty() && pos <= 40
-        }
-        None => false,
-    }
+    // The first colon counts only within 40 bytes, so a paragraph is not
+    // read to its end looking for one.
+    let bytes = text.as_bytes();
+    let window = bytes.get(..=MAX_LABEL_BYTES).unwrap_or(bytes);
+    let first_colon = window.iter().enumerate().position(|(i, &b)| {
+        b == b':'
+            || (b == 0xEF
+                && bytes
+                    .get(i..)
+                    .is_some_and(|r| r.starts_with("：".as_bytes())))
+    });
+    first_colon.is_some_and(|pos| {
+        !text[pos..]
+            .trim_start_matches([':', '：'])
+            .trim()
+            .is_empty()
+    })
 }
+
+/// Where a label's colon may be at the latest ("Years of experience:").
+const MAX_LABEL_BYTES: usize = 40;
 
 fn ends_like_sentence(text: &str) -> bool {
     text.ends_with(['.', '!', '?', ',', ';', '。'])
@@ -531,5 +544,45 @@ mod tests {
         assert_eq!(s.len(), 2);
         assert_eq!(s[1].kind, SectionKind::EqualOpportunity);
         assert_eq!(s[0].text, "Dental.");
+    }
+
+    #[test]
+    fn label_value_looks_only_at_the_label_window() {
+        // The reference: the first colon anywhere, within 40 bytes.
+        let whole_line = |text: &str| match text.find([':', '：']) {
+            Some(pos) => {
+                !text[pos..]
+                    .trim_start_matches([':', '：'])
+                    .trim()
+                    .is_empty()
+                    && pos <= 40
+            }
+            None => false,
+        };
+        let long_label = format!("{}: value", "x".repeat(40));
+        let too_long = format!("{}: value", "x".repeat(41));
+        let late_colon = format!("{} then: value", "word ".repeat(30));
+        let cases = [
+            "Location: Austin, TX",
+            "Requirements:",
+            "Requirements:   ",
+            "Lieu：Paris",
+            "Lieu： ",
+            "No colon at all here",
+            "",
+            ":",
+            "::value",
+            "é: accented label",
+            long_label.as_str(),
+            too_long.as_str(),
+            late_colon.as_str(),
+            "ééééééééééééééééééééé：x",
+            "éééééééééééééééééééé：x",
+        ];
+        for case in cases {
+            assert_eq!(is_label_value(case), whole_line(case), "{case:?}");
+        }
+        assert!(is_label_value(&long_label));
+        assert!(!is_label_value(&too_long));
     }
 }

@@ -100,8 +100,11 @@ impl Pattern {
 
 pub struct Taxonomy {
     entries: Vec<Entry>,
-    /// Every spelling longer than one byte, any ASCII case (ambiguous ones
-    /// checked as written after a match): one pass over a line.
+    /// Every spelling longer than one byte in ASCII lower case, searched
+    /// in the text lowered the same way (ambiguous ones checked as written
+    /// after a match): one pass over the text. Lowering the text instead of
+    /// asking the automaton to ignore case halves its alphabet, and so its
+    /// table (2.9 → ~1.5 MB), which is what a search step waits on.
     names: AhoCorasick,
     patterns: Vec<Pattern>,
     /// One-letter spellings ("C", "R"), found byte by byte: in the
@@ -109,6 +112,8 @@ pub struct Taxonomy {
     letters: Vec<(u8, Pattern)>,
     /// Bytes that may start a one-letter spelling.
     letter_bytes: [bool; 256],
+    /// The same bytes as a list, for `memchr` when there are at most three.
+    letter_triggers: Vec<u8>,
     qualifiers: AhoCorasick,
 }
 
@@ -188,9 +193,9 @@ impl Taxonomy {
                 }
             }
         }
-        // A DFA: overlapping search is one table step per byte (a few MB).
+        // A DFA: overlapping search is one table step per byte.
+        let names_all: Vec<String> = names_all.iter().map(|n| n.to_ascii_lowercase()).collect();
         let names = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&names_all)
@@ -207,11 +212,15 @@ impl Taxonomy {
                 }
             }
         }
+        let letter_triggers = (0..=u8::MAX)
+            .filter(|b| letter_bytes.get(usize::from(*b)) == Some(&true))
+            .collect();
         Ok(Taxonomy {
             names,
             patterns,
             letters,
             letter_bytes,
+            letter_triggers,
             qualifiers: AhoCorasick::builder()
                 .ascii_case_insensitive(true)
                 .build(QUALIFIERS)
@@ -231,25 +240,92 @@ impl Taxonomy {
     /// Entries named in one line of text, in order of appearance.
     pub fn line_skills(&self, line: &str, company: Option<&str>) -> Vec<usize> {
         let mut found = Vec::new();
-        self.line_skills_into(line, company, &mut Vec::new(), &mut found);
+        self.text_skills_into(line, company, &mut Vec::new(), &mut Vec::new(), &mut found);
         found
     }
 
-    /// As `line_skills`, with the caller's buffers (one per posting).
-    fn line_skills_into<'t>(
+    /// Entries named in each line of `text`, line after line, with the
+    /// caller's buffers (one per posting). The automaton runs once over
+    /// the whole text and its matches are handed out line by line: no
+    /// spelling holds a line break, so none crosses one.
+    fn text_skills_into<'t>(
+        &'t self,
+        text: &str,
+        company: Option<&str>,
+        candidates: &mut Vec<(usize, usize, &'t Pattern)>,
+        lowered: &mut Vec<u8>,
+        found: &mut Vec<usize>,
+    ) {
+        let bytes = text.as_bytes();
+        lowered.clear();
+        lowered.extend_from_slice(bytes);
+        lowered.make_ascii_lowercase();
+        let mut named = self
+            .names
+            .find_overlapping_iter(lowered.as_slice())
+            .peekable();
+        let mut next_letter = self.next_letter(bytes, 0);
+        let mut line_start = 0;
+        for line in text.split('\n') {
+            let line_end = line_start + line.len();
+            // Every boundary-valid candidate, then leftmost-longest without overlaps.
+            candidates.clear();
+            while let Some(m) = named.next_if(|m| m.end() <= line_end) {
+                let (Some(start), Some(end)) = (
+                    m.start().checked_sub(line_start),
+                    m.end().checked_sub(line_start),
+                ) else {
+                    continue;
+                };
+                if let Some(p) = self.patterns.get(m.pattern().as_usize())
+                    && line
+                        .get(start..end)
+                        .is_some_and(|matched| p.accepts(matched))
+                    && on_boundaries(line, start, end, self)
+                {
+                    candidates.push((start, end, p));
+                }
+            }
+            while let Some(at) = next_letter.filter(|&at| at < line_end) {
+                next_letter = self.next_letter(bytes, at + 1);
+                let (Some(i), Some(&b)) = (at.checked_sub(line_start), bytes.get(at)) else {
+                    continue;
+                };
+                for p in self.letter_patterns(b) {
+                    if on_boundaries(line, i, i + 1, self) {
+                        candidates.push((i, i + 1, p));
+                    }
+                }
+            }
+            self.line_decides(line, company, candidates, found);
+            line_start = line_end + 1;
+        }
+    }
+
+    /// The next byte at or after `from` that may be a one-letter spelling:
+    /// `memchr` over the two or three such bytes the taxonomy has.
+    fn next_letter(&self, bytes: &[u8], from: usize) -> Option<usize> {
+        let rest = bytes.get(from..)?;
+        let found = match self.letter_triggers.as_slice() {
+            [] => None,
+            [a] => memchr::memchr(*a, rest),
+            [a, b] => memchr::memchr2(*a, *b, rest),
+            [a, b, c] => memchr::memchr3(*a, *b, *c, rest),
+            _ => rest
+                .iter()
+                .position(|b| self.letter_bytes.get(usize::from(*b)) == Some(&true)),
+        };
+        found.map(|i| i + from)
+    }
+
+    /// The line's candidates (positions in `line`) to the entries it names.
+    fn line_decides<'t>(
         &'t self,
         line: &str,
         company: Option<&str>,
         candidates: &mut Vec<(usize, usize, &'t Pattern)>,
         found: &mut Vec<usize>,
     ) {
-        // Every boundary-valid candidate, then leftmost-longest without overlaps.
-        candidates.clear();
-        for (start, end, p) in self.matches(line) {
-            if on_boundaries(line, start, end, self) {
-                candidates.push((start, end, p));
-            }
-        }
         // The employer naming itself ("At VMware, we...") is not a skill.
         if let Some(company) = company.map(str::trim).filter(|c| !c.is_empty()) {
             candidates.retain(|c| !names_company(&line[c.0..c.1], company));
@@ -279,31 +355,35 @@ impl Taxonomy {
         );
     }
 
-    /// Every spelling in `line` (overlapping), before any boundary check.
-    fn matches<'t: 'l, 'l>(
-        &'t self,
-        line: &'l str,
-    ) -> impl Iterator<Item = (usize, usize, &'t Pattern)> + 'l {
-        let named = self.names.find_overlapping_iter(line).filter_map(|m| {
-            let p = self.patterns.get(m.pattern().as_usize())?;
-            p.accepts(line.get(m.range())?)
-                .then_some((m.start(), m.end(), p))
+    /// Whether `text` starts with a whole spelling ("Python" in "Python and
+    /// SQL").
+    fn starts_with_name(&self, text: &str) -> bool {
+        let lowered = text.to_ascii_lowercase();
+        let named = self.names.find_overlapping_iter(&lowered).any(|m| {
+            m.start() == 0
+                && self
+                    .patterns
+                    .get(m.pattern().as_usize())
+                    .zip(text.get(m.range()))
+                    .is_some_and(|(p, matched)| p.accepts(matched))
+                && word_bounded(text, 0, m.end())
         });
-        let lettered = line
-            .bytes()
-            .enumerate()
-            .filter(|(_, b)| self.letter_bytes.get(usize::from(*b)) == Some(&true))
-            .flat_map(move |(i, b)| {
-                self.letters.iter().filter_map(move |(letter, p)| {
-                    let hit = if p.ambiguous {
-                        b == *letter
-                    } else {
-                        b.eq_ignore_ascii_case(letter)
-                    };
-                    hit.then_some((i, i + 1, p))
-                })
-            });
-        named.chain(lettered)
+        named
+            || text.as_bytes().first().is_some_and(|&b| {
+                self.letter_patterns(b).next().is_some() && word_bounded(text, 0, 1)
+            })
+    }
+
+    /// The one-letter spellings that byte `b` is.
+    fn letter_patterns(&self, b: u8) -> impl Iterator<Item = &Pattern> {
+        self.letters.iter().filter_map(move |(letter, p)| {
+            let hit = if p.ambiguous {
+                b == *letter
+            } else {
+                b.eq_ignore_ascii_case(letter)
+            };
+            hit.then_some(p)
+        })
     }
 
     fn has_qualifier(&self, line: &str) -> bool {
@@ -317,22 +397,20 @@ impl Taxonomy {
     pub fn skills(&self, sections: &[Section], text: &str, company: Option<&str>) -> Vec<Skill> {
         let mut found: Vec<Skill> = Vec::new();
         let mut seen = vec![false; self.entries.len()];
-        let (mut candidates, mut entries) = (Vec::new(), Vec::new());
+        let (mut candidates, mut lowered, mut entries) = (Vec::new(), Vec::new(), Vec::new());
         let mut add = |text: &str, section: &'static str| {
-            for line in text.lines() {
-                entries.clear();
-                self.line_skills_into(line, company, &mut candidates, &mut entries);
-                for &e in &entries {
-                    if let (Some(s), Some(entry)) = (seen.get_mut(e), self.entries.get(e))
-                        && !*s
-                    {
-                        *s = true;
-                        found.push(Skill {
-                            name: entry.name.clone(),
-                            category: entry.category.clone(),
-                            section,
-                        });
-                    }
+            entries.clear();
+            self.text_skills_into(text, company, &mut candidates, &mut lowered, &mut entries);
+            for &e in &entries {
+                if let (Some(s), Some(entry)) = (seen.get_mut(e), self.entries.get(e))
+                    && !*s
+                {
+                    *s = true;
+                    found.push(Skill {
+                        name: entry.name.clone(),
+                        category: entry.category.clone(),
+                        section,
+                    });
                 }
             }
         };
@@ -423,11 +501,7 @@ fn on_boundaries(line: &str, start: usize, end: usize, taxonomy: &Taxonomy) -> b
         }
         // "R/Python" and "C/C++" name languages; "A/B testing" does not.
         if after == Some('/') && after2.is_some_and(char::is_alphabetic) {
-            let tail = &line[end + 1..];
-            let starts_with_skill = taxonomy
-                .matches(tail)
-                .any(|(start, end, _)| start == 0 && word_bounded(tail, 0, end));
-            if !starts_with_skill {
+            if !taxonomy.starts_with_name(&line[end + 1..]) {
                 return false;
             }
         }
