@@ -12,7 +12,7 @@ pub(crate) const fn splat(byte: u8) -> u64 {
     0x0101_0101_0101_0101 * byte as u64
 }
 
-const HIGH: u64 = splat(0x80);
+pub(crate) const HIGH: u64 = splat(0x80);
 const LOW7: u64 = splat(0x7f);
 
 /// The high bit of each lane of `x` that is zero (exact: no carries
@@ -37,6 +37,15 @@ pub(crate) const fn non_ascii_lanes(x: u64) -> u64 {
     x & HIGH
 }
 
+/// The high bit of each lane of `x` from `lo` to `hi` inclusive, for an
+/// `x` of ASCII lanes only (check `non_ascii_lanes` first; `hi` < 0x80).
+pub(crate) const fn ascii_lanes_between(x: u64, lo: u8, hi: u8) -> u64 {
+    // For a lane under 0x80 neither sum carries into the next lane.
+    let at_least_lo = x + splat(0x80 - lo);
+    let above_hi = x + splat(0x7f - hi);
+    at_least_lo & !above_hi & HIGH
+}
+
 /// How many lanes a mask from these functions marks (one bit per lane,
 /// summed into the top byte; no popcount instruction in baseline x86-64).
 pub(crate) const fn count_lanes(mask: u64) -> usize {
@@ -55,7 +64,10 @@ mod tests {
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             // Bytes from a small set of edge values, so every lane test fires.
-            let edges = [0x00, 0x1f, 0x20, 0x22, 0x5c, 0x7f, 0x80, 0xff, b'a'];
+            let edges = [
+                0x00, 0x1f, 0x20, 0x22, 0x5c, 0x7f, 0x80, 0xff, b'a', b'z', b'{', b'`', b'0', b'9',
+                b'/', b':',
+            ];
             let bytes: Vec<u8> = (0..8)
                 .map(|k| edges[((seed >> (8 * k)) as usize) % edges.len()])
                 .collect();
@@ -69,6 +81,14 @@ mod tests {
             assert_eq!(lanes_equal(x, b' '), mask(&|b| b == b' '));
             assert_eq!(control_lanes(x), mask(&|b| b < 0x20));
             assert_eq!(non_ascii_lanes(x), mask(&|b| b >= 0x80));
+            if non_ascii_lanes(x) == 0 {
+                for (lo, hi) in [(b'a', b'z'), (b'0', b'9'), (0x00, 0x1f), (0x20, 0x7f)] {
+                    assert_eq!(
+                        ascii_lanes_between(x, lo, hi),
+                        mask(&|b| (lo..=hi).contains(&b))
+                    );
+                }
+            }
             assert_eq!(
                 count_lanes(lanes_equal(x, b'a')),
                 bytes.iter().filter(|&&b| b == b'a').count()
