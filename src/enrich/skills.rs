@@ -500,10 +500,11 @@ fn on_boundaries(line: &str, start: usize, end: usize, taxonomy: &Taxonomy) -> b
             return false;
         }
         // "R/Python" and "C/C++" name languages; "A/B testing" does not.
-        if after == Some('/') && after2.is_some_and(char::is_alphabetic) {
-            if !taxonomy.starts_with_name(&line[end + 1..]) {
-                return false;
-            }
+        if after == Some('/')
+            && after2.is_some_and(char::is_alphabetic)
+            && !taxonomy.starts_with_name(&line[end + 1..])
+        {
+            return false;
         }
         let prev_word = line[..start].split_whitespace().next_back().map(bare_word);
         let next_word = line[end..].split_whitespace().next().map(bare_word);
