@@ -891,8 +891,7 @@ fn finish_line(text: &str, kind: LineKind, emphasized: bool, heading_tag: bool) 
         (LineKind::Item, Some(rest)) if !rest.is_empty() => (LineKind::Item, rest),
         _ => (kind, text),
     };
-    // ASCII is always NFC; `is_ascii` checks a word at a time.
-    let text = if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+    let text = if is_nfc(text) {
         text.to_string()
     } else {
         text.nfc().collect()
@@ -904,6 +903,58 @@ fn finish_line(text: &str, kind: LineKind, emphasized: bool, heading_tag: bool) 
         heading_tag,
     })
 }
+
+/// Whether `text` is already in NFC (quick check). Every character below
+/// U+0300 is NFC and starts a new combining sequence (tested), so only the
+/// runs of characters from U+0300 up (curly quotes, bullets, dashes: a few
+/// per line) go to the Unicode tables, each run on its own.
+fn is_nfc(text: &str) -> bool {
+    // ASCII is always NFC; `is_ascii` checks a word at a time.
+    if text.is_ascii() {
+        return true;
+    }
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    // A lead byte from 0xCC up starts a character from U+0300 up.
+    while let Some(start) = bytes
+        .get(from..)
+        .and_then(first_from_u0300)
+        .map(|at| from + at)
+    {
+        let Some(run) = text.get(start..) else {
+            return false;
+        };
+        let len = run
+            .char_indices()
+            .find(|&(_, c)| c < NFC_BELOW)
+            .map_or(run.len(), |(at, _)| at);
+        if is_nfc_quick(run.get(..len).unwrap_or(run).chars()) != IsNormalized::Yes {
+            return false;
+        }
+        from = start + len.max(1);
+    }
+    true
+}
+
+/// The first lead byte from 0xCC up (a character from U+0300 up), eight
+/// bytes at a time: paragraphs with one curly quote are mostly ASCII.
+fn first_from_u0300(bytes: &[u8]) -> Option<usize> {
+    use crate::bytes8::{ascii_lanes_between, non_ascii_lanes, splat, word};
+    let mut at = 0;
+    while let Some(x) = bytes.get(at..).and_then(word) {
+        // Lanes from 0x80 up whose low seven bits are from 0x4C up.
+        let high = non_ascii_lanes(x) & ascii_lanes_between(x & splat(0x7f), 0x4C, 0x7F);
+        if high != 0 {
+            return Some(at + (high.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let tail = bytes.get(at..)?;
+    tail.iter().position(|&b| b >= 0xCC).map(|i| at + i)
+}
+
+/// Characters below this are NFC alone and have combining class 0.
+const NFC_BELOW: char = '\u{300}';
 
 /// The text after a list marker: a bullet, `o `, `1.`, `1)`, `a)`.
 fn strip_item_marker(text: &str) -> Option<&str> {
@@ -936,6 +987,53 @@ fn strip_item_marker(text: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn characters_below_u0300_are_nfc_and_start_a_sequence() {
+        use unicode_normalization::char::canonical_combining_class;
+        for c in ('\0'..NFC_BELOW).filter(|c| !c.is_ascii()) {
+            assert_eq!(canonical_combining_class(c), 0, "{c:?}");
+            assert_eq!(is_nfc_quick(std::iter::once(c)), IsNormalized::Yes, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn first_from_u0300_agrees_with_a_byte_scan() {
+        let mut seed = 5u64;
+        let edges = [b'a', b' ', 0x80, 0xBF, 0xC3, 0xCB, 0xCC, 0xE2, 0xFF, 0x7F];
+        for _ in 0..50_000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let bytes: Vec<u8> = (0..(seed >> 59))
+                .map(|k| edges[((seed >> (k % 60)) as usize) % edges.len()])
+                .collect();
+            assert_eq!(
+                first_from_u0300(&bytes),
+                bytes.iter().position(|&b| b >= 0xCC),
+                "{bytes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn nfc_check_by_runs_agrees_with_the_whole_text_check() {
+        let pieces = [
+            "a", " ", "é", "e\u{301}", "\u{301}", "\u{323}\u{301}", "\u{301}\u{323}", "’", "•", "—",
+            "\u{2000}", "Å", "\u{212b}", "한", "\u{1100}\u{1161}", "ü", "\u{308}", "ÿ",
+        ];
+        let mut seed = 3u64;
+        for _ in 0..50_000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let text: String = (0..(seed >> 60))
+                .map(|k| pieces[((seed >> (4 * k)) as usize) % pieces.len()])
+                .collect();
+            let whole = text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes;
+            assert_eq!(is_nfc(&text), whole, "{text:?}");
+        }
+    }
 
     fn texts(d: &Decoded) -> Vec<(&str, LineKind, bool)> {
         d.lines
