@@ -167,7 +167,7 @@ impl<'a> Title<'a> {
         let full = title.trim();
         let short = [" - ", " (", ", ", " | ", " – "]
             .iter()
-            .filter_map(|sep| full.find(sep))
+            .filter_map(|sep| find_short(full, sep))
             .min()
             .and_then(|at| full.get(..at))
             .unwrap_or(full)
@@ -364,9 +364,14 @@ fn is_never_a_heading(text: &str) -> bool {
 /// `needle` in a short text such as a heading candidate: a window scan
 /// costs less than setting up a substring searcher for every line.
 fn contains_short(text: &str, needle: &str) -> bool {
+    find_short(text, needle).is_some()
+}
+
+/// Where `needle` first is in a short text (as `str::find`).
+fn find_short(text: &str, needle: &str) -> Option<usize> {
     text.as_bytes()
         .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
+        .position(|w| w == needle.as_bytes())
 }
 
 /// "Location: Austin, TX", "Salary: $50k": a label, a colon, then a value.
@@ -469,7 +474,10 @@ fn split_trailing_eeo(sections: &mut Vec<Section>) {
 }
 
 fn is_diversity_text(line: &str) -> bool {
-    let lower = line.to_lowercase();
+    // ASCII lowering finds the same: of the characters Unicode lowers to
+    // ASCII, the Kelvin sign gives a "k" and "İ" an "i" followed by a
+    // combining dot, and no phrase holds a "k" or ends in an "i".
+    let lower = line.to_ascii_lowercase();
     [
         "commitment to diversity",
         "inclusion and diversity",
