@@ -46,6 +46,11 @@ pub(crate) const fn ascii_lanes_between(x: u64, lo: u8, hi: u8) -> u64 {
     at_least_lo & !above_hi & HIGH
 }
 
+/// The index of the first lane a (non-zero) mask from these functions marks.
+pub(crate) const fn first_lane(mask: u64) -> usize {
+    (mask.trailing_zeros() / 8) as usize
+}
+
 /// How many lanes a mask from these functions marks (one bit per lane,
 /// summed into the top byte; no popcount instruction in baseline x86-64).
 pub(crate) const fn count_lanes(mask: u64) -> usize {
@@ -81,6 +86,13 @@ mod tests {
             assert_eq!(lanes_equal(x, b' '), mask(&|b| b == b' '));
             assert_eq!(control_lanes(x), mask(&|b| b < 0x20));
             assert_eq!(non_ascii_lanes(x), mask(&|b| b >= 0x80));
+            let spaces = lanes_equal(x, b' ');
+            if spaces != 0 {
+                assert_eq!(
+                    Some(first_lane(spaces)),
+                    bytes.iter().position(|&b| b == b' ')
+                );
+            }
             if non_ascii_lanes(x) == 0 {
                 for (lo, hi) in [(b'a', b'z'), (b'0', b'9'), (0x00, 0x1f), (0x20, 0x7f)] {
                     assert_eq!(

@@ -232,13 +232,13 @@ fn unescape_into(s: &str, out: &mut String) -> Unescaped {
 /// The next "&". Escaped markup has one every few bytes, where looking at
 /// the next eight bytes at once costs less than a `memchr` call.
 fn next_amp(bytes: &[u8]) -> Option<usize> {
-    use crate::bytes8::{lanes_equal, word};
+    use crate::bytes8::{first_lane, lanes_equal, word};
     let Some(x) = word(bytes) else {
         return memchr::memchr(b'&', bytes);
     };
     let amps = lanes_equal(x, b'&');
     if amps != 0 {
-        return Some((amps.trailing_zeros() / 8) as usize);
+        return Some(first_lane(amps));
     }
     memchr::memchr(b'&', bytes.get(8..)?).map(|at| at + 8)
 }
@@ -955,13 +955,13 @@ fn is_nfc(text: &str) -> bool {
 /// The first lead byte from 0xCC up (a character from U+0300 up), eight
 /// bytes at a time: paragraphs with one curly quote are mostly ASCII.
 fn first_from_u0300(bytes: &[u8]) -> Option<usize> {
-    use crate::bytes8::{ascii_lanes_between, non_ascii_lanes, splat, word};
+    use crate::bytes8::{ascii_lanes_between, first_lane, non_ascii_lanes, splat, word};
     let mut at = 0;
     while let Some(x) = bytes.get(at..).and_then(word) {
         // Lanes from 0x80 up whose low seven bits are from 0x4C up.
         let high = non_ascii_lanes(x) & ascii_lanes_between(x & splat(0x7f), 0x4C, 0x7F);
         if high != 0 {
-            return Some(at + (high.trailing_zeros() / 8) as usize);
+            return Some(at + first_lane(high));
         }
         at += 8;
     }

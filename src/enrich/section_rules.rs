@@ -774,12 +774,8 @@ fn intro_kind(text: &str, company: Option<&str>) -> Option<SectionKind> {
     // byte after each match's start, and since no cue is a prefix of
     // another (tested), at most one cue starts at a position.
     static CUES: OnceLock<Option<packed::Searcher>> = OnceLock::new();
-    let cues = CUES.get_or_init(|| {
-        packed::Config::new()
-            .builder()
-            .extend(ROLE_INTRO_CUES.iter().chain(&COMPANY_INTRO_CUES))
-            .build()
-    });
+    let cues =
+        CUES.get_or_init(|| packed_searcher(ROLE_INTRO_CUES.iter().chain(&COMPANY_INTRO_CUES)));
     let (mut role, mut about) = (0, 0);
     let mut count = |pattern: usize| {
         if pattern < ROLE_INTRO_CUES.len() {
@@ -932,15 +928,12 @@ const REQUIREMENT_CUES: [&str; 5] = [
 /// through it (the same matches: the cues are lower-case ASCII).
 fn has_cue(cues: Cues, text: &str) -> bool {
     static SEARCHERS: OnceLock<Option<[packed::Searcher; 2]>> = OnceLock::new();
-    let build = |phrases: &[&str]| {
-        packed::Config::new()
-            .match_kind(packed::MatchKind::LeftmostFirst)
-            .builder()
-            .extend(phrases)
-            .build()
-    };
-    let searchers = SEARCHERS
-        .get_or_init(|| Some([build(&EQUAL_OPPORTUNITY_CUES)?, build(&REQUIREMENT_CUES)?]));
+    let searchers = SEARCHERS.get_or_init(|| {
+        Some([
+            packed_searcher(&EQUAL_OPPORTUNITY_CUES)?,
+            packed_searcher(&REQUIREMENT_CUES)?,
+        ])
+    });
     let phrases: &[&str] = match cues {
         Cues::EqualOpportunity => &EQUAL_OPPORTUNITY_CUES,
         Cues::Requirement => &REQUIREMENT_CUES,
@@ -951,6 +944,12 @@ fn has_cue(cues: Cues, text: &str) -> bool {
         // No packed searcher on this target: the same answer, slower.
         None => phrases.iter().any(|p| lowered.contains(p)),
     }
+}
+
+/// aho-corasick's packed (Teddy, SIMD) searcher for a few phrases, leftmost
+/// first; `None` where the target has no vector instructions for it.
+fn packed_searcher<'a>(phrases: impl IntoIterator<Item = &'a &'a str>) -> Option<packed::Searcher> {
+    packed::Config::new().builder().extend(phrases).build()
 }
 
 /// Lower case; apostrophes removed; other non-alphanumerics as spaces;

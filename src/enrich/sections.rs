@@ -387,12 +387,9 @@ pub(crate) fn is_label_value(text: &str) -> bool {
                     .get(i..)
                     .is_some_and(|r| r.starts_with("：".as_bytes())))
     });
-    first_colon.is_some_and(|pos| {
-        !text[pos..]
-            .trim_start_matches([':', '：'])
-            .trim()
-            .is_empty()
-    })
+    first_colon
+        .and_then(|pos| text.get(pos..))
+        .is_some_and(|rest| !rest.trim_start_matches([':', '：']).trim().is_empty())
 }
 
 /// Where a label's colon may be at the latest ("Years of experience:").

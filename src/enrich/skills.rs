@@ -110,9 +110,8 @@ pub struct Taxonomy {
     /// One-letter spellings ("C", "R"), found byte by byte: in the
     /// automaton they would report a match at every such letter.
     letters: Vec<(u8, Pattern)>,
-    /// Bytes that may start a one-letter spelling.
-    letter_bytes: [bool; 256],
-    /// The same bytes as a list, for `memchr` when there are at most three.
+    /// Bytes that may be a one-letter spelling (found with `memchr` when
+    /// there are at most three, as in the shipped taxonomy).
     letter_triggers: Vec<u8>,
     qualifiers: AhoCorasick,
 }
@@ -186,7 +185,7 @@ impl Taxonomy {
                     match s.as_bytes() {
                         [letter] => letters.push((*letter, pattern)),
                         _ => {
-                            names_all.push(s);
+                            names_all.push(s.to_ascii_lowercase());
                             patterns.push(pattern);
                         }
                     }
@@ -194,32 +193,26 @@ impl Taxonomy {
             }
         }
         // A DFA: overlapping search is one table step per byte.
-        let names_all: Vec<String> = names_all.iter().map(|n| n.to_ascii_lowercase()).collect();
         let names = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&names_all)
             .map_err(|e| err(0, e.to_string()))?;
-        let mut letter_bytes = [false; 256];
-        for (letter, p) in &letters {
-            for b in [
-                *letter,
-                letter.to_ascii_lowercase(),
-                letter.to_ascii_uppercase(),
-            ] {
-                if let Some(slot) = letter_bytes.get_mut(usize::from(b)) {
-                    *slot |= b == *letter || !p.ambiguous;
-                }
-            }
-        }
-        let letter_triggers = (0..=u8::MAX)
-            .filter(|b| letter_bytes.get(usize::from(*b)) == Some(&true))
+        // An ambiguous letter only as written, another in either case.
+        let mut letter_triggers: Vec<u8> = letters
+            .iter()
+            .flat_map(|(letter, p)| {
+                let other_case = (!p.ambiguous)
+                    .then(|| [letter.to_ascii_lowercase(), letter.to_ascii_uppercase()]);
+                std::iter::once(*letter).chain(other_case.into_iter().flatten())
+            })
             .collect();
+        letter_triggers.sort_unstable();
+        letter_triggers.dedup();
         Ok(Taxonomy {
             names,
             patterns,
             letters,
-            letter_bytes,
             letter_triggers,
             qualifiers: AhoCorasick::builder()
                 .ascii_case_insensitive(true)
@@ -311,9 +304,7 @@ impl Taxonomy {
             [a] => memchr::memchr(*a, rest),
             [a, b] => memchr::memchr2(*a, *b, rest),
             [a, b, c] => memchr::memchr3(*a, *b, *c, rest),
-            _ => rest
-                .iter()
-                .position(|b| self.letter_bytes.get(usize::from(*b)) == Some(&true)),
+            _ => rest.iter().position(|b| self.letter_triggers.contains(b)),
         };
         found.map(|i| i + from)
     }
