@@ -8,6 +8,7 @@
 pub mod admin1;
 pub mod countries;
 pub mod money;
+mod pages;
 mod place_grid;
 pub mod places;
 pub mod text;
@@ -21,10 +22,11 @@ pub use admin1::{Admin1Index, Area};
 pub use countries::{Countries, Country};
 pub use places::{Place, PlaceIndex};
 
-const ADMIN1_PACKED: &[u8] = include_bytes!("../../data/geo/admin1.bin");
-const PLACES_GZ: &[u8] = include_bytes!("../../data/geo/places.tsv.gz");
-const ISO3166_1: &str = include_str!("../../data/iso3166-1.tsv");
-const ISO3166_2: &str = include_str!("../../data/iso3166-2.tsv");
+// Statics, not consts: one copy each, whose pages `pages::release` hands back.
+static ADMIN1_PACKED: &[u8] = include_bytes!("../../data/geo/admin1.bin");
+static PLACES_GZ: &[u8] = include_bytes!("../../data/geo/places.tsv.gz");
+static ISO3166_1: &str = include_str!("../../data/iso3166-1.tsv");
+static ISO3166_2: &str = include_str!("../../data/iso3166-2.tsv");
 
 /// Reference data that could not be loaded (a build defect, never input).
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +89,17 @@ impl GeoData {
             (places, others)
         });
         let (admin1, countries, boundaries, timezones) = others?;
+        // Parsed into the indexes: the embedded bytes are not read again.
+        // (The time zones are queried in place and keep theirs.)
+        for bytes in [
+            ADMIN1_PACKED,
+            PLACES_GZ,
+            BOUNDARIES_ODBL_360X180,
+            ISO3166_1.as_bytes(),
+            ISO3166_2.as_bytes(),
+        ] {
+            pages::release(bytes);
+        }
         Ok(GeoData {
             countries,
             boundaries,
