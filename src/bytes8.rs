@@ -32,6 +32,14 @@ pub(crate) const fn control_lanes(x: u64) -> u64 {
     !((x & LOW7) + splat(0x60)) & !x & HIGH
 }
 
+/// The high bit of each lane of printable ASCII (0x20..=0x7E).
+pub(crate) const fn printable_lanes(x: u64) -> u64 {
+    let low = x & LOW7;
+    let at_least_space = low + splat(0x60);
+    let is_del = low + splat(0x01);
+    at_least_space & !is_del & !x & HIGH
+}
+
 /// The high bit of each lane of `x` at 0x80 or above (not ASCII).
 pub(crate) const fn non_ascii_lanes(x: u64) -> u64 {
     x & HIGH
@@ -70,8 +78,8 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             // Bytes from a small set of edge values, so every lane test fires.
             let edges = [
-                0x00, 0x1f, 0x20, 0x22, 0x5c, 0x7f, 0x80, 0xff, b'a', b'z', b'{', b'`', b'0', b'9',
-                b'/', b':',
+                0x00, 0x1f, 0x20, 0x21, 0x22, 0x7e, 0x5c, 0x7f, 0x80, 0xff, b'a', b'z', b'{', b'`',
+                b'0', b'9', b'/', b':',
             ];
             let bytes: Vec<u8> = (0..8)
                 .map(|k| edges[((seed >> (8 * k)) as usize) % edges.len()])
@@ -86,6 +94,7 @@ mod tests {
             assert_eq!(lanes_equal(x, b' '), mask(&|b| b == b' '));
             assert_eq!(control_lanes(x), mask(&|b| b < 0x20));
             assert_eq!(non_ascii_lanes(x), mask(&|b| b >= 0x80));
+            assert_eq!(printable_lanes(x), mask(&|b| (0x20..=0x7e).contains(&b)));
             let spaces = lanes_equal(x, b' ');
             if spaces != 0 {
                 assert_eq!(
