@@ -5,6 +5,7 @@
 pub mod description;
 pub mod geo;
 pub mod money_text;
+mod name_automaton;
 pub mod salary;
 pub mod salary_text;
 mod section_rules;

@@ -1,0 +1,316 @@
+//! Every occurrence of a fixed set of byte strings (the skill names), as
+//! a dense Aho–Corasick automaton walked one table load per byte.
+//!
+//! Why not the aho-corasick crate's DFA, which finds the same matches:
+//! its search loop is generic over match kinds, anchoring and prefilters
+//! and costs ~20 instructions a byte here; the names are searched over
+//! every requirement line of every posting, where that loop was the
+//! largest single cost. This table also is a third smaller: byte classes
+//! (the 42 bytes the names use and one for every other byte) and `u32`
+//! state ids premultiplied by the row length. The states where a name
+//! ends are numbered last, so one comparison tells them.
+
+pub struct NameAutomaton {
+    /// Byte -> class; class 0 is every byte no name uses.
+    classes: [u8; 256],
+    /// Row length: the number of classes.
+    stride: usize,
+    /// `transitions[state + class]`: the next state (premultiplied).
+    transitions: Vec<u32>,
+    /// States from here on end a name.
+    first_ending: u32,
+    /// The names ending in state row `r` are
+    /// `ends[ends_at[r]..ends_at[r + 1]]`.
+    ends_at: Vec<u32>,
+    ends: Vec<u32>,
+    lengths: Vec<usize>,
+}
+
+/// One occurrence: `hay[start..end]` is name `name`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameMatch {
+    pub start: usize,
+    pub end: usize,
+    pub name: usize,
+}
+
+impl NameAutomaton {
+    /// The automaton of `names` (ids are their positions). Empty names
+    /// are refused: they would match everywhere.
+    pub fn new<S: AsRef<[u8]>>(names: &[S]) -> Result<NameAutomaton, String> {
+        if names.iter().any(|n| n.as_ref().is_empty()) {
+            return Err("an empty name".into());
+        }
+        let mut classes = [0u8; 256];
+        let mut stride = 1usize;
+        for name in names {
+            for &b in name.as_ref() {
+                if classes[usize::from(b)] == 0 {
+                    classes[usize::from(b)] =
+                        u8::try_from(stride).map_err(|_| "more than 255 byte classes")?;
+                    stride += 1;
+                }
+            }
+        }
+        // The trie: `goto[row * stride + class]`, NONE where it has no edge.
+        const NONE: u32 = u32::MAX;
+        let mut goto = vec![NONE; stride];
+        let mut own: Vec<Vec<u32>> = vec![Vec::new()];
+        for (id, name) in names.iter().enumerate() {
+            let mut row = 0usize;
+            for &b in name.as_ref() {
+                let slot = row * stride + usize::from(classes[usize::from(b)]);
+                row = match goto.get(slot).copied() {
+                    Some(next) if next != NONE => next as usize,
+                    _ => {
+                        let next = own.len();
+                        goto.extend(std::iter::repeat_n(NONE, stride));
+                        own.push(Vec::new());
+                        if let Some(edge) = goto.get_mut(slot) {
+                            *edge = u32::try_from(next).map_err(|_| "too many states")?;
+                        }
+                        next
+                    }
+                };
+            }
+            if let Some(ends) = own.get_mut(row) {
+                ends.push(u32::try_from(id).map_err(|_| "too many names")?);
+            }
+        }
+        let rows = own.len();
+        if rows
+            .checked_mul(stride)
+            .is_none_or(|n| n > u32::MAX as usize)
+        {
+            return Err("automaton too large".into());
+        }
+        // Failure links in breadth-first order: a row's missing edges are
+        // those of its failure row, complete by then (it is shallower).
+        let mut fail = vec![0usize; rows];
+        let mut ends: Vec<Vec<u32>> = own;
+        let mut queue = std::collections::VecDeque::from([0usize]);
+        while let Some(row) = queue.pop_front() {
+            for class in 0..stride {
+                let slot = row * stride + class;
+                let child = goto.get(slot).copied().unwrap_or(NONE);
+                let via_fail = if row == 0 {
+                    0
+                } else {
+                    let f = fail.get(row).copied().unwrap_or(0);
+                    goto.get(f * stride + class).copied().unwrap_or(0)
+                };
+                if child == NONE {
+                    if let Some(edge) = goto.get_mut(slot) {
+                        *edge = via_fail;
+                    }
+                    continue;
+                }
+                let child = child as usize;
+                if let Some(f) = fail.get_mut(child) {
+                    *f = via_fail as usize;
+                }
+                // A name ending at the failure row ends here too.
+                let inherited = ends.get(via_fail as usize).cloned().unwrap_or_default();
+                if let Some(e) = ends.get_mut(child) {
+                    e.extend(inherited);
+                }
+                queue.push_back(child);
+            }
+        }
+        // Renumbered: the root stays first, the rows where a name ends go
+        // last (a name never ends at the root: none is empty).
+        let mut order: Vec<usize> = (0..rows).collect();
+        order.sort_by_key(|&row| ends.get(row).is_some_and(|e| !e.is_empty()));
+        let mut new_id = vec![0u32; rows];
+        for (new, &old) in order.iter().enumerate() {
+            if let Some(id) = new_id.get_mut(old) {
+                *id = (new * stride) as u32;
+            }
+        }
+        let first_ending = order
+            .iter()
+            .position(|&row| ends.get(row).is_some_and(|e| !e.is_empty()))
+            .map_or(u32::MAX, |at| (at * stride) as u32);
+        let mut transitions = Vec::with_capacity(rows * stride);
+        let mut ends_at = Vec::with_capacity(rows + 1);
+        let mut flat = Vec::new();
+        for &old in &order {
+            let row = goto.get(old * stride..(old + 1) * stride).unwrap_or(&[]);
+            transitions.extend(
+                row.iter()
+                    .map(|&next| new_id.get(next as usize).copied().unwrap_or(0)),
+            );
+            ends_at.push(u32::try_from(flat.len()).map_err(|_| "too many matches")?);
+            flat.extend_from_slice(ends.get(old).map_or(&[][..], Vec::as_slice));
+        }
+        ends_at.push(u32::try_from(flat.len()).map_err(|_| "too many matches")?);
+        Ok(NameAutomaton {
+            classes,
+            stride,
+            transitions,
+            first_ending,
+            ends_at,
+            ends: flat,
+            lengths: names.iter().map(|n| n.as_ref().len()).collect(),
+        })
+    }
+
+    /// Every occurrence of every name in `hay`, by end position (names
+    /// ending at the same byte: longest first).
+    pub fn overlapping<'a>(&'a self, hay: &'a [u8]) -> Overlapping<'a> {
+        Overlapping {
+            automaton: self,
+            hay,
+            at: 0,
+            state: 0,
+            pending: [].iter(),
+        }
+    }
+
+    #[cfg(test)]
+    pub fn memory_usage(&self) -> usize {
+        (self.transitions.len() + self.ends_at.len() + self.ends.len()) * 4
+            + self.lengths.len() * std::mem::size_of::<usize>()
+            + 256
+    }
+
+    /// The names ending in `state`.
+    fn ends_in(&self, state: u32) -> &[u32] {
+        let row = state as usize / self.stride;
+        let from = self.ends_at.get(row).copied().unwrap_or(0) as usize;
+        let to = self.ends_at.get(row + 1).copied().unwrap_or(0) as usize;
+        self.ends.get(from..to).unwrap_or(&[])
+    }
+}
+
+pub struct Overlapping<'a> {
+    automaton: &'a NameAutomaton,
+    hay: &'a [u8],
+    /// Bytes read so far.
+    at: usize,
+    state: u32,
+    /// Names ending at `at` not yet reported.
+    pending: std::slice::Iter<'a, u32>,
+}
+
+impl Iterator for Overlapping<'_> {
+    type Item = NameMatch;
+
+    fn next(&mut self) -> Option<NameMatch> {
+        let a = self.automaton;
+        loop {
+            if let Some(&name) = self.pending.next() {
+                let len = a.lengths.get(name as usize).copied().unwrap_or(0);
+                return Some(NameMatch {
+                    start: self.at.saturating_sub(len),
+                    end: self.at,
+                    name: name as usize,
+                });
+            }
+            // The walk: one class and one table load per byte.
+            let rest = self.hay.get(self.at..)?;
+            let (transitions, classes) = (a.transitions.as_slice(), &a.classes);
+            let first_ending = a.first_ending;
+            let mut state = self.state;
+            let ended = rest.iter().position(|&b| {
+                let next = state as usize + usize::from(classes[usize::from(b)]);
+                state = transitions.get(next).copied().unwrap_or(0);
+                state >= first_ending
+            });
+            self.state = state;
+            let Some(at) = ended else {
+                self.at = self.hay.len();
+                return None;
+            };
+            self.at += at + 1;
+            self.pending = a.ends_in(state).iter();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(names: &[&str], hay: &str) -> Vec<(usize, usize, usize)> {
+        let a = NameAutomaton::new(names).expect("automaton");
+        let mut got: Vec<_> = a
+            .overlapping(hay.as_bytes())
+            .map(|m| (m.start, m.end, m.name))
+            .collect();
+        got.sort_unstable();
+        got
+    }
+
+    /// The plain definition: every position, every name.
+    fn by_scan(names: &[&str], hay: &str) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        for start in 0..hay.len() {
+            for (id, n) in names.iter().enumerate() {
+                if hay.as_bytes()[start..].starts_with(n.as_bytes()) {
+                    out.push((start, start + n.len(), id));
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn finds_every_occurrence_of_every_name() {
+        let names = [
+            "he",
+            "she",
+            "his",
+            "hers",
+            "c++",
+            "c#",
+            "java",
+            "javascript",
+            "he",
+        ];
+        for hay in ["ushers", "javascript and java", "c++/c#", "hehehe", "", "x"] {
+            assert_eq!(all(&names, hay), by_scan(&names, hay), "{hay:?}");
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_plain_definition_on_random_texts() {
+        let names = [
+            "go",
+            "golang",
+            "sql",
+            "nosql",
+            "mysql",
+            "sql server",
+            "r&d",
+            "node.js",
+            "node",
+            "ab",
+            "abab",
+            "bab",
+            "a b",
+            "power bi",
+            "bi",
+        ];
+        let alphabet = [
+            "go", "lang", "sql", " ", "my", "no", "a", "b", "de.js", "r&", "x", "\n", "é",
+        ];
+        let mut seed = 3u64;
+        for round in 0..20_000 {
+            let mut hay = String::new();
+            for _ in 0..(round % 30) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                hay.push_str(alphabet[(seed >> 33) as usize % alphabet.len()]);
+            }
+            assert_eq!(all(&names, &hay), by_scan(&names, &hay), "{hay:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_an_empty_name() {
+        assert!(NameAutomaton::new(&["a", ""]).is_err());
+    }
+}
