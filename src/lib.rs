@@ -18,4 +18,6 @@ pub mod posting;
 pub mod record;
 pub mod reference;
 pub mod telemetry;
+#[cfg(test)]
+mod test_random;
 pub mod worker;

@@ -1097,12 +1097,10 @@ mod tests {
             "we are looking for",
             "A",
         ];
-        let mut seed = 7u64;
+        let mut rng = crate::test_random::Lcg::new(7);
         for _ in 0..50_000 {
             let mut text = String::new();
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            let seed = rng.next_u64();
             for k in 0..(seed >> 59) {
                 let pick = (seed >> (2 * k % 48)) as usize ^ (k as usize * 31);
                 text.push_str(pieces[pick % pieces.len()]);
