@@ -38,6 +38,16 @@ impl NameAutomaton {
     /// The automaton of `names` (ids are their positions). Empty names
     /// are refused: they would match everywhere.
     pub fn new<S: AsRef<[u8]>>(names: &[S]) -> Result<NameAutomaton, String> {
+        NameAutomaton::build(names, false)
+    }
+
+    /// The same, with ASCII letters matching in either case (a letter and
+    /// its other case share a byte class, so the table does not grow).
+    pub fn ascii_case_insensitive<S: AsRef<[u8]>>(names: &[S]) -> Result<NameAutomaton, String> {
+        NameAutomaton::build(names, true)
+    }
+
+    fn build<S: AsRef<[u8]>>(names: &[S], fold: bool) -> Result<NameAutomaton, String> {
         if names.iter().any(|n| n.as_ref().is_empty()) {
             return Err("an empty name".into());
         }
@@ -45,11 +55,17 @@ impl NameAutomaton {
         let mut stride = 1usize;
         for name in names {
             for &b in name.as_ref() {
+                let b = if fold { b.to_ascii_lowercase() } else { b };
                 if classes[usize::from(b)] == 0 {
                     classes[usize::from(b)] =
                         u8::try_from(stride).map_err(|_| "more than 255 byte classes")?;
                     stride += 1;
                 }
+            }
+        }
+        if fold {
+            for upper in b'A'..=b'Z' {
+                classes[usize::from(upper)] = classes[usize::from(upper.to_ascii_lowercase())];
             }
         }
         // The trie: `goto[row * stride + class]`, NONE where it has no edge.
@@ -301,6 +317,17 @@ mod tests {
             let hay = rng.text(&alphabet, round % 30);
             assert_eq!(all(&names, &hay), by_scan(&names, &hay), "{hay:?}");
         }
+    }
+
+    #[test]
+    fn ascii_case_insensitive_matches_either_case() {
+        let a = NameAutomaton::ascii_case_insensitive(&["w2", "Corp to Corp", "1099"])
+            .expect("automaton");
+        let got: Vec<_> = a
+            .overlapping(b"W2 or CORP TO corp, not w3; 1099")
+            .map(|m| (m.start, m.end, m.name))
+            .collect();
+        assert_eq!(got, [(0, 2, 0), (6, 18, 1), (28, 32, 2)]);
     }
 
     #[test]

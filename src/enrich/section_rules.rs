@@ -11,8 +11,9 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, packed};
+use aho_corasick::packed;
 
+use super::name_automaton::{NameAutomaton, NameMatch};
 use super::sections::{Section, SectionKind};
 
 /// What a heading says about its section.
@@ -669,7 +670,7 @@ pub fn is_tech_stack(heading: &str) -> bool {
 /// All phrases of all rules in one automaton, each tagged with its rule's
 /// position: one pass over the heading instead of a search per phrase.
 struct RuleMatcher {
-    automaton: AhoCorasick,
+    automaton: NameAutomaton,
     rule_of_pattern: Vec<usize>,
 }
 
@@ -687,9 +688,7 @@ fn matcher() -> Option<&'static RuleMatcher> {
             }
             // Building can only fail on absurd pattern sizes; then the slow
             // rule-by-rule path answers instead.
-            AhoCorasick::builder()
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .build(&phrases)
+            NameAutomaton::new(&phrases)
                 .ok()
                 .map(|automaton| RuleMatcher {
                     automaton,
@@ -709,9 +708,9 @@ fn first_rule_matching(norm: &str) -> Option<SectionKind> {
             .map(|(k, _)| *k);
     };
     m.automaton
-        .find_overlapping_iter(norm)
-        .filter(|hit| hit.start() > 0 && norm.as_bytes().get(hit.start() - 1) == Some(&b' '))
-        .filter_map(|hit| m.rule_of_pattern.get(hit.pattern().as_usize()).copied())
+        .overlapping(norm.as_bytes())
+        .filter(|hit| hit.start > 0 && norm.as_bytes().get(hit.start - 1) == Some(&b' '))
+        .filter_map(|hit| m.rule_of_pattern.get(hit.name).copied())
         .min()
         .and_then(|rule| HEADING_RULES.get(rule).map(|(kind, _)| *kind))
 }
@@ -826,37 +825,35 @@ fn intro_kind(text: &str, company: Option<&str>) -> Option<SectionKind> {
 /// "Powered by JazzHR", "Only W2 candidates", "Contract to Hire": an ATS
 /// footer or employment terms (whole words, any case).
 pub fn is_footer_or_terms(text: &str) -> bool {
-    static TERMS: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+    static TERMS: OnceLock<Option<NameAutomaton>> = OnceLock::new();
     let Some(terms) = TERMS
         .get_or_init(|| {
-            AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build([
-                    "w2",
-                    "c2c",
-                    "1099",
-                    "corp to corp",
-                    "corp-to-corp",
-                    "contract to hire",
-                    "contract-to-hire",
-                    "direct hire",
-                    "direct-hire",
-                ])
-                .ok()
+            NameAutomaton::ascii_case_insensitive(&[
+                "w2",
+                "c2c",
+                "1099",
+                "corp to corp",
+                "corp-to-corp",
+                "contract to hire",
+                "contract-to-hire",
+                "direct hire",
+                "direct-hire",
+            ])
+            .ok()
         })
         .as_ref()
     else {
         return false;
     };
     let bytes = text.as_bytes();
-    let word = |m: &aho_corasick::Match| {
-        let before = m.start().checked_sub(1).and_then(|i| bytes.get(i));
+    let word = |m: &NameMatch| {
+        let before = m.start.checked_sub(1).and_then(|i| bytes.get(i));
         !before.is_some_and(u8::is_ascii_alphanumeric)
-            && !bytes.get(m.end()).is_some_and(u8::is_ascii_alphanumeric)
+            && !bytes.get(m.end).is_some_and(u8::is_ascii_alphanumeric)
     };
     text.get(..11)
         .is_some_and(|p| p.eq_ignore_ascii_case("powered by "))
-        || terms.find_overlapping_iter(text).any(|m| word(&m))
+        || terms.overlapping(bytes).any(|m| word(&m))
 }
 
 /// Whole-word cues (normalized: lower case, no apostrophes) in untitled text.
