@@ -1,14 +1,15 @@
-//! Every occurrence of a fixed set of byte strings (the skill names), as
-//! a dense Aho–Corasick automaton walked one table load per byte.
+//! Every occurrence of a fixed set of byte strings (the skill names, the
+//! heading-rule phrases, the employment terms), as a dense Aho–Corasick
+//! automaton walked one table load per byte.
 //!
 //! Why not the aho-corasick crate's DFA, which finds the same matches:
 //! its search loop is generic over match kinds, anchoring and prefilters
-//! and costs ~20 instructions a byte here; the names are searched over
-//! every requirement line of every posting, where that loop was the
+//! and costs ~20 instructions a byte here; the skill names are searched
+//! over every requirement line of every posting, where that loop was the
 //! largest single cost. This table also is a third smaller: byte classes
-//! (the 42 bytes the names use and one for every other byte) and `u32`
-//! state ids premultiplied by the row length. The states where a name
-//! ends are numbered last, so one comparison tells them.
+//! (for the skills, the 42 bytes the names use and one for every other
+//! byte) and `u32` state ids premultiplied by the row length. The states
+//! where a name ends are numbered last, so one comparison tells them.
 
 pub struct NameAutomaton {
     /// Byte -> class; class 0 is every byte no name uses.
