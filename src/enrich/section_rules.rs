@@ -1122,6 +1122,17 @@ mod tests {
     }
 
     #[test]
+    fn intro_cues_count_overlapping_occurrences() {
+        // " join our " and " our team " share " our "; two " startup "s a space.
+        assert_eq!(intro_kind("Join our team today", None), Some(AboutCompany));
+        assert_eq!(
+            intro_kind("You will join our startup startup", None),
+            Some(AboutCompany)
+        );
+        assert_eq!(intro_kind("You will join our startup", None), Some(Role));
+    }
+
+    #[test]
     fn cues_match_in_any_ascii_case() {
         for text in [
             "Acme is an EQUAL Opportunity employer",
