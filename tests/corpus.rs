@@ -67,6 +67,58 @@ fn every_posting_from_other_feeds_is_enriched_and_valid() {
     }
 }
 
+/// The record writer spells the enrichment by hand (strings, skills, the
+/// first location copied for `geo`): on real postings it must be the bytes
+/// serde writes from the same `Enrichment`.
+#[test]
+fn records_carry_the_enrichment_exactly_as_serde_writes_it() {
+    use posting_enricher::enrich::Enricher;
+    use posting_enricher::posting::{self, DecodeOptions};
+    use posting_enricher::record::Record;
+
+    let enricher = Enricher::with_shared_data(Default::default()).expect("reference data");
+    let ctx = common::context();
+    let corpus = common::corpus_lines();
+    let more = common::more_lines();
+    let lines = corpus
+        .iter()
+        .step_by(7)
+        .chain(more.iter().map(|(_, _, line)| line));
+    let (mut checked, mut with_locations, mut with_skills) = (0, 0, 0);
+    for line in lines {
+        let Ok(doc) = posting::locate(line, &DecodeOptions::default()) else {
+            continue;
+        };
+        let Ok(view) = posting::parse(&doc) else {
+            continue;
+        };
+        let enrichment = enricher.enrich(&view);
+        let mut ours = Vec::new();
+        Record {
+            id: "id",
+            fingerprint: "fingerprint",
+            posting: None,
+            enrichment: &enrichment,
+            context: &ctx,
+        }
+        .write_json(&mut ours)
+        .expect("write");
+        let serde = serde_json::to_string(&enrichment).expect("serialize");
+        let ours = String::from_utf8(ours).expect("UTF-8");
+        let expected = format!(",\"enrichment\":{serde},\"enricher\":");
+        assert!(
+            ours.contains(&expected),
+            "record differs from serde:\n{ours}\nserde:\n{serde}"
+        );
+        checked += 1;
+        with_locations += usize::from(!enrichment.locations.is_empty());
+        with_skills += usize::from(!enrichment.skills.is_empty());
+    }
+    assert!(checked > 1_100, "{checked}");
+    assert!(with_locations > 1_000, "{with_locations}");
+    assert!(with_skills > 500, "{with_skills}");
+}
+
 #[test]
 fn same_input_gives_byte_identical_output() {
     let lines = common::corpus_lines();

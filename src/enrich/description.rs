@@ -10,6 +10,8 @@ use ego_tree::iter::Edge;
 use scraper::{Html, Node};
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
+use super::html_element::Element;
+
 /// One visual line of the description.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
@@ -311,64 +313,6 @@ fn plain_lines(text: &str) -> Vec<Line> {
     lines
 }
 
-/// Elements whose start and end break the line.
-fn is_block(name: &str) -> bool {
-    matches!(
-        name,
-        "p" | "div"
-            | "section"
-            | "article"
-            | "header"
-            | "footer"
-            | "main"
-            | "aside"
-            | "nav"
-            | "blockquote"
-            | "pre"
-            | "ul"
-            | "ol"
-            | "dl"
-            | "dt"
-            | "dd"
-            | "table"
-            | "thead"
-            | "tbody"
-            | "tr"
-            | "h1"
-            | "h2"
-            | "h3"
-            | "h4"
-            | "h5"
-            | "h6"
-            | "li"
-            | "hr"
-            | "address"
-            | "figure"
-            | "figcaption"
-            | "center"
-            | "form"
-            | "fieldset"
-            | "body"
-            | "html"
-    )
-}
-
-fn is_emphasis(name: &str) -> bool {
-    matches!(name, "strong" | "b" | "u" | "em" | "i")
-}
-
-fn is_heading(name: &str) -> bool {
-    matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
-}
-
-/// Elements whose content is never shown.
-fn is_hidden(name: &str) -> bool {
-    matches!(
-        name,
-        "script" | "style" | "head" | "title" | "noscript" | "template" | "iframe" | "object"
-    )
-}
-
 /// Deepest element nesting handed to the HTML parser. html5ever's tree
 /// builder does work proportional to the open-element stack on every tag,
 /// so pathological nesting (100,000 `<div>`s) would take quadratic time;
@@ -420,13 +364,13 @@ fn parse_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) {
     for edge in doc.tree.root().traverse() {
         match edge {
             Edge::Open(node) => match node.value() {
-                Node::Element(el) => w.open(el.name()),
+                Node::Element(el) => w.open(Element::of(el.name())),
                 Node::Text(t) => w.text(t, newline_breaks),
                 _ => {}
             },
             Edge::Close(node) => {
                 if let Node::Element(el) = node.value() {
-                    w.close(el.name());
+                    w.close(Element::of(el.name()));
                 }
             }
         }
@@ -447,7 +391,7 @@ enum Markup {
 /// rest it says so, and its approximate lines are used only where the
 /// parser cannot go (pathological nesting).
 fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
-    let mut open: Vec<TagName> = Vec::new();
+    let mut open: Vec<(TagName, Element)> = Vec::new();
     let mut markup = Markup::WellFormed;
     let mut text = String::new();
     let mut rest = html;
@@ -489,7 +433,8 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
             // <!DOCTYPE ...> and the like.
             continue;
         }
-        if !closing && matches!(name, "script" | "style") {
+        let element = Element::of(name);
+        if !closing && element.is(Element::RAW_TEXT) {
             // Raw text: skip to the end tag without reading "<" inside.
             let end_tag = format!("</{name}");
             rest = match find_ascii_case_insensitive(rest, &end_tag) {
@@ -499,27 +444,28 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
             continue;
         }
         if closing {
-            if is_void(name) {
+            if element.is(Element::VOID) {
                 markup = Markup::NeedsRepair; // "</br>" is a <br> to a browser
-            } else if open.last() == Some(&tag_name) {
+            } else if open.last().is_some_and(|(top, _)| *top == tag_name) {
                 open.pop();
             } else {
                 markup = Markup::NeedsRepair;
             }
-            w.close(name);
+            w.close(element);
         } else {
-            w.open(name);
-            if is_void(name) || body.ends_with('/') {
-                w.close(name);
+            w.open(element);
+            if element.is(Element::VOID) || body.ends_with('/') {
+                w.close(element);
             } else {
                 // Block elements inside inline ones, or an <li>/<p> that
                 // implicitly closes the open one, are repaired by parsers.
-                if open.last().is_some_and(|top| {
-                    implied_end(top.as_str(), name) || (is_inline(top.as_str()) && is_block(name))
+                if open.last().is_some_and(|&(_, top)| {
+                    top.ends_before(element)
+                        || (top.is(Element::INLINE) && element.is(Element::BLOCK))
                 }) {
                     markup = Markup::NeedsRepair;
                 }
-                open.push(tag_name);
+                open.push((tag_name, element));
             }
         }
     }
@@ -541,13 +487,7 @@ fn nesting_exceeds(html: &str, max: usize) -> bool {
         let start = i + 1 + usize::from(closing);
         let tag = TagName::new(html.get(start..).unwrap_or_default());
         let name = tag.as_str();
-        if name.is_empty()
-            || is_void(name)
-            || matches!(
-                name,
-                "li" | "p" | "td" | "th" | "tr" | "dt" | "dd" | "option"
-            )
-        {
+        if name.is_empty() || Element::of(name).does_not_nest() {
             continue;
         }
         if closing {
@@ -632,63 +572,11 @@ fn tag_end(after_lt: &str) -> Option<usize> {
     None
 }
 
-/// Whether opening `next` inside `open` makes a parser close `open` first.
-fn implied_end(open: &str, next: &str) -> bool {
-    match open {
-        "li" => next == "li",
-        "p" => is_block(next),
-        "dt" | "dd" => matches!(next, "dt" | "dd"),
-        "td" | "th" => matches!(next, "td" | "th" | "tr"),
-        "tr" => next == "tr",
-        "option" => next == "option",
-        _ => false,
-    }
-}
-
-fn is_inline(name: &str) -> bool {
-    matches!(
-        name,
-        "a" | "b"
-            | "i"
-            | "u"
-            | "em"
-            | "strong"
-            | "span"
-            | "font"
-            | "small"
-            | "big"
-            | "sub"
-            | "sup"
-            | "code"
-            | "label"
-    )
-}
-
 fn find_ascii_case_insensitive(haystack: &str, needle: &str) -> Option<usize> {
     haystack
         .as_bytes()
         .windows(needle.len())
         .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-}
-
-/// Elements that never have content or an end tag.
-fn is_void(name: &str) -> bool {
-    matches!(
-        name,
-        "br" | "hr"
-            | "img"
-            | "input"
-            | "meta"
-            | "link"
-            | "wbr"
-            | "area"
-            | "base"
-            | "col"
-            | "embed"
-            | "source"
-            | "track"
-            | "param"
-    )
 }
 
 #[derive(Default)]
@@ -722,43 +610,43 @@ impl LineWriter {
         self.pending_space = true;
     }
 
-    fn open(&mut self, name: &str) {
-        if self.hidden > 0 || is_hidden(name) {
+    fn open(&mut self, element: Element) {
+        if self.hidden > 0 || element.is(Element::HIDDEN) {
             self.hidden += 1;
-        } else if name == "br" {
+        } else if element.is(Element::LINE_BREAK) {
             // A break inside a list item continues the item.
             if self.item_depth > 0 {
                 self.space();
             } else {
                 self.flush();
             }
-        } else if name == "li" {
+        } else if element.is(Element::LIST_ITEM) {
             self.flush();
             self.item_depth += 1;
-        } else if is_block(name) {
+        } else if element.is(Element::BLOCK) {
             self.flush();
-            if is_heading(name) {
+            if element.is(Element::HEADING) {
                 self.heading_depth += 1;
             }
-        } else if is_emphasis(name) {
+        } else if element.is(Element::EMPHASIS) {
             self.emphasis_depth += 1;
-        } else if matches!(name, "td" | "th") {
+        } else if element.is(Element::CELL) {
             self.space();
         }
     }
 
-    fn close(&mut self, name: &str) {
+    fn close(&mut self, element: Element) {
         if self.hidden > 0 {
             self.hidden -= 1;
-        } else if name == "li" {
+        } else if element.is(Element::LIST_ITEM) {
             self.flush();
             self.item_depth = self.item_depth.saturating_sub(1);
-        } else if is_block(name) {
+        } else if element.is(Element::BLOCK) {
             self.flush();
-            if is_heading(name) {
+            if element.is(Element::HEADING) {
                 self.heading_depth = self.heading_depth.saturating_sub(1);
             }
-        } else if is_emphasis(name) {
+        } else if element.is(Element::EMPHASIS) {
             self.emphasis_depth = self.emphasis_depth.saturating_sub(1);
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod description;
 pub mod geo;
+mod html_element;
 pub mod money_text;
 mod name_automaton;
 pub mod salary;

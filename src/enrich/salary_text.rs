@@ -268,12 +268,21 @@ pub fn find(
 /// begin with punctuation ("/hr") may follow anything.
 fn has_cue(lower: &str, cue: &str) -> bool {
     let word = cue.starts_with(|c: char| c.is_alphanumeric());
-    lower.match_indices(cue).any(|(i, _)| {
-        !word
-            || !lower[..i]
-                .chars()
-                .next_back()
-                .is_some_and(char::is_alphanumeric)
+    let Some(&first) = cue.as_bytes().first() else {
+        return true;
+    };
+    // Lines are short and the cues many: finding the first byte and
+    // comparing costs less than setting up a substring searcher per cue.
+    memchr::memchr_iter(first, lower.as_bytes()).any(|i| {
+        lower
+            .as_bytes()
+            .get(i..)
+            .is_some_and(|rest| rest.starts_with(cue.as_bytes()))
+            && (!word
+                || !lower
+                    .get(..i)
+                    .and_then(|before| before.chars().next_back())
+                    .is_some_and(char::is_alphanumeric))
     })
 }
 
@@ -466,6 +475,39 @@ mod tests {
             .ok()
             .flatten()
             .map(|p| (p.min, p.max, p.unit))
+    }
+
+    #[test]
+    fn cues_are_found_as_a_substring_search_finds_them() {
+        fn by_match_indices(lower: &str, cue: &str) -> bool {
+            let word = cue.starts_with(|c: char| c.is_alphanumeric());
+            lower.match_indices(cue).any(|(i, _)| {
+                !word
+                    || !lower[..i]
+                        .chars()
+                        .next_back()
+                        .is_some_and(char::is_alphanumeric)
+            })
+        }
+        let cues: Vec<&str> = [NOT_PAY_CUES, PAY_CUES, AT_LEAST_CUES, UP_TO_CUES]
+            .concat()
+            .into_iter()
+            .chain(["colorado", "/hr", ""])
+            .collect();
+        let mut pieces = cues.clone();
+        pieces.extend(["a", "é", " ", "1", "-", "$", "x", "/", "ö"]);
+        let mut rng = crate::test_random::Lcg::new(13);
+        let mut found = 0;
+        for _ in 0..20_000 {
+            let count = (rng.next_u64() >> 60) as usize;
+            let text = rng.text(&pieces, count);
+            for cue in &cues {
+                let expected = by_match_indices(&text, cue);
+                assert_eq!(has_cue(&text, cue), expected, "{cue:?} in {text:?}");
+                found += usize::from(expected);
+            }
+        }
+        assert!(found > 10_000, "{found}");
     }
 
     #[test]
