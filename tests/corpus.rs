@@ -347,3 +347,36 @@ fn fast_scanner_agrees_with_html5ever_on_the_corpus() {
         "fast path for only {fast} of {html_docs}"
     );
 }
+
+/// Escaped markup read where it lies must give exactly the lines of its
+/// unescaped copy, and be read so for most of the corpus.
+#[test]
+fn escaped_markup_is_read_as_its_unescaped_copy() {
+    use posting_enricher::enrich::description::{escaped_markup_lines, unescaped_lines};
+    let opts = posting_enricher::posting::DecodeOptions::default();
+    let more = common::more_lines();
+    let corpus = common::corpus_lines();
+    let lines = corpus.iter().chain(more.iter().map(|(_, _, line)| line));
+    let (mut descriptions, mut direct) = (0, 0);
+    for (i, line) in lines.enumerate() {
+        let Ok(doc) = posting_enricher::posting::locate(line, &opts) else {
+            continue;
+        };
+        let Ok(view) = posting_enricher::posting::parse(&doc) else {
+            continue;
+        };
+        let Some(desc) = view.description.as_deref() else {
+            continue;
+        };
+        descriptions += 1;
+        if let Some(read) = escaped_markup_lines(desc) {
+            direct += 1;
+            assert_eq!(read, unescaped_lines(desc), "input line {}", i + 1);
+        }
+    }
+    println!("escaped markup read directly for {direct} of {descriptions} descriptions");
+    assert!(
+        direct * 10 >= descriptions * 9,
+        "read directly for only {direct} of {descriptions}"
+    );
+}

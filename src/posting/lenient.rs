@@ -173,10 +173,32 @@ mod tests {
     #[test]
     fn string_literals_are_unescaped_as_serde_json_does() {
         let pieces = [
-            "a", "é", " ", "\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t",
-            "\\u0041", "\\u00e9", "\\u2019", "\\uD83D\\uDE00", "\\ud83d", "\\uDE00",
-            "\\u0000", "\\uFFFF", "\\u12", "\\x", "\\", "\\uD800\\n", "\\uDBFF\\uDBFF",
-            "日本", "\\uD83D\\u0041",
+            "a",
+            "é",
+            " ",
+            "\\\"",
+            "\\\\",
+            "\\/",
+            "\\b",
+            "\\f",
+            "\\n",
+            "\\r",
+            "\\t",
+            "\\u0041",
+            "\\u00e9",
+            "\\u2019",
+            "\\uD83D\\uDE00",
+            "\\ud83d",
+            "\\uDE00",
+            "\\u0000",
+            "\\uFFFF",
+            "\\u12",
+            "\\x",
+            "\\",
+            "\\uD800\\n",
+            "\\uDBFF\\uDBFF",
+            "日本",
+            "\\uD83D\\u0041",
         ];
         let mut rng = crate::test_random::Lcg::new(17);
         let (mut valid, mut refused) = (0, 0);
