@@ -389,12 +389,23 @@ fn money_figures(line: &str) -> usize {
     line.char_indices()
         .filter(|&(i, _)| {
             let rest = &line[i..];
-            MARKERS.iter().any(|(m, _)| {
-                rest.strip_prefix(m)
-                    .is_some_and(|r| r.trim_start().starts_with(|c: char| c.is_ascii_digit()))
-            }) && !line[..i].ends_with(['U', 'S', 'C', 'A', 'N', 'R'])
+            may_start_marker(rest)
+                && MARKERS.iter().any(|(m, _)| {
+                    rest.strip_prefix(m)
+                        .is_some_and(|r| r.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+                })
+                && !line[..i].ends_with(['U', 'S', 'C', 'A', 'N', 'R'])
         })
         .count()
+}
+
+/// Whether `rest` may start with one of `MARKERS`: one byte looked at
+/// before fifteen prefixes are compared at every character of a line.
+fn may_start_marker(rest: &str) -> bool {
+    matches!(
+        rest.as_bytes().first(),
+        Some(b'$' | b'U' | b'C' | b'A' | b'G' | b'E' | b'I' | b'R' | 0xC2 | 0xE2)
+    )
 }
 
 /// Dollars a bare `$` may mean, by the posting's country.
@@ -416,6 +427,9 @@ fn money_start(
     }
     for (i, _) in line.char_indices() {
         let rest = &line[i..];
+        if !may_start_marker(rest) {
+            continue;
+        }
         for &(marker, code) in MARKERS {
             if let Some(after) = rest.strip_prefix(marker) {
                 let digits = after.trim_start();
@@ -440,6 +454,14 @@ mod tests {
 
     fn dollars(c: &str) -> Option<f64> {
         (c == "USD").then_some(1.0)
+    }
+
+    #[test]
+    fn every_marker_may_start_a_marker() {
+        for (marker, _) in MARKERS {
+            assert!(may_start_marker(marker), "{marker}");
+        }
+        assert!(!may_start_marker("usd") && !may_start_marker("") && !may_start_marker("1"));
     }
 
     #[test]
