@@ -9,6 +9,11 @@ use memchr::memchr2;
 /// skipped with `memchr`, so descriptions cost little. Malformed JSON is
 /// left for the parser to report.
 pub fn exceeds(text: &[u8], max: usize) -> bool {
+    // Fewer openings than the limit, counted strings and all: nothing can
+    // nest deeper (a posting has a dozen; counting them is one SIMD pass).
+    if memchr::memchr2_iter(b'[', b'{', text).take(max + 1).count() <= max {
+        return false;
+    }
     let mut depth = 0usize;
     let mut i = 0;
     while let Some(&b) = text.get(i) {
@@ -52,5 +57,8 @@ mod tests {
         assert!(!exceeds(br#"{"a":"\"[[[[\\"}"#, 1));
         assert!(exceeds(&[b'['; 1000], 128));
         assert!(!exceeds(br#"{"unterminated"#, 1));
+        // More openings than the limit, but inside strings or side by side.
+        assert!(!exceeds(br#"{"a":"[[[[[[","b":[],"c":{}}"#, 2));
+        assert!(exceeds(br#"{"a":"[[[[[[","b":[[]]}"#, 2));
     }
 }
