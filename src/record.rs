@@ -182,43 +182,30 @@ fn write_description(out: &mut Vec<u8>, description: &DescriptionOut) {
 }
 
 /// A JSON string exactly as serde_json writes it (`\"`, `\\`, `\n`, `\t`,
-/// `\r`, `\b`, `\f`, other control bytes as `\u00xx`), scanning eight bytes
-/// at a time for the few that need escaping and copying the runs between.
+/// `\r`, `\b`, `\f`, other control bytes as `\u00xx`): the runs between
+/// the few bytes that need escaping, found eight bytes at a time, are
+/// copied whole.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    use crate::bytes8::{control_lanes, lanes_equal, word};
-    let needs_escape = |x: u64| control_lanes(x) | lanes_equal(x, b'"') | lanes_equal(x, b'\\');
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
-    let mut run_start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        if let Some(x) = bytes.get(i..).and_then(word)
-            && needs_escape(x) == 0
-        {
-            i += 8;
-            continue;
-        }
-        let Some(&b) = bytes.get(i) else { break };
-        let short: Option<&[u8]> = match b {
-            b'"' => Some(b"\\\""),
-            b'\\' => Some(b"\\\\"),
-            b'\n' => Some(b"\\n"),
-            b'\t' => Some(b"\\t"),
-            b'\r' => Some(b"\\r"),
-            0x08 => Some(b"\\b"),
-            0x0c => Some(b"\\f"),
-            0..0x20 => None,
-            _ => {
-                i += 1;
-                continue;
-            }
+    let mut rest = bytes;
+    while let Some(at) = first_escape(rest) {
+        let (run, tail) = rest.split_at(at);
+        out.extend_from_slice(run);
+        let Some((&b, tail)) = tail.split_first() else {
+            break;
         };
-        out.extend_from_slice(bytes.get(run_start..i).unwrap_or_default());
-        match short {
-            Some(escape) => out.extend_from_slice(escape),
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
             // Other control bytes as `\u00xx`, lower-case hex like serde_json.
-            None => {
+            _ => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
                 out.extend_from_slice(b"\\u00");
                 for nibble in [b >> 4, b & 0xf] {
@@ -226,11 +213,30 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
                 }
             }
         }
-        i += 1;
-        run_start = i;
+        rest = tail;
     }
-    out.extend_from_slice(bytes.get(run_start..).unwrap_or_default());
+    out.extend_from_slice(rest);
     out.push(b'"');
+}
+
+/// The first byte JSON must escape (a control byte, `"` or `\`).
+fn first_escape(bytes: &[u8]) -> Option<usize> {
+    use crate::bytes8::{control_lanes, first_lane, lanes_equal};
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut words {
+        let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let escapes = control_lanes(x) | lanes_equal(x, b'"') | lanes_equal(x, b'\\');
+        if escapes != 0 {
+            return Some(at + first_lane(escapes));
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .map(|i| at + i)
 }
 
 #[cfg(test)]
@@ -271,6 +277,23 @@ mod tests {
             String::from_utf8_lossy(&ours),
             String::from_utf8_lossy(&serde)
         );
+    }
+
+    #[test]
+    fn random_strings_are_escaped_as_serde_json_escapes_them() {
+        let pieces = [
+            "a", "bc", "defghij", " ", "\n", "\t", "\"", "\\", "\r", "\u{1}", "\u{1f}", "\u{7f}",
+            "é", "日本", "\u{8}", "\u{c}",
+        ];
+        let mut rng = crate::test_random::Lcg::new(29);
+        for _ in 0..20_000 {
+            let count = (rng.next_u64() >> 58) as usize;
+            let s = rng.text(&pieces, count);
+            let mut ours = Vec::new();
+            write_str(&mut ours, &s);
+            let serde = serde_json::to_vec(&s).expect("serialize");
+            assert_eq!(ours, serde, "{s:?}");
+        }
     }
 
     #[test]
