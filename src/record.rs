@@ -124,16 +124,12 @@ fn write_enrichment(out: &mut Vec<u8>, enrichment: &Enrichment) -> serde_json::R
 /// Skills as serde writes them, with [`write_str`]: serde_json's escaping
 /// cost ~1,000 instructions per skill.
 fn write_skills(out: &mut Vec<u8>, skills: &[crate::enrich::Skill]) {
-    out.push(b'[');
-    for (i, skill) in skills.iter().enumerate() {
+    write_array(out, skills, |out, skill| {
         let crate::enrich::Skill {
             name,
             category,
             section,
         } = skill;
-        if i > 0 {
-            out.push(b',');
-        }
         out.extend_from_slice(b"{\"name\":");
         write_str(out, name);
         out.extend_from_slice(b",\"category\":");
@@ -141,25 +137,21 @@ fn write_skills(out: &mut Vec<u8>, skills: &[crate::enrich::Skill]) {
         out.extend_from_slice(b",\"section\":");
         write_str(out, section);
         out.push(b'}');
-    }
-    out.push(b']');
+    });
 }
 
 fn write_description(out: &mut Vec<u8>, description: &DescriptionOut) {
     let DescriptionOut { text, sections } = description;
     out.extend_from_slice(b"{\"text\":");
     write_str(out, text);
-    out.extend_from_slice(b",\"sections\":[");
-    for (i, section) in sections.iter().enumerate() {
+    out.extend_from_slice(b",\"sections\":");
+    write_array(out, sections, |out, section| {
         let crate::enrich::Section {
             kind,
             heading,
             text,
             items,
         } = section;
-        if i > 0 {
-            out.push(b',');
-        }
         out.extend_from_slice(b"{\"kind\":\"");
         out.extend_from_slice(kind.as_str().as_bytes());
         out.extend_from_slice(b"\",\"heading\":");
@@ -169,16 +161,23 @@ fn write_description(out: &mut Vec<u8>, description: &DescriptionOut) {
         }
         out.extend_from_slice(b",\"text\":");
         write_str(out, text);
-        out.extend_from_slice(b",\"items\":[");
-        for (j, item) in items.iter().enumerate() {
-            if j > 0 {
-                out.push(b',');
-            }
-            write_str(out, item);
+        out.extend_from_slice(b",\"items\":");
+        write_array(out, items, |out, item| write_str(out, item));
+        out.push(b'}');
+    });
+    out.push(b'}');
+}
+
+/// `[...]` with each item written by `write_item`, comma-separated.
+fn write_array<T>(out: &mut Vec<u8>, items: &[T], mut write_item: impl FnMut(&mut Vec<u8>, &T)) {
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
-        out.extend_from_slice(b"]}");
+        write_item(out, item);
     }
-    out.extend_from_slice(b"]}");
+    out.push(b']');
 }
 
 /// A JSON string exactly as serde_json writes it (`\"`, `\\`, `\n`, `\t`,

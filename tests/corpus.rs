@@ -322,19 +322,9 @@ fn geo_agrees_with_stated_address() {
 #[test]
 fn fast_scanner_agrees_with_html5ever_on_the_corpus() {
     use posting_enricher::enrich::description::{as_html, parsed_lines, scanned_lines};
-    let opts = posting_enricher::posting::DecodeOptions::default();
     let (mut html_docs, mut fast) = (0, 0);
-    for (i, line) in common::corpus_lines().iter().enumerate() {
-        let Ok(doc) = posting_enricher::posting::locate(line, &opts) else {
-            continue;
-        };
-        let Ok(view) = posting_enricher::posting::parse(&doc) else {
-            continue;
-        };
-        let Some(desc) = view.description.as_deref() else {
-            continue;
-        };
-        let Ok(html) = as_html(desc) else { continue };
+    for (i, desc) in descriptions(common::corpus_lines().iter()) {
+        let Ok(html) = as_html(&desc) else { continue };
         html_docs += 1;
         if let Some(scanned) = scanned_lines(&html) {
             fast += 1;
@@ -353,30 +343,33 @@ fn fast_scanner_agrees_with_html5ever_on_the_corpus() {
 #[test]
 fn escaped_markup_is_read_as_its_unescaped_copy() {
     use posting_enricher::enrich::description::{escaped_markup_lines, unescaped_lines};
-    let opts = posting_enricher::posting::DecodeOptions::default();
     let more = common::more_lines();
     let corpus = common::corpus_lines();
     let lines = corpus.iter().chain(more.iter().map(|(_, _, line)| line));
-    let (mut descriptions, mut direct) = (0, 0);
-    for (i, line) in lines.enumerate() {
-        let Ok(doc) = posting_enricher::posting::locate(line, &opts) else {
-            continue;
-        };
-        let Ok(view) = posting_enricher::posting::parse(&doc) else {
-            continue;
-        };
-        let Some(desc) = view.description.as_deref() else {
-            continue;
-        };
-        descriptions += 1;
-        if let Some(read) = escaped_markup_lines(desc) {
+    let (mut total, mut direct) = (0, 0);
+    for (i, desc) in descriptions(lines) {
+        total += 1;
+        if let Some(read) = escaped_markup_lines(&desc) {
             direct += 1;
-            assert_eq!(read, unescaped_lines(desc), "input line {}", i + 1);
+            assert_eq!(read, unescaped_lines(&desc), "input line {}", i + 1);
         }
     }
-    println!("escaped markup read directly for {direct} of {descriptions} descriptions");
+    println!("escaped markup read directly for {direct} of {total} descriptions");
     assert!(
-        direct * 10 >= descriptions * 9,
-        "read directly for only {direct} of {descriptions}"
+        direct * 10 >= total * 9,
+        "read directly for only {direct} of {total}"
     );
+}
+
+/// The description of every input line that has one, with the line's index.
+fn descriptions<'a>(lines: impl Iterator<Item = &'a Vec<u8>>) -> Vec<(usize, String)> {
+    let opts = posting_enricher::posting::DecodeOptions::default();
+    lines
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let doc = posting_enricher::posting::locate(line, &opts).ok()?;
+            let view = posting_enricher::posting::parse(&doc).ok()?;
+            Some((i, view.description?.into_owned()))
+        })
+        .collect()
 }
