@@ -461,6 +461,23 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
     markup
 }
 
+/// The openings of the tags that make markup, not the source's newlines,
+/// break lines: `<br`, `<p`, `<li`, `<div`, `<h` (or `<BR`, `<P`) after
+/// `$open`, written `<` in markup and `&lt;` in markup escaped once.
+macro_rules! block_markup {
+    ($open:literal) => {
+        [
+            concat!($open, "br"),
+            concat!($open, "p"),
+            concat!($open, "li"),
+            concat!($open, "div"),
+            concat!($open, "h"),
+            concat!($open, "BR"),
+            concat!($open, "P"),
+        ]
+    };
+}
+
 /// One start or end tag (`body`: after "<" or "</", up to ">") given to
 /// the writer and to the stack of open elements. False when a parser
 /// would repair the markup around it.
@@ -518,10 +535,7 @@ pub fn escaped_markup_lines(raw: &str) -> Option<Vec<Line>> {
     if next_tag_start(bytes).is_some() {
         return None;
     }
-    const MARKERS: [&str; 7] = [
-        "&lt;br", "&lt;p", "&lt;li", "&lt;div", "&lt;h", "&lt;BR", "&lt;P",
-    ];
-    let newline_breaks = !MARKERS.iter().any(|m| raw.contains(m));
+    let newline_breaks = !block_markup!("&lt;").iter().any(|m| raw.contains(m));
     let mut w = LineWriter::sized_for(raw);
     let mut open: Vec<(TagName, Element)> = Vec::new();
     let (mut once, mut twice) = (String::new(), String::new());
@@ -629,8 +643,7 @@ fn nesting_exceeds(html: &str, max: usize) -> bool {
 /// Any `<br`, `<p`, `<li`, `<div`, `<h` (or `<BR`, `<P`) anywhere in the
 /// input: then the markup, not the source's newlines, breaks lines.
 fn has_block_markup(html: &str) -> bool {
-    const MARKERS: [&str; 7] = ["<br", "<p", "<li", "<div", "<h", "<BR", "<P"];
-    MARKERS.iter().any(|m| html.contains(m))
+    block_markup!("<").iter().any(|m| html.contains(m))
 }
 
 /// The next "<" that opens a tag (a letter, "/" or "!" after it).
