@@ -3,40 +3,72 @@
 //! same bytes, no enrichment) over the same input. The ratio is what
 //! enrichment costs on top of moving the bytes through Kafka.
 //!
+//! Then the latency a platform sees below saturation: both paths again, each
+//! on a fresh broker, fed at half of the worker's measured rate, p50/p99 of
+//! consume-to-ack.
+//!
 //! `cargo bench --bench e2e` (needs Tansu: scripts/test installs it);
-//! `E2E_COPIES=N` sets how many copies of the corpus are produced (default 2).
+//! `E2E_COPIES=N` sets how many copies of the corpus are produced (default 2);
+//! `E2E_PACED_FRACTION` the paced rate as a fraction of the worker's (0.5).
 
 #[path = "../tests/common/kafka.rs"]
 #[allow(dead_code)]
 mod kafka;
+#[path = "../tests/common/latency.rs"]
+mod latency;
 
 use std::io::{BufRead, BufReader};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kafka::{Broker, Input, WorkerProcess, WorkerSetup, produce};
+use latency::{bucket_quantile, exact_quantile, histogram_buckets, into_buckets};
 use rdkafka::ClientConfig;
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{
+    BaseRecord, DefaultProducerContext, DeliveryResult, Producer, ProducerContext, ThreadedProducer,
+};
 
-struct Counter(Arc<AtomicUsize>);
+/// Counts acknowledged records and keeps each one's consume-to-ack time.
+struct Counter {
+    delivered: Arc<AtomicUsize>,
+    latencies: Arc<Mutex<Vec<f64>>>,
+}
 impl ClientContext for Counter {}
 impl ProducerContext for Counter {
-    type DeliveryOpaque = ();
-    fn delivery(&self, r: &DeliveryResult<'_>, _: ()) {
+    type DeliveryOpaque = Box<Instant>;
+    fn delivery(&self, r: &DeliveryResult<'_>, consumed_at: Box<Instant>) {
         if r.is_ok() {
-            self.0.fetch_add(1, Ordering::Relaxed);
+            self.delivered.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut l) = self.latencies.lock() {
+                l.push(consumed_at.elapsed().as_secs_f64());
+            }
         }
     }
 }
 
+/// What one pass-through run measured.
+struct PassThrough {
+    rate: f64,
+    /// Consume-to-ack seconds of every record.
+    latencies: Vec<f64>,
+}
+
 /// Consume `input` as a group and produce each record unchanged (key,
-/// headers, value) to `output`; returns records/s from the first record
-/// consumed to the last acknowledged.
-fn pass_through(brokers: &str, input: &str, output: &str, total: usize) -> f64 {
+/// headers, value) to `output`, until `total` are acknowledged; records/s
+/// from the first record consumed to the last acknowledged. `on_assigned`
+/// runs once the group has given the consumer its partitions (a paced
+/// producer starts there).
+fn pass_through(
+    brokers: &str,
+    input: &str,
+    output: &str,
+    total: usize,
+    on_assigned: impl FnOnce(),
+) -> PassThrough {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", "pass-through")
@@ -45,20 +77,33 @@ fn pass_through(brokers: &str, input: &str, output: &str, total: usize) -> f64 {
         .create()
         .unwrap();
     let delivered = Arc::new(AtomicUsize::new(0));
+    let latencies = Arc::new(Mutex::new(Vec::with_capacity(total)));
     let producer: ThreadedProducer<Counter> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("linger.ms", "5")
         .set("enable.idempotence", "true")
         .set("message.max.bytes", "3000000")
-        .create_with_context(Counter(delivered.clone()))
+        .create_with_context(Counter {
+            delivered: delivered.clone(),
+            latencies: latencies.clone(),
+        })
         .unwrap();
     consumer.subscribe(&[input]).unwrap();
+    let mut on_assigned = Some(on_assigned);
     let mut first: Option<Instant> = None;
     let mut consumed = 0;
     while delivered.load(Ordering::Relaxed) < total {
         if consumed < total {
-            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
-                first.get_or_insert_with(Instant::now);
+            let polled = consumer.poll(Duration::from_millis(100));
+            if on_assigned.is_some()
+                && consumer.assignment().is_ok_and(|a| a.count() > 0)
+                && let Some(f) = on_assigned.take()
+            {
+                f();
+            }
+            if let Some(Ok(m)) = polled {
+                let consumed_at = Instant::now();
+                first.get_or_insert(consumed_at);
                 consumed += 1;
                 let mut headers = OwnedHeaders::new();
                 if let Some(h) = m.headers() {
@@ -69,7 +114,7 @@ fn pass_through(brokers: &str, input: &str, output: &str, total: usize) -> f64 {
                         });
                     }
                 }
-                let mut rec = BaseRecord::to(output)
+                let mut rec = BaseRecord::with_opaque_to(output, Box::new(consumed_at))
                     .payload(m.payload().unwrap_or_default())
                     .headers(headers);
                 if let Some(k) = m.key() {
@@ -85,7 +130,43 @@ fn pass_through(brokers: &str, input: &str, output: &str, total: usize) -> f64 {
         }
     }
     let _ = producer.flush(Duration::from_secs(30));
-    total as f64 / first.map_or(1.0, |t| t.elapsed().as_secs_f64())
+    let rate = total as f64 / first.map_or(1.0, |t| t.elapsed().as_secs_f64());
+    let latencies = latencies.lock().map(|l| l.clone()).unwrap_or_default();
+    PassThrough { rate, latencies }
+}
+
+/// Produces `records` to `topic` at `rate` records/s (each send at its
+/// scheduled time, not in bursts), on its own thread.
+fn produce_paced(
+    brokers: &str,
+    topic: &str,
+    records: Vec<Vec<u8>>,
+    rate: f64,
+) -> std::thread::JoinHandle<()> {
+    let (brokers, topic) = (brokers.to_string(), topic.to_string());
+    std::thread::spawn(move || {
+        let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .set("linger.ms", "5")
+            .set("message.max.bytes", "20000000")
+            .create()
+            .unwrap();
+        let start = Instant::now();
+        for (i, value) in records.iter().enumerate() {
+            let due = start + Duration::from_secs_f64(i as f64 / rate);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            let mut rec = BaseRecord::<(), [u8]>::to(&topic)
+                .partition((i % 3) as i32)
+                .payload(value.as_slice());
+            while let Err((_, back)) = producer.send(rec) {
+                rec = back;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        let _ = producer.flush(Duration::from_secs(60));
+    })
 }
 
 fn corpus() -> Vec<Vec<u8>> {
@@ -126,7 +207,13 @@ fn main() {
     // whichever path ran first.
     let fresh = |name: &str| {
         let broker = Broker::start(name);
-        for (t, p) in [("raw", 3), ("enriched", 3), ("dead", 1), ("copy", 3)] {
+        for (t, p) in [
+            ("raw", 3),
+            ("enriched", 3),
+            ("dead", 1),
+            ("copy", 3),
+            ("paced", 3),
+        ] {
             broker.create_topic(t, p);
         }
         let t = Instant::now();
@@ -135,7 +222,7 @@ fn main() {
         (broker, rate)
     };
     let (pass_broker, produce_rate) = fresh("e2e-pass");
-    let pass = pass_through(&pass_broker.addr(), "raw", "copy", total);
+    let pass = pass_through(&pass_broker.addr(), "raw", "copy", total, || {}).rate;
     drop(pass_broker);
 
     let (broker, _) = fresh("e2e-worker");
@@ -191,8 +278,86 @@ fn main() {
         / worker
             .metric("posting_enricher_processing_seconds_count")
             .max(1.0);
+
     worker.signal("-TERM");
     let _ = worker.wait_exit(Duration::from_secs(35));
+    drop(broker);
+
+    // Latency where a platform runs a worker: at half of the rate it can
+    // sustain (the worker's, measured above), the same offered load for
+    // both paths, each on a fresh broker with an empty input. The first
+    // tenth of each run is warm-up (connections, producer ids) and is left
+    // out. The worker's consume-to-ack times come from its own histogram.
+    let paced_rate = enriched_rate
+        * std::env::var("E2E_PACED_FRACTION")
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.5);
+    let paced_total = lines.len();
+    let warm_up = paced_total / 10;
+    let worker_paced = {
+        let broker = Broker::start("e2e-worker-paced");
+        for (t, p) in [("raw", 3), ("enriched", 3), ("dead", 1)] {
+            broker.create_topic(t, p);
+        }
+        let addr = broker.addr();
+        let setup = WorkerSetup {
+            brokers: &addr,
+            group: "enricher",
+            input: "raw",
+            output: "enriched",
+            dead_letter: "dead",
+            dir: &broker.dir,
+            extra: &extra,
+        };
+        let mut worker = WorkerProcess::start(&setup, "bench-paced");
+        worker.wait_until("assigned", Duration::from_secs(60), || {
+            worker.metric("posting_enricher_assigned_partitions") >= 3.0
+        });
+        let processing = |w: &WorkerProcess| {
+            let body = w.get("/metrics").map(|(_, b)| b).unwrap_or_default();
+            histogram_buckets(&body, "posting_enricher_processing_seconds")
+        };
+        let pacer = produce_paced(&addr, "raw", lines.clone(), paced_rate);
+        let mut before = Vec::new();
+        worker.wait_until(
+            "the paced input delivered",
+            Duration::from_secs(600),
+            || {
+                let d = done(&worker);
+                if before.is_empty() && d >= warm_up as f64 {
+                    before = processing(&worker);
+                }
+                d >= paced_total as f64
+            },
+        );
+        let _ = pacer.join();
+        let after = processing(&worker);
+        worker.signal("-TERM");
+        let _ = worker.wait_exit(Duration::from_secs(35));
+        after
+            .iter()
+            .zip(before.iter().chain(std::iter::repeat(&(0.0, 0.0))))
+            .map(|(a, b)| (a.0, a.1 - b.1))
+            .collect::<Vec<(f64, f64)>>()
+    };
+    let pass_paced = {
+        let broker = Broker::start("e2e-pass-paced");
+        for (t, p) in [("raw", 3), ("copy", 3)] {
+            broker.create_topic(t, p);
+        }
+        let addr = broker.addr();
+        let mut pacer = None;
+        let mut run = pass_through(&addr, "raw", "copy", paced_total, || {
+            pacer = Some(produce_paced(&addr, "raw", lines.clone(), paced_rate));
+        });
+        if let Some(p) = pacer {
+            let _ = p.join();
+        }
+        run.latencies.drain(..warm_up.min(run.latencies.len()));
+        run
+    };
+    let pass_buckets = into_buckets(&pass_paced.latencies, &worker_paced);
 
     println!(
         "end-to-end against Tansu (sqlite), {total} records ({copies} x corpus), 3 partitions"
@@ -209,6 +374,29 @@ fn main() {
     println!(
         "mean consume->ack latency in the worker (saturated): {:.1} ms",
         mean_latency * 1000.0
+    );
+    let ms = |s: f64| s * 1000.0;
+    println!(
+        "consume->ack latency at 50% of the worker's rate ({paced_rate:.0} records/s offered, {} records each):",
+        lines.len()
+    );
+    println!("| path | p50 ms | p99 ms |");
+    println!("|---|---|---|");
+    println!(
+        "| pass-through | {:.1} | {:.1} |",
+        ms(bucket_quantile(&pass_buckets, 0.5)),
+        ms(bucket_quantile(&pass_buckets, 0.99))
+    );
+    println!(
+        "| posting-enricher run | {:.1} | {:.1} |",
+        ms(bucket_quantile(&worker_paced, 0.5)),
+        ms(bucket_quantile(&worker_paced, 0.99))
+    );
+    println!(
+        "(both from the worker's histogram bounds, 1-2.5-5 per decade, interpolated; \
+         pass-through exact: p50 {:.1} ms, p99 {:.1} ms)",
+        ms(exact_quantile(&pass_paced.latencies, 0.5)),
+        ms(exact_quantile(&pass_paced.latencies, 0.99))
     );
     println!("peak in-flight records: {:.0}", in_flight_peak.get());
     println!(

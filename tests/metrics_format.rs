@@ -82,3 +82,44 @@ fn metrics_parse_as_prometheus_text_format() {
         );
     }
 }
+
+#[path = "common/latency.rs"]
+mod latency;
+
+/// The e2e bench reads the worker's latency quantiles from this histogram:
+/// its reading must find the buckets and land each quantile in the bucket
+/// that holds it, and exact samples counted into the same bounds must give
+/// the same estimate.
+#[test]
+fn latency_quantiles_are_read_from_the_processing_histogram() {
+    let m = Metrics::new();
+    // 90 records at 4 ms, 9 at 40 ms, 1 at 400 ms.
+    let samples: Vec<f64> = std::iter::repeat_n(0.004, 90)
+        .chain(std::iter::repeat_n(0.04, 9))
+        .chain([0.4])
+        .collect();
+    for s in &samples {
+        m.processing_seconds.observe(*s);
+    }
+    let text = String::from_utf8(m.render()).unwrap();
+    let buckets = latency::histogram_buckets(&text, "posting_enricher_processing_seconds");
+    assert!(buckets.len() > 10, "{buckets:?}");
+    assert_eq!(buckets.last(), Some(&(f64::INFINITY, 100.0)));
+    assert!(
+        buckets
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1)
+    );
+
+    let p50 = latency::bucket_quantile(&buckets, 0.5);
+    let p99 = latency::bucket_quantile(&buckets, 0.99);
+    assert!((0.0025..=0.005).contains(&p50), "p50 {p50}");
+    assert!((0.025..=0.05).contains(&p99), "p99 {p99}");
+    assert!(latency::bucket_quantile(&buckets, 1.0) >= 0.25);
+
+    let counted = latency::into_buckets(&samples, &buckets);
+    assert_eq!(counted, buckets);
+    assert_eq!(latency::exact_quantile(&samples, 0.5), 0.004);
+    assert_eq!(latency::exact_quantile(&samples, 0.99), 0.04);
+    assert_eq!(latency::exact_quantile(&samples, 1.0), 0.4);
+}

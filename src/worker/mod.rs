@@ -195,8 +195,10 @@ impl Worker<'_> {
                 // Backpressure: wait for the broker to acknowledge.
                 self.shared.wait_for_change(Duration::from_millis(50));
             } else {
-                let polled_at = Instant::now();
                 let mut next = consumer.poll(POLL_WAIT);
+                // Stamped when records arrive, not before the wait for them:
+                // the latency histogram must not count idle polling.
+                let polled_at = Instant::now();
                 while let Some(result) = next {
                     match result {
                         Ok(message) => {
