@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kafka::{Broker, Input, WorkerProcess, WorkerSetup, produce};
-use latency::{bucket_quantile, exact_quantile, histogram_buckets, into_buckets};
+use latency::{bucket_quantile, cpu_seconds, exact_quantile, histogram_buckets, into_buckets};
 use rdkafka::ClientConfig;
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -222,7 +222,16 @@ fn main() {
         (broker, rate)
     };
     let (pass_broker, produce_rate) = fresh("e2e-pass");
+    // CPU per record of each path's client and of its broker: on two
+    // shared cores their sum is what bounds the rate.
+    let cpu_of = |pid: Option<u32>| pid.map_or(0.0, cpu_seconds);
+    let (client_cpu, broker_cpu) = (cpu_of(Some(std::process::id())), cpu_of(pass_broker.pid()));
     let pass = pass_through(&pass_broker.addr(), "raw", "copy", total, || {}).rate;
+    let per_record = |seconds: f64| seconds / total as f64 * 1e6;
+    let pass_cpu = (
+        per_record(cpu_of(Some(std::process::id())) - client_cpu),
+        per_record(cpu_of(pass_broker.pid()) - broker_cpu),
+    );
     drop(pass_broker);
 
     let (broker, _) = fresh("e2e-worker");
@@ -255,6 +264,8 @@ fn main() {
         worker.metric("posting_enricher_records_consumed_total") > 0.0
     });
     let t = Instant::now();
+    let (worker_cpu_start, broker_cpu_start) =
+        (cpu_of(Some(worker.child.id())), cpu_of(broker.pid()));
     worker.wait_until("all delivered", Duration::from_secs(600), || {
         let f = worker.metric("posting_enricher_in_flight_records");
         in_flight_peak.set(in_flight_peak.get().max(f));
@@ -274,6 +285,10 @@ fn main() {
         done(&worker) >= total as f64
     });
     let enriched_rate = total as f64 / t.elapsed().as_secs_f64();
+    let worker_cpu = (
+        per_record(cpu_of(Some(worker.child.id())) - worker_cpu_start),
+        per_record(cpu_of(broker.pid()) - broker_cpu_start),
+    );
     let mean_latency = worker.metric("posting_enricher_processing_seconds_sum")
         / worker
             .metric("posting_enricher_processing_seconds_count")
@@ -370,6 +385,10 @@ fn main() {
     println!(
         "| ratio worker / pass-through | {:.2} |",
         enriched_rate / pass
+    );
+    println!(
+        "CPU per record, client + its broker: pass-through {:.0} + {:.0} µs, worker {:.0} + {:.0} µs",
+        pass_cpu.0, pass_cpu.1, worker_cpu.0, worker_cpu.1
     );
     println!(
         "mean consume->ack latency in the worker (saturated): {:.1} ms",

@@ -123,3 +123,23 @@ fn latency_quantiles_are_read_from_the_processing_histogram() {
     assert_eq!(latency::exact_quantile(&samples, 0.99), 0.04);
     assert_eq!(latency::exact_quantile(&samples, 1.0), 0.4);
 }
+
+/// The e2e bench's CPU reading: it grows while this process computes, and
+/// a process that does not exist reads as zero.
+#[test]
+fn cpu_seconds_grow_while_the_process_computes() {
+    let pid = std::process::id();
+    let start = latency::cpu_seconds(pid);
+    let began = std::time::Instant::now();
+    let mut x = 0u64;
+    while latency::cpu_seconds(pid) - start < 0.05 {
+        for i in 0..100_000u64 {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+        }
+        assert!(
+            began.elapsed() < std::time::Duration::from_secs(30),
+            "no CPU time counted after 30 s of computing"
+        );
+    }
+    assert_eq!(latency::cpu_seconds(u32::MAX), 0.0);
+}

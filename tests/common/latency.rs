@@ -1,6 +1,7 @@
-//! Latency quantiles for the end-to-end bench: from a Prometheus histogram
-//! as the worker exposes it, and from exact samples counted into the same
-//! buckets, so that two paths are compared the same way.
+//! Measures for the end-to-end bench: latency quantiles from a Prometheus
+//! histogram as the worker exposes it, and from exact samples counted into
+//! the same buckets, so that two paths are compared the same way; and the
+//! CPU time a process has used.
 
 /// Cumulative counts of a Prometheus histogram, `(upper bound, count)` in
 /// bound order, from a `/metrics` text.
@@ -60,4 +61,23 @@ pub fn exact_quantile(seconds: &[f64], q: f64) -> f64 {
     sorted.sort_by(f64::total_cmp);
     let at = ((sorted.len() as f64 * q).ceil() as usize).saturating_sub(1);
     sorted.get(at).copied().unwrap_or(0.0)
+}
+
+/// User + system CPU seconds process `pid` has used so far (Linux
+/// `/proc/PID/stat`, in clock ticks of 1/100 s, the kernel's USER_HZ).
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after ")".
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
 }
