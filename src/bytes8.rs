@@ -65,6 +65,29 @@ pub(crate) const fn count_lanes(mask: u64) -> usize {
     ((mask >> 7).wrapping_mul(splat(1)) >> 56) as usize
 }
 
+/// The first byte of `bytes` that `byte` accepts, eight at a time: `lanes`
+/// marks the accepted lanes of a word (the high bit of each, as the lane
+/// tests above do) and must agree with `byte`; the tail of fewer than
+/// eight goes byte by byte. Inlined, so each caller's tests compile into
+/// its own loop.
+#[inline(always)]
+pub(crate) fn first_where(
+    bytes: &[u8],
+    lanes: impl Fn(u64) -> u64,
+    byte: impl Fn(u8) -> bool,
+) -> Option<usize> {
+    let mut at = 0;
+    while let Some(x) = bytes.get(at..).and_then(word) {
+        let found = lanes(x);
+        if found != 0 {
+            return Some(at + first_lane(found));
+        }
+        at += 8;
+    }
+    let tail = bytes.get(at..)?;
+    tail.iter().position(|&b| byte(b)).map(|i| at + i)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -267,22 +267,12 @@ fn first_escape_sse2(bytes: &[u8]) -> Option<usize> {
 
 /// [`first_escape`] eight bytes at a time, in plain Rust.
 fn first_escape_swar(bytes: &[u8]) -> Option<usize> {
-    use crate::bytes8::{control_lanes, first_lane, lanes_equal};
-    let mut words = bytes.chunks_exact(8);
-    let mut at = 0;
-    for chunk in &mut words {
-        let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        let escapes = control_lanes(x) | lanes_equal(x, b'"') | lanes_equal(x, b'\\');
-        if escapes != 0 {
-            return Some(at + first_lane(escapes));
-        }
-        at += 8;
-    }
-    words
-        .remainder()
-        .iter()
-        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
-        .map(|i| at + i)
+    use crate::bytes8::{control_lanes, first_where, lanes_equal};
+    first_where(
+        bytes,
+        |x| control_lanes(x) | lanes_equal(x, b'"') | lanes_equal(x, b'\\'),
+        |b| b < 0x20 || b == b'"' || b == b'\\',
+    )
 }
 
 #[cfg(test)]

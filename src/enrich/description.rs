@@ -1007,18 +1007,13 @@ fn is_nfc(text: &str) -> bool {
 /// The first lead byte from 0xCC up (a character from U+0300 up), eight
 /// bytes at a time: paragraphs with one curly quote are mostly ASCII.
 fn first_from_u0300(bytes: &[u8]) -> Option<usize> {
-    use crate::bytes8::{ascii_lanes_between, first_lane, non_ascii_lanes, splat, word};
-    let mut at = 0;
-    while let Some(x) = bytes.get(at..).and_then(word) {
+    use crate::bytes8::{ascii_lanes_between, first_where, non_ascii_lanes, splat};
+    first_where(
+        bytes,
         // Lanes from 0x80 up whose low seven bits are from 0x4C up.
-        let high = non_ascii_lanes(x) & ascii_lanes_between(x & splat(0x7f), 0x4C, 0x7F);
-        if high != 0 {
-            return Some(at + first_lane(high));
-        }
-        at += 8;
-    }
-    let tail = bytes.get(at..)?;
-    tail.iter().position(|&b| b >= 0xCC).map(|i| at + i)
+        |x| non_ascii_lanes(x) & ascii_lanes_between(x & splat(0x7f), 0x4C, 0x7F),
+        |b| b >= 0xCC,
+    )
 }
 
 /// Characters below this are NFC alone and have combining class 0.

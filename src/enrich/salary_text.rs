@@ -285,17 +285,12 @@ fn lines_with_digits(text: &str) -> impl Iterator<Item = &str> {
 }
 
 fn first_digit(bytes: &[u8]) -> Option<usize> {
-    use crate::bytes8::{HIGH, ascii_lanes_between, first_lane, splat, word};
-    let mut at = 0;
-    while let Some(x) = bytes.get(at..).and_then(word) {
-        let digits = ascii_lanes_between(x & splat(0x7f), b'0', b'9') & !x & HIGH;
-        if digits != 0 {
-            return Some(at + first_lane(digits));
-        }
-        at += 8;
-    }
-    let tail = bytes.get(at..)?;
-    tail.iter().position(u8::is_ascii_digit).map(|i| at + i)
+    use crate::bytes8::{HIGH, ascii_lanes_between, first_where, splat};
+    first_where(
+        bytes,
+        |x| ascii_lanes_between(x & splat(0x7f), b'0', b'9') & !x & HIGH,
+        |b| b.is_ascii_digit(),
+    )
 }
 
 /// `cue` in `lower` at a word start ("fee" is not in "coffee"); cues that
