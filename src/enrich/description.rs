@@ -564,17 +564,9 @@ pub fn escaped_markup_lines(raw: &str) -> Option<Vec<Line>> {
         }
         let Some(at) = next_tag else { break };
         let after = rest.get(at + "&lt;".len()..)?;
-        // The tag ends at the first ">" or "&gt;"; a "&" or a quote before
-        // it would need unescaping or quote handling: not read here.
-        let end = after.bytes().position(|b| b == b'>' || b == b'&')?;
-        let (body, after_tag) = match after.get(end..)? {
-            tail if tail.starts_with('>') => (after.get(..end)?, tail.get(1..)?),
-            tail => (after.get(..end)?, tail.strip_prefix("&gt;")?),
-        };
-        if body.contains(['"', '\'']) {
-            return None;
-        }
-        rest = after_tag;
+        let (end, resume) = escaped_tag_end(after.as_bytes())?;
+        let body = after.get(..end)?;
+        rest = after.get(resume..)?;
         let (closing, body) = match body.strip_prefix('/') {
             Some(b) => (true, b),
             None => (false, body),
@@ -595,6 +587,37 @@ pub fn escaped_markup_lines(raw: &str) -> Option<Vec<Line>> {
     }
     w.flush();
     Some(w.lines)
+}
+
+/// Where an escaped tag's body ends (before its ">" or "&gt;") and where
+/// the text after it starts, for the body that follows "&lt;". Quoted
+/// attribute values (`class="x"`) may hold a ">"; only the plain
+/// `name="value"` form is read, and a value or body with a "&" in it is
+/// not (`&quot;` would end the value in the unescaped copy): `None`, read
+/// the copying way.
+fn escaped_tag_end(after: &[u8]) -> Option<(usize, usize)> {
+    let mut i = 0;
+    while let Some(&b) = after.get(i) {
+        match b {
+            b'>' => return Some((i, i + 1)),
+            b'&' => return after.get(i..)?.starts_with(b"&gt;").then_some((i, i + 4)),
+            b'"' | b'\'' => {
+                let named = i >= 2
+                    && after.get(i - 1) == Some(&b'=')
+                    && after.get(i - 2).is_some_and(|&n| {
+                        !n.is_ascii_whitespace() && !b"=\"'/<>&".contains(&n)
+                    });
+                let value = after.get(i + 1..)?;
+                let close = memchr::memchr(b, value)?;
+                if !named || memchr::memchr(b'&', value.get(..close)?).is_some() {
+                    return None;
+                }
+                i += close + 2;
+            }
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// The next `&lt;` that opens a tag (a letter, "/" or "!" after it), and
@@ -1157,8 +1180,22 @@ mod tests {
             "\u{200b}",
             "&lt;p&gt;",
             "&lt;/p&gt;",
+            "&lt;span class=\"ql-cursor\"&gt;x&lt;/span&gt;",
+            "&lt;a href=\"x?a=1\" title='a > b'&gt;link&lt;/a&gt;",
+            "&lt;p style=\"a: b\"&gt;",
+            "&lt;br class='x'/&gt;",
+            "&lt;img src=\"a.png\" alt=\"\"&gt;",
         ];
         let risky = [
+            "&lt;a title=\"&quot;&gt;x\"&gt;",
+            "&lt;a href=\"x&amp;y\"&gt;",
+            "&lt;a =\"x>y\"&gt;",
+            "&lt;a b=c\"d\"&gt;",
+            "&lt;a b==\"x\"&gt;",
+            "&lt;a b = \"x\"&gt;",
+            "&lt;a b=\"x",
+            "\"",
+            "'",
             "&amp;lt;b&amp;gt;",
             "&#60;b&#62;",
             "<b>",
