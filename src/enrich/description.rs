@@ -442,6 +442,9 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
             continue;
         }
         let element = Element::of(name);
+        if element.is(Element::PARSER_TEXT) || !is_plain_tag(body.as_bytes()) {
+            markup = Markup::NeedsRepair;
+        }
         if !closing && element.is(Element::RAW_TEXT) {
             // Raw text: skip to the end tag without reading "<" inside.
             let end_tag = format!("</{name}");
@@ -522,8 +525,9 @@ fn read_tag<'a>(
 /// without first copying the whole description unescaped. Only the plain
 /// shape is read here; `None` for anything else (real tags beside escaped
 /// ones, numeric references or escaping twice, which could make more
-/// tags, comments, scripts, attributes with quotes or entities, and
-/// markup a parser would repair), which goes the copying way.
+/// tags, comments, scripts, entities inside a tag, quotes a tokenizer
+/// would not take as an attribute value's, and markup a parser would
+/// repair), which goes the copying way.
 ///
 /// Why it is the same: each `&lt;` of such text becomes a `<` of the copy
 /// and nothing else does, since a reference never reaches past the next
@@ -573,8 +577,13 @@ pub fn escaped_markup_lines(raw: &str) -> Option<Vec<Line>> {
         };
         let tag_name = TagName::new(body);
         let element = Element::of(tag_name.as_str());
-        // "&lt;!": comments and doctypes; raw text elements.
-        if tag_name.as_str().is_empty() || (!closing && element.is(Element::RAW_TEXT)) {
+        // "&lt;!": comments and doctypes; raw text elements; tags a
+        // tokenizer reads otherwise than the scanner.
+        if tag_name.as_str().is_empty()
+            || (!closing && element.is(Element::RAW_TEXT))
+            || element.is(Element::PARSER_TEXT)
+            || !is_plain_tag(body.as_bytes())
+        {
             return None;
         }
         if !read_tag(closing, body, tag_name, element, &mut open, &mut w) {
@@ -602,14 +611,9 @@ fn escaped_tag_end(after: &[u8]) -> Option<(usize, usize)> {
             b'>' => return Some((i, i + 1)),
             b'&' => return after.get(i..)?.starts_with(b"&gt;").then_some((i, i + 4)),
             b'"' | b'\'' => {
-                let named = i >= 2
-                    && after.get(i - 1) == Some(&b'=')
-                    && after.get(i - 2).is_some_and(|&n| {
-                        !n.is_ascii_whitespace() && !b"=\"'/<>&".contains(&n)
-                    });
                 let value = after.get(i + 1..)?;
                 let close = memchr::memchr(b, value)?;
-                if !named || memchr::memchr(b'&', value.get(..close)?).is_some() {
+                if !opens_value(after, i) || memchr::memchr(b'&', value.get(..close)?).is_some() {
                     return None;
                 }
                 i += close + 2;
@@ -618,6 +622,63 @@ fn escaped_tag_end(after: &[u8]) -> Option<(usize, usize)> {
         }
     }
     None
+}
+
+/// Whether the quote at `at` opens an attribute value as an HTML tokenizer
+/// reads it: right after `name=`, where `name` follows whitespace (so it
+/// is an attribute's name, not the tag's or an unquoted value). Anywhere
+/// else a tokenizer takes the quote as an ordinary character.
+fn opens_value(tag: &[u8], at: usize) -> bool {
+    let Some(before) = at.checked_sub(1).and_then(|eq| tag.get(..eq)) else {
+        return false;
+    };
+    if tag.get(at - 1) != Some(&b'=') {
+        return false;
+    }
+    let name = before
+        .iter()
+        .rev()
+        .take_while(|&&b| is_attribute_name_byte(b))
+        .count();
+    name > 0
+        && before
+            .len()
+            .checked_sub(name + 1)
+            .and_then(|ws| before.get(ws))
+            .is_some_and(u8::is_ascii_whitespace)
+}
+
+fn is_attribute_name_byte(b: u8) -> bool {
+    !b.is_ascii_whitespace() && !b"=\"'/<>&".contains(&b)
+}
+
+/// Whether a tag body (after "<" or "</") has the shape the scanner reads
+/// as a tokenizer does: a name of letters and digits that ends at
+/// whitespace, "/" or the end (`<p-x>` or `<br="x">` name other elements),
+/// and quotes only around attribute values.
+fn is_plain_tag(body: &[u8]) -> bool {
+    let name = body
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    let delimited = body
+        .get(name)
+        .is_none_or(|&b| b.is_ascii_whitespace() || b == b'/');
+    let mut quoted: Option<u8> = None;
+    let quotes_plain = body.iter().enumerate().all(|(i, &b)| match quoted {
+        Some(q) => {
+            if b == q {
+                quoted = None;
+            }
+            true
+        }
+        None if b == b'"' || b == b'\'' => {
+            quoted = Some(b);
+            opens_value(body, i)
+        }
+        None => true,
+    });
+    delimited && quotes_plain && quoted.is_none()
 }
 
 /// The next `&lt;` that opens a tag (a letter, "/" or "!" after it), and
@@ -1196,6 +1257,12 @@ mod tests {
             "&lt;a b=\"x",
             "\"",
             "'",
+            "&lt;p x=y=\"a>b\"&gt;c&lt;/p&gt;",
+            "&lt;p=\"a>b\"&gt;c",
+            "a&lt;br=\"x\"&gt;b",
+            "&lt;p-x&gt;",
+            "a&lt;textarea&gt;&lt;p&gt;x&lt;/p&gt;&lt;/textarea&gt;",
+            "&lt;iframe&gt;&lt;p&gt;&lt;/iframe&gt;",
             "&amp;lt;b&amp;gt;",
             "&#60;b&#62;",
             "<b>",
@@ -1226,6 +1293,58 @@ mod tests {
             }
         }
         assert!(direct > 4_000 && copied > 4_000, "{direct} {copied}");
+    }
+
+    /// Tags with attributes, quotes where a tokenizer takes them as values
+    /// and where it does not, and names it reads otherwise than the
+    /// scanner: whatever the fast reader and the scanner accept, they read
+    /// as html5ever reads the unescaped copy (the rest goes to html5ever).
+    #[test]
+    fn tags_are_read_as_the_parser_reads_them() {
+        let pieces = [
+            "&lt;p&gt;Role&lt;/p&gt;",
+            "&lt;ul&gt;&lt;li&gt;a&lt;/li&gt;&lt;li&gt;c&lt;/li&gt;&lt;/ul&gt;",
+            "&lt;br&gt;",
+            "&lt;b&gt;Perks:&lt;/b&gt;",
+            "text",
+            " ",
+            "&lt;span class=\"ql-cursor\"&gt;x&lt;/span&gt;",
+            "&lt;a href=\"x?a=1\" title='a > b'&gt;link&lt;/a&gt;",
+            "&lt;p style=\"a: b\"&gt;",
+            "&lt;br class='x'/&gt;",
+            "&lt;img src=\"a.png\" alt=\"\"&gt;",
+            "&lt;p x=y=\"a>b\"&gt;c&lt;/p&gt;",
+            "&lt;p=\"a>b\"&gt;c",
+            "&lt;br=\"x\"&gt;",
+            "&lt;p-x&gt;y&lt;/p-x&gt;",
+            "&lt;a b = \"x>y\"&gt;",
+            "&lt;a ='x>y'&gt;",
+            "&lt;a b=c\"d>e\"&gt;",
+            "&lt;textarea&gt;&lt;p&gt;x&lt;/p&gt;&lt;/textarea&gt;",
+            "&lt;iframe&gt;&lt;p&gt;&lt;/iframe&gt;",
+            "&lt;title&gt;t&lt;/title&gt;",
+            "&lt;xmp&gt;&lt;b&gt;&lt;/xmp&gt;",
+        ];
+        let mut rng = crate::test_random::Lcg::new(37);
+        let (mut direct, mut scanned) = (0, 0);
+        for _ in 0..20_000 {
+            let count = (rng.next_u64() >> 62) as usize + 1;
+            let raw = rng.text(&pieces, count);
+            // Text alone has no tags to read.
+            let Ok(copy) = as_html(&raw) else { continue };
+            let parsed = parsed_lines(&copy);
+            if let Some(lines) = escaped_markup_lines(&raw) {
+                direct += 1;
+                assert_eq!(lines, parsed, "{raw:?}");
+            }
+            let mut w = LineWriter::default();
+            if scan_tags(&copy, !has_block_markup(&copy), &mut w) == Markup::WellFormed {
+                scanned += 1;
+                w.flush();
+                assert_eq!(w.lines, parsed, "{raw:?}");
+            }
+        }
+        assert!(direct > 3_000 && scanned > 3_000, "{direct} {scanned}");
     }
 
     #[test]

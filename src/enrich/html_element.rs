@@ -31,6 +31,10 @@ impl Element {
     pub const DEFINITION: Element = Element(1 << 11);
     pub const ROW: Element = Element(1 << 12);
     pub const OPTION: Element = Element(1 << 13);
+    /// Content the HTML tokenizer reads as text up to the end tag
+    /// (`<textarea>`, `<title>`, `<xmp>`, `<iframe>`, `<noembed>`,
+    /// `<noframes>`, `<plaintext>`): only the parser reads these right.
+    pub const PARSER_TEXT: Element = Element(1 << 14);
 
     const fn with(self, other: Element) -> Element {
         Element(self.0 | other.0)
@@ -48,6 +52,7 @@ impl Element {
             // The only known names longer than eight bytes.
             None => match name {
                 "blockquote" | "figcaption" => Element::BLOCK,
+                "plaintext" => Element::PARSER_TEXT,
                 _ => Element::default(),
             },
         }
@@ -165,10 +170,10 @@ elements! {
     script = "script": HIDDEN | RAW_TEXT;
     style = "style": HIDDEN | RAW_TEXT;
     head = "head": HIDDEN;
-    title = "title": HIDDEN;
+    title = "title": HIDDEN | PARSER_TEXT;
     noscript = "noscript": HIDDEN;
     template = "template": HIDDEN;
-    iframe = "iframe": HIDDEN;
+    iframe = "iframe": HIDDEN | PARSER_TEXT;
     object = "object": HIDDEN;
     br = "br": VOID | LINE_BREAK;
     img = "img": VOID;
@@ -186,6 +191,10 @@ elements! {
     td = "td": CELL;
     th = "th": CELL;
     option = "option": OPTION;
+    textarea = "textarea": PARSER_TEXT;
+    xmp = "xmp": PARSER_TEXT;
+    noembed = "noembed": PARSER_TEXT;
+    noframes = "noframes": PARSER_TEXT;
 }
 
 #[cfg(test)]
@@ -200,6 +209,7 @@ mod tests {
         }
         assert!(Element::of("blockquote").is(Element::BLOCK));
         assert!(Element::of("figcaption").is(Element::BLOCK));
+        assert!(Element::of("plaintext").is(Element::PARSER_TEXT));
     }
 
     #[test]

@@ -385,6 +385,17 @@ pub fn source_of(m: &OwnedMessage, dead_letter: bool) -> (i32, i64) {
 }
 
 /// The worker binary as a child process with its own config file.
+/// A metric's value in a `/metrics` text, summed over its series (0 when
+/// absent).
+pub fn metric_in(body: &str, name: &str) -> f64 {
+    body.lines()
+        .filter(|l| {
+            l.starts_with(name) && matches!(l.as_bytes().get(name.len()), Some(b' ' | b'{'))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
 pub struct WorkerProcess {
     pub child: Child,
     pub metrics_port: u16,
@@ -449,15 +460,16 @@ impl WorkerProcess {
 
     /// A metric's value summed over its series (0 when absent).
     pub fn metric(&self, name: &str) -> f64 {
-        let Some((200, body)) = self.get("/metrics") else {
-            return 0.0;
-        };
-        body.lines()
-            .filter(|l| {
-                l.starts_with(name) && matches!(l.as_bytes().get(name.len()), Some(b' ' | b'{'))
-            })
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
+        metric_in(&self.metrics(), name)
+    }
+
+    /// The `/metrics` text (empty when it cannot be read), for reading
+    /// several values of one moment.
+    pub fn metrics(&self) -> String {
+        match self.get("/metrics") {
+            Some((200, body)) => body,
+            _ => String::new(),
+        }
     }
 
     pub fn wait_until(&self, what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {

@@ -59,12 +59,13 @@ pub fn into_buckets(seconds: &[f64], bounds: &[(f64, f64)]) -> Vec<(f64, f64)> {
 pub fn exact_quantile(seconds: &[f64], q: f64) -> f64 {
     let mut sorted = seconds.to_vec();
     sorted.sort_by(f64::total_cmp);
-    let at = ((sorted.len() as f64 * q).ceil() as usize).saturating_sub(1);
+    // Less a hair, so that 0.07 x 100 (7.000000000000001) is rank 7.
+    let at = ((sorted.len() as f64 * q - 1e-9).ceil() as usize).saturating_sub(1);
     sorted.get(at).copied().unwrap_or(0.0)
 }
 
 /// User + system CPU seconds process `pid` has used so far (Linux
-/// `/proc/PID/stat`, in clock ticks of 1/100 s, the kernel's USER_HZ).
+/// `/proc/PID/stat`, in clock ticks).
 pub fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name, which is in parentheses and may hold spaces.
@@ -79,5 +80,12 @@ pub fn cpu_seconds(pid: u32) -> f64 {
             .and_then(|f| f.parse::<f64>().ok())
             .unwrap_or(0.0)
     };
-    (ticks(11) + ticks(12)) / 100.0
+    // SAFETY: sysconf reads a constant of the system; no memory is passed.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (ticks(11) + ticks(12))
+        / if per_second > 0 {
+            per_second as f64
+        } else {
+            100.0
+        }
 }
