@@ -582,7 +582,8 @@ pub fn escaped_markup_lines(raw: &str) -> Option<Vec<Line>> {
         if tag_name.as_str().is_empty()
             || (!closing && element.is(Element::RAW_TEXT))
             || element.is(Element::PARSER_TEXT)
-            || !is_plain_tag(body.as_bytes())
+            // `escaped_tag_end` has checked the quotes.
+            || !name_ends_at(body.as_bytes(), tag_name.as_str().len())
         {
             return None;
         }
@@ -606,22 +607,24 @@ pub fn escaped_markup_lines(raw: &str) -> Option<Vec<Line>> {
 /// the copying way.
 fn escaped_tag_end(after: &[u8]) -> Option<(usize, usize)> {
     let mut i = 0;
-    while let Some(&b) = after.get(i) {
-        match b {
+    loop {
+        let rest = after.get(i..)?;
+        i += rest
+            .iter()
+            .position(|&b| matches!(b, b'>' | b'&' | b'"' | b'\''))?;
+        match after.get(i)? {
             b'>' => return Some((i, i + 1)),
             b'&' => return after.get(i..)?.starts_with(b"&gt;").then_some((i, i + 4)),
-            b'"' | b'\'' => {
+            &quote => {
                 let value = after.get(i + 1..)?;
-                let close = memchr::memchr(b, value)?;
+                let close = memchr::memchr(quote, value)?;
                 if !opens_value(after, i) || memchr::memchr(b'&', value.get(..close)?).is_some() {
                     return None;
                 }
                 i += close + 2;
             }
-            _ => i += 1,
         }
     }
-    None
 }
 
 /// Whether the quote at `at` opens an attribute value as an HTML tokenizer
@@ -653,19 +656,34 @@ fn is_attribute_name_byte(b: u8) -> bool {
 }
 
 /// Whether a tag body (after "<" or "</") has the shape the scanner reads
-/// as a tokenizer does: a name of letters and digits that ends at
-/// whitespace, "/" or the end (`<p-x>` or `<br="x">` name other elements),
-/// and quotes only around attribute values.
+/// as a tokenizer does: a name that ends where the scanner ends it, and
+/// quotes only around attribute values.
 fn is_plain_tag(body: &[u8]) -> bool {
-    let name = body
-        .iter()
-        .take_while(|b| b.is_ascii_alphanumeric())
-        .count();
-    let delimited = body
-        .get(name)
-        .is_none_or(|&b| b.is_ascii_whitespace() || b == b'/');
+    name_is_delimited(body)
+        && (memchr::memchr2(b'"', b'\'', body).is_none() || quotes_are_values(body))
+}
+
+/// The tag name (letters and digits) ends at whitespace, "/" or the end:
+/// `<p-x>` and `<br="x">` name other elements to a tokenizer.
+fn name_is_delimited(body: &[u8]) -> bool {
+    name_ends_at(
+        body,
+        body.iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count(),
+    )
+}
+
+/// [`name_is_delimited`] for a name of `len` bytes (as [`TagName`] read it).
+fn name_ends_at(body: &[u8], len: usize) -> bool {
+    body.get(len)
+        .is_none_or(|&b| b.is_ascii_whitespace() || b == b'/')
+}
+
+/// Every quote of the body opens (and one later closes) an attribute value.
+fn quotes_are_values(body: &[u8]) -> bool {
     let mut quoted: Option<u8> = None;
-    let quotes_plain = body.iter().enumerate().all(|(i, &b)| match quoted {
+    let all = body.iter().enumerate().all(|(i, &b)| match quoted {
         Some(q) => {
             if b == q {
                 quoted = None;
@@ -678,7 +696,7 @@ fn is_plain_tag(body: &[u8]) -> bool {
         }
         None => true,
     });
-    delimited && quotes_plain && quoted.is_none()
+    all && quoted.is_none()
 }
 
 /// The next `&lt;` that opens a tag (a letter, "/" or "!" after it), and
