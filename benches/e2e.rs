@@ -169,6 +169,19 @@ fn produce_paced(
     })
 }
 
+/// The worker's setup on a bench broker: `raw` in, `enriched` out.
+fn worker_setup<'a>(brokers: &'a str, dir: &'a std::path::Path, extra: &'a str) -> WorkerSetup<'a> {
+    WorkerSetup {
+        brokers,
+        group: "enricher",
+        input: "raw",
+        output: "enriched",
+        dead_letter: "dead",
+        dir,
+        extra,
+    }
+}
+
 fn corpus() -> Vec<Vec<u8>> {
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/corpus/linkedin-2021.jsonl.gz");
@@ -230,15 +243,7 @@ fn main() {
 
     let (broker, _) = fresh("e2e-worker");
     let addr = broker.addr();
-    let setup = WorkerSetup {
-        brokers: &addr,
-        group: "enricher",
-        input: "raw",
-        output: "enriched",
-        dead_letter: "dead",
-        dir: &broker.dir,
-        extra: &extra,
-    };
+    let setup = worker_setup(&addr, &broker.dir, &extra);
     let spawned = Instant::now();
     let mut worker = WorkerProcess::start(&setup, "bench");
     worker.wait_until("ready", Duration::from_secs(60), || {
@@ -312,15 +317,7 @@ fn main() {
             broker.create_topic(t, p);
         }
         let addr = broker.addr();
-        let setup = WorkerSetup {
-            brokers: &addr,
-            group: "enricher",
-            input: "raw",
-            output: "enriched",
-            dead_letter: "dead",
-            dir: &broker.dir,
-            extra: &extra,
-        };
+        let setup = worker_setup(&addr, &broker.dir, &extra);
         let mut worker = WorkerProcess::start(&setup, "bench-paced");
         worker.wait_until("assigned", Duration::from_secs(60), || {
             worker.metric("posting_enricher_assigned_partitions") >= 3.0
