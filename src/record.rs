@@ -182,8 +182,8 @@ fn write_array<T>(out: &mut Vec<u8>, items: &[T], mut write_item: impl FnMut(&mu
 
 /// A JSON string exactly as serde_json writes it (`\"`, `\\`, `\n`, `\t`,
 /// `\r`, `\b`, `\f`, other control bytes as `\u00xx`): the runs between
-/// the few bytes that need escaping, found eight bytes at a time, are
-/// copied whole.
+/// the few bytes that need escaping, found sixteen bytes at a time
+/// ([`first_escape`]), are copied whole.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);

@@ -442,7 +442,7 @@ fn scan_tags(html: &str, newline_breaks: bool, w: &mut LineWriter) -> Markup {
             continue;
         }
         let element = Element::of(name);
-        if element.is(Element::PARSER_TEXT) || !is_plain_tag(body.as_bytes()) {
+        if element.is(Element::PARSER_TEXT) || !is_plain_tag(body.as_bytes(), name.len()) {
             markup = Markup::NeedsRepair;
         }
         if !closing && element.is(Element::RAW_TEXT) {
@@ -632,12 +632,12 @@ fn escaped_tag_end(after: &[u8]) -> Option<(usize, usize)> {
 /// is an attribute's name, not the tag's or an unquoted value). Anywhere
 /// else a tokenizer takes the quote as an ordinary character.
 fn opens_value(tag: &[u8], at: usize) -> bool {
-    let Some(before) = at.checked_sub(1).and_then(|eq| tag.get(..eq)) else {
+    let Some(eq) = at.checked_sub(1) else {
         return false;
     };
-    if tag.get(at - 1) != Some(&b'=') {
+    let Some(before) = tag.get(..eq).filter(|_| tag.get(eq) == Some(&b'=')) else {
         return false;
-    }
+    };
     let name = before
         .iter()
         .rev()
@@ -655,26 +655,17 @@ fn is_attribute_name_byte(b: u8) -> bool {
     !b.is_ascii_whitespace() && !b"=\"'/<>&".contains(&b)
 }
 
-/// Whether a tag body (after "<" or "</") has the shape the scanner reads
-/// as a tokenizer does: a name that ends where the scanner ends it, and
-/// quotes only around attribute values.
-fn is_plain_tag(body: &[u8]) -> bool {
-    name_is_delimited(body)
+/// Whether a tag body (after "<" or "</", with a name of `name_len` bytes
+/// as [`TagName`] read it) has the shape the scanner reads as a tokenizer
+/// does: a name that ends where the scanner ends it, and quotes only
+/// around attribute values.
+fn is_plain_tag(body: &[u8], name_len: usize) -> bool {
+    name_ends_at(body, name_len)
         && (memchr::memchr2(b'"', b'\'', body).is_none() || quotes_are_values(body))
 }
 
-/// The tag name (letters and digits) ends at whitespace, "/" or the end:
-/// `<p-x>` and `<br="x">` name other elements to a tokenizer.
-fn name_is_delimited(body: &[u8]) -> bool {
-    name_ends_at(
-        body,
-        body.iter()
-            .take_while(|b| b.is_ascii_alphanumeric())
-            .count(),
-    )
-}
-
-/// [`name_is_delimited`] for a name of `len` bytes (as [`TagName`] read it).
+/// The tag name (letters and digits, `len` bytes) ends at whitespace, "/"
+/// or the end: `<p-x>` and `<br="x">` name other elements to a tokenizer.
 fn name_ends_at(body: &[u8], len: usize) -> bool {
     body.get(len)
         .is_none_or(|&b| b.is_ascii_whitespace() || b == b'/')
