@@ -21,11 +21,42 @@ use crate::posting::DecodeOptions;
 pub const MANAGED_PROPERTIES: &[&str] = &[
     "bootstrap.servers",
     "group.id",
+    "group.protocol",
+    "group.instance.id",
     "enable.auto.commit",
     "enable.auto.offset.store",
     "partition.assignment.strategy",
     "transactional.id",
     "enable.idempotence",
+    "isolation.level",
+];
+
+/// Consumer properties the KIP-848 group protocol does not take (the broker
+/// decides them): librdkafka refuses to create a consumer that sets them
+/// under `group.protocol=consumer`.
+pub const CLASSIC_ONLY_PROPERTIES: &[&str] = &[
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "partition.assignment.strategy",
+    "group.protocol.type",
+];
+
+/// librdkafka properties it marks sensitive (`_RK_SENSITIVE` in
+/// rdkafka_conf.c of the bundled librdkafka): never printed.
+pub const SENSITIVE_PROPERTIES: &[&str] = &[
+    "ssl.key.location",
+    "ssl.key.password",
+    "ssl.key.pem",
+    "ssl_key",
+    "ssl.ca.pem",
+    "ssl.keystore.password",
+    "sasl.username",
+    "sasl.password",
+    "sasl.oauthbearer.config",
+    "sasl.oauthbearer.client.secret",
+    "sasl.oauthbearer.assertion.private.key.file",
+    "sasl.oauthbearer.assertion.private.key.passphrase",
+    "sasl.oauthbearer.assertion.private.key.pem",
 ];
 
 /// Prefix of environment overrides.
@@ -54,6 +85,16 @@ pub enum Delivery {
     ExactlyOnce,
 }
 
+/// The consumer-group protocol (librdkafka's `group.protocol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupProtocol {
+    /// JoinGroup/SyncGroup with cooperative-sticky assignment.
+    Classic,
+    /// KIP-848: the broker assigns, members heartbeat (Kafka 4.0+).
+    Consumer,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KafkaConfig {
@@ -67,7 +108,20 @@ pub struct KafkaConfig {
     /// instance and stable across its restarts (a restarted instance fences
     /// its zombie). Empty: "posting-enricher-<group>-<host name>".
     pub transactional_id: String,
-    /// librdkafka consumer properties, passed through (TLS, SASL, fetch sizes).
+    /// The consumer-group protocol: the classic one (cooperative-sticky
+    /// assignment on the client) or KIP-848's (`consumer`, Kafka 4.0+).
+    pub group_protocol: GroupProtocol,
+    /// Static membership (`group.instance.id`), e.g. a StatefulSet pod's
+    /// name: a member that comes back within its session timeout gets its
+    /// partitions back without a rebalance. Empty: dynamic membership.
+    pub group_instance_id: String,
+    /// How long authentication may keep failing (a credential being
+    /// rotated) before the worker exits.
+    pub auth_failure_grace: String,
+    /// librdkafka properties for both clients (TLS, SASL).
+    pub common: BTreeMap<String, String>,
+    /// librdkafka consumer properties, passed through (fetch sizes; TLS and
+    /// SASL too, though `common` says them once).
     pub consumer: BTreeMap<String, String>,
     /// librdkafka producer properties, passed through.
     pub producer: BTreeMap<String, String>,
@@ -83,6 +137,10 @@ impl Default for KafkaConfig {
             dead_letter_topic: "postings.dead-letter".into(),
             delivery: Delivery::AtLeastOnce,
             transactional_id: String::new(),
+            group_protocol: GroupProtocol::Classic,
+            group_instance_id: String::new(),
+            auth_failure_grace: "2m".into(),
+            common: BTreeMap::new(),
             consumer: BTreeMap::new(),
             producer: BTreeMap::new(),
         }
@@ -100,6 +158,15 @@ pub struct WorkerConfig {
     pub shutdown_timeout: String,
     pub delivery_retries: u64,
     pub retry_backoff_max: String,
+    /// How long a partition stays stopped (its delivery failed after every
+    /// retry) before it is tried again.
+    pub stopped_partition_retry: String,
+    /// Records in flight are also bounded by their bytes (the produced
+    /// records librdkafka holds until the broker acknowledges them).
+    pub max_in_flight_bytes: u64,
+    /// Readiness fails when records wait for the broker and none has been
+    /// acknowledged (or, exactly-once, committed) for this long.
+    pub progress_timeout: String,
     /// Exactly-once: most records in one transaction (it also ends after
     /// `commit_interval`).
     pub transaction_records: u64,
@@ -116,6 +183,9 @@ impl Default for WorkerConfig {
             shutdown_timeout: "30s".into(),
             delivery_retries: 5,
             retry_backoff_max: "10s".into(),
+            stopped_partition_retry: "5m".into(),
+            max_in_flight_bytes: 64 * 1024 * 1024,
+            progress_timeout: "60s".into(),
             transaction_records: 1_000,
         }
     }
@@ -128,6 +198,8 @@ pub struct TelemetryConfig {
     pub log_format: LogFormat,
     pub log_level: String,
     pub summary_interval: String,
+    /// `/health/live` fails when the worker loop has not turned for this long.
+    pub stall_timeout: String,
 }
 
 impl Default for TelemetryConfig {
@@ -137,6 +209,7 @@ impl Default for TelemetryConfig {
             log_format: LogFormat::Auto,
             log_level: "info".into(),
             summary_interval: "60s".into(),
+            stall_timeout: "120s".into(),
         }
     }
 }
@@ -306,9 +379,35 @@ impl Config {
         Ok(config)
     }
 
-    /// Parses TOML text; missing keys take their defaults.
+    /// Parses TOML text; missing keys take their defaults. An error names
+    /// the line and column and never quotes the text: the line may hold a
+    /// password.
     pub fn from_toml(text: &str) -> Result<Config, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+        toml::from_str(text).map_err(|e| {
+            let message = e.message().trim_end();
+            let Some(span) = e.span() else {
+                return message.to_string();
+            };
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let start = before.rfind('\n').map_or(0, |i| i + 1);
+            let column = before.len() - start + 1;
+            // A type error quotes the value ("invalid type: integer `...`"):
+            // not on the line of a secret.
+            let line_text = text
+                .get(start..)
+                .and_then(|t| t.lines().next())
+                .unwrap_or_default();
+            let key = line_text.split('=').next().unwrap_or_default();
+            let key = key.trim().trim_matches('"');
+            if is_secret_property(key) {
+                format!("line {line}, column {column}: invalid value for {key} (not shown)")
+            } else if !key.is_empty() && !key.contains([' ', '[', '#']) {
+                format!("line {line}, column {column}, `{key}`: {message}")
+            } else {
+                format!("line {line}, column {column}: {message}")
+            }
+        })
     }
 
     /// Applies `POSTING_ENRICHER__...` variables. Each value is read as the
@@ -343,7 +442,10 @@ impl Config {
                 .ok_or_else(|| err("names no setting".into()))?;
             let mut section = &mut table;
             // librdkafka property names are dotted; variables cannot be.
-            if parents == ["kafka", "consumer"] || parents == ["kafka", "producer"] {
+            if parents == ["kafka", "consumer"]
+                || parents == ["kafka", "producer"]
+                || parents == ["kafka", "common"]
+            {
                 let property = last.replace('_', ".");
                 if let Some(toml::Value::Table(kafka)) = section.get_mut("kafka")
                     && let Some(toml::Value::Table(props)) = kafka.get_mut(&parents[1])
@@ -507,6 +609,7 @@ impl Config {
             }
         }
         for (section, props) in [
+            ("kafka.common", &k.common),
             ("kafka.consumer", &k.consumer),
             ("kafka.producer", &k.producer),
         ] {
@@ -514,12 +617,33 @@ impl Config {
                 if MANAGED_PROPERTIES.contains(&key.as_str()) {
                     return invalid(
                         &format!("{section}.\"{key}\""),
-                        "is set by the worker (it decides commits and delivery); see docs/decisions.md".into(),
+                        "is set by the worker (it decides commits and delivery; group.protocol and group.instance.id are kafka.group_protocol and kafka.group_instance_id); see docs/decisions.md".into(),
+                    );
+                }
+                if k.group_protocol == GroupProtocol::Consumer
+                    && section != "kafka.producer"
+                    && CLASSIC_ONLY_PROPERTIES.contains(&key.as_str())
+                {
+                    return invalid(
+                        &format!("{section}.\"{key}\""),
+                        "is not taken under kafka.group_protocol = \"consumer\" (KIP-848: the broker's group.consumer.* settings decide it)".into(),
                     );
                 }
             }
         }
+        if k.group_instance_id.trim() != k.group_instance_id {
+            return invalid(
+                "kafka.group_instance_id",
+                "must not start or end with whitespace".into(),
+            );
+        }
         let w = &self.worker;
+        if w.max_in_flight_bytes < 1024 * 1024 {
+            return invalid(
+                "worker.max_in_flight_bytes",
+                format!("{} is below 1 MiB", w.max_in_flight_bytes),
+            );
+        }
         if w.max_in_flight == 0 || w.batch_size == 0 {
             return invalid(
                 "worker.max_in_flight",
@@ -531,10 +655,14 @@ impl Config {
             ("worker.revoke_timeout", &w.revoke_timeout),
             ("worker.shutdown_timeout", &w.shutdown_timeout),
             ("worker.retry_backoff_max", &w.retry_backoff_max),
+            ("worker.stopped_partition_retry", &w.stopped_partition_retry),
+            ("worker.progress_timeout", &w.progress_timeout),
+            ("kafka.auth_failure_grace", &k.auth_failure_grace),
             (
                 "telemetry.summary_interval",
                 &self.telemetry.summary_interval,
             ),
+            ("telemetry.stall_timeout", &self.telemetry.stall_timeout),
         ] {
             match humantime::parse_duration(value) {
                 Ok(d) if !d.is_zero() => {}
@@ -586,7 +714,11 @@ impl Config {
     /// private keys, OAuth secrets) replaced by `[redacted]`.
     pub fn redacted(&self) -> Config {
         let mut c = self.clone();
-        for props in [&mut c.kafka.consumer, &mut c.kafka.producer] {
+        for props in [
+            &mut c.kafka.common,
+            &mut c.kafka.consumer,
+            &mut c.kafka.producer,
+        ] {
             for (key, value) in props.iter_mut() {
                 if is_secret_property(key) {
                     *value = "[redacted]".into();
@@ -620,19 +752,16 @@ impl Config {
     }
 }
 
-/// librdkafka properties that carry secrets.
-fn is_secret_property(key: &str) -> bool {
+/// librdkafka properties that carry secrets: those librdkafka marks
+/// sensitive, and any whose name says password, secret or key material
+/// (properties added by a later librdkafka, or misspelled ones that would
+/// still be printed).
+pub fn is_secret_property(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    [
-        "password",
-        "secret",
-        "key.pem",
-        "oauthbearer.config",
-        "sasl.jaas",
-        "ssl_key",
-    ]
-    .iter()
-    .any(|s| key.contains(s))
+    SENSITIVE_PROPERTIES.contains(&key.as_str())
+        || ["password", "secret", "passphrase", "key.pem", "sasl.jaas", "private"]
+            .iter()
+            .any(|s| key.contains(s))
 }
 
 /// Reads an environment value as the TOML type of the value it replaces.
@@ -718,6 +847,44 @@ mod tests {
             err.contains("max_record_bytes"),
             "suggests the valid keys: {err}"
         );
+    }
+
+    /// Review finding: a TOML error printed the offending line, so a
+    /// malformed `sasl.password` line was shown; and redaction missed
+    /// properties librdkafka marks sensitive.
+    #[test]
+    fn errors_and_redaction_never_show_a_secret() {
+        let err = Config::from_toml("[kafka.common]\n\"sasl.password\" = \"hunter2\n").unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        let err = Config::from_toml("[kafka.consumer]\n\"sasl.password\" = 31337\n").unwrap_err();
+        assert!(!err.contains("31337"), "{err}");
+        let mut c = Config::default();
+        for key in SENSITIVE_PROPERTIES {
+            c.kafka.common.insert((*key).to_string(), "s3cret-value".into());
+            c.kafka.producer.insert((*key).to_string(), "s3cret-value".into());
+        }
+        let shown = toml::to_string(&c.redacted()).unwrap();
+        assert!(!shown.contains("s3cret-value"), "{shown}");
+        assert!(shown.contains("sasl.username"), "the key stays visible");
+    }
+
+    #[test]
+    fn kip_848_refuses_the_settings_the_broker_decides() {
+        let mut c = Config::default();
+        c.kafka.group_protocol = GroupProtocol::Consumer;
+        c.kafka
+            .consumer
+            .insert("session.timeout.ms".into(), "6000".into());
+        let e = c.validate("x").unwrap_err().to_string();
+        assert!(e.contains("session.timeout.ms") && e.contains("KIP-848"), "{e}");
+        c.kafka.consumer.clear();
+        assert!(c.validate("x").is_ok());
+        c.kafka
+            .common
+            .insert("group.instance.id".into(), "pod-0".into());
+        let e = c.validate("x").unwrap_err().to_string();
+        assert!(e.contains("kafka.group_instance_id"), "{e}");
     }
 
     #[test]

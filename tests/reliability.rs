@@ -1,5 +1,5 @@
-//! Fault injection against a real broker (Tansu, durable `sqlite://`
-//! storage): the worker killed at random moments, the broker killed and
+//! Fault injection against Apache Kafka (one KRaft node; the three-broker
+//! faults are in tests/cluster.rs): the worker killed at random moments, the broker killed and
 //! restarted, the broker away for 30 s, the group growing and shrinking,
 //! malformed input mixed into good. Each scenario prints a row of the table
 //! in docs/reliability.md (also appended to
@@ -357,9 +357,8 @@ fn malformed(i: usize, rng: &mut Rng, good: &[u8]) -> (Vec<u8>, &'static str) {
         }
         2 => (good[..good.len() / 2].to_vec(), "invalid_json"),
         3 => {
-            // 5 MB, over decode.max_record_bytes (1 MiB). Not 5 MiB: Tansu
-            // 0.6 caps a fetch at 5 MiB and never returns a larger record
-            // (docs/reliability.md), which would block any consumer.
+            // 5 MB, over decode.max_record_bytes (1 MiB); the input topic
+            // of this scenario takes records of up to 8 MB.
             let mut v = br#"{"@type":"JobPosting","title":"big","description":""#.to_vec();
             v.resize(5_000_000 - 2, b'a');
             v.extend_from_slice(b"\"}");
@@ -384,7 +383,9 @@ fn malformed(i: usize, rng: &mut Rng, good: &[u8]) -> (Vec<u8>, &'static str) {
 #[test]
 fn malformed_input_is_dead_lettered_with_its_reason_and_blocks_nothing() {
     let broker = Broker::start("chaos-malformed");
-    topics(&broker);
+    broker.create_topic_with(IN, 3, &[("max.message.bytes", "8388608")]);
+    broker.create_topic(OUT, 3);
+    broker.create_topic(DLQ, 1);
     let addr = broker.addr();
     let lines = common::corpus_lines();
     let n = records();

@@ -1,10 +1,13 @@
 //! Broker failures that a real broker cannot stage cheaply, on librdkafka's
 //! in-process mock cluster: the output topic's leader down (deliveries fail
-//! and are retried), a delivery that keeps failing (its partition stops;
-//! nothing past it is committed), and offset commits refused while the last
-//! records are processed (they are sent again). The worker runs in-process through
-//! its library entry point; inputs and outputs go through plain rdkafka
-//! clients.
+//! and their partitions are read again), a delivery that keeps failing (its
+//! partition stops, nothing past it is committed, readiness fails, and it is
+//! tried again later), a worker whose every delivery fails keeping its
+//! group membership, outputs keeping
+//! each key's order through failed deliveries, and offset commits refused
+//! while the last records are processed (they are sent again). The worker
+//! runs in-process through its library entry point; inputs and outputs go
+//! through plain rdkafka clients.
 
 mod common;
 
@@ -44,6 +47,14 @@ fn cluster() -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> 
 }
 
 fn start(brokers: &str, retries: u64) -> Running {
+    start_with(brokers, retries, |_| {})
+}
+
+fn start_with(brokers: &str, retries: u64, adjust: impl FnOnce(&mut Config)) -> Running {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("warn,posting_enricher=info")
+        .try_init();
     let mut config = Config::default();
     config.kafka.brokers = brokers.to_string();
     config.kafka.group_id = GROUP.into();
@@ -58,6 +69,7 @@ fn start(brokers: &str, retries: u64) -> Running {
     config.worker.retry_backoff_max = "300ms".into();
     config.worker.delivery_retries = retries;
     config.worker.shutdown_timeout = "10s".into();
+    adjust(&mut config);
     common::worker::start(config)
 }
 
@@ -123,7 +135,8 @@ fn failed_deliveries_are_retried_and_never_committed_past() {
     w.shutdown.request();
     let summary = w.thread.join().unwrap().unwrap();
     assert_eq!(summary.undelivered, 0);
-    assert_eq!(summary.consumed, RECORDS as u64);
+    // Partitions read again from a failed delivery count their records again.
+    assert!(summary.consumed >= RECORDS as u64);
 }
 
 #[test]
@@ -137,6 +150,9 @@ fn a_delivery_that_keeps_failing_stops_its_partition_and_holds_its_commit() {
     wait("partitions stopped", Duration::from_secs(30), || {
         w.metrics.stopped_partitions.get() == 2
     });
+    wait("not ready", Duration::from_secs(5), || w.health.ready().is_err());
+    let not_ready = w.health.ready().unwrap_err();
+    assert!(not_ready.contains("stopped"), "{not_ready}");
     // The outage ends, but a stopped partition is not skipped past.
     mock.broker_up(2).unwrap();
     std::thread::sleep(Duration::from_secs(2));
@@ -190,3 +206,164 @@ fn commits_refused_while_the_input_runs_out_are_sent_again() {
     let summary = w.thread.join().unwrap().unwrap();
     assert_eq!(summary.undelivered, 0);
 }
+
+/// Review finding: a stopped partition never recovered without a restart.
+/// Now it is tried again after `worker.stopped_partition_retry`.
+#[test]
+fn a_stopped_partition_is_tried_again_later_and_recovers() {
+    let mock = cluster();
+    let brokers = mock.bootstrap_servers();
+    let lines = common::corpus_lines();
+    produce_inputs(&brokers, &lines);
+    mock.broker_down(2).unwrap();
+    let w = start_with(&brokers, 1, |c| {
+        c.worker.stopped_partition_retry = "3s".into();
+    });
+    wait("partitions stopped", Duration::from_secs(30), || {
+        w.metrics.stopped_partitions.get() == 2
+    });
+    wait("not ready", Duration::from_secs(5), || w.health.ready().is_err());
+    mock.broker_up(2).unwrap();
+    let half = (RECORDS / 2) as i64;
+    wait("commits at the end after the retry", Duration::from_secs(60), || {
+        committed(&brokers) == vec![half, half]
+    });
+    assert_eq!(w.metrics.stopped_partitions.get(), 0);
+    wait("ready again", Duration::from_secs(10), || w.health.ready().is_ok());
+    let enriched = read_all(&brokers, OUT, RECORDS, Duration::from_secs(20));
+    let dead = read_all(&brokers, DLQ, usize::MAX, Duration::from_secs(2));
+    let seen: HashSet<(i32, i64)> = enriched
+        .iter()
+        .map(|m| source_of(m, false))
+        .chain(dead.iter().map(|m| source_of(m, true)))
+        .collect();
+    assert_eq!(seen.len(), RECORDS, "every input delivered");
+    w.shutdown.request();
+    w.thread.join().unwrap().unwrap();
+}
+
+/// Review finding: failed records counted in flight, so with a backlog the
+/// loop stopped polling, the member dropped out of the group after
+/// max.poll.interval.ms, and the probes stayed green.
+#[test]
+fn a_worker_whose_deliveries_all_fail_keeps_its_membership_and_is_not_ready() {
+    let mock = cluster();
+    let brokers = mock.bootstrap_servers();
+    let lines = common::corpus_lines();
+    produce_inputs(&brokers, &lines);
+    mock.broker_down(2).unwrap();
+    let w = start_with(&brokers, 1, |c| {
+        c.worker.max_in_flight = 10;
+        c.worker.batch_size = 10;
+        c.kafka
+            .consumer
+            .insert("session.timeout.ms".into(), "6000".into());
+        c.kafka
+            .consumer
+            .insert("max.poll.interval.ms".into(), "7000".into());
+    });
+    wait("partitions stopped", Duration::from_secs(30), || {
+        w.metrics.stopped_partitions.get() == 2
+    });
+    // Longer than max.poll.interval.ms.
+    std::thread::sleep(Duration::from_secs(12));
+    let lost = w.metrics.rebalances.with_label_values(&["lost"]).get();
+    let revoked = w.metrics.rebalances.with_label_values(&["revoke"]).get();
+    assert_eq!((lost, revoked), (0, 0), "the worker dropped out of its group");
+    assert_eq!(w.metrics.assigned_partitions.get(), 2);
+    let not_ready = w.health.ready().unwrap_err();
+    assert!(not_ready.contains("stopped"), "{not_ready}");
+    w.shutdown.request();
+    w.thread.join().unwrap().unwrap();
+}
+
+/// Review finding: a record re-sent after librdkafka gave up on it could
+/// land after a newer record of the same key, and a compacted output topic
+/// would then keep the older version. Staged at the end of the input: the
+/// second-to-last version of each key is produced while the output broker
+/// is down and times out; the last version is queued behind it and is
+/// delivered once the broker is back. Each key's last output must still be
+/// its newest version.
+#[test]
+fn each_key_ends_with_its_newest_version_through_failed_deliveries() {
+    let mock = cluster();
+    let brokers = mock.bootstrap_servers();
+    let seed = std::fs::read(common::shared_dir().join("seed/posting.json")).unwrap();
+    let w = start_with(&brokers, 50, |c| {
+        c.kafka
+            .producer
+            .insert("reconnect.backoff.max.ms".into(), "200".into());
+    });
+    const KEYS: usize = 4;
+    const VERSIONS: usize = 30;
+    let version = |v: usize, k: usize| {
+        String::from_utf8(seed.clone())
+            .unwrap()
+            .replacen(
+                "\"title\"",
+                &format!("\"x-version\": {v}, \"x-key\": {k}, \"title\""),
+                1,
+            )
+            .into_bytes()
+    };
+    let values: Vec<Vec<u8>> = (0..VERSIONS)
+        .flat_map(|v| (0..KEYS).map(move |k| (v, k)))
+        .map(|(v, k)| version(v, k))
+        .collect();
+    let keyed = |from: usize, to: usize| -> Vec<common::kafka::Input<'_>> {
+        values[from * KEYS..to * KEYS]
+            .iter()
+            .enumerate()
+            .map(|(j, v)| common::kafka::Input {
+                partition: 0,
+                key: Some(KEY_NAMES[j % KEYS].as_bytes()),
+                value: v,
+                headers: Vec::new(),
+            })
+            .collect()
+    };
+    produce(&brokers, IN, &keyed(0, VERSIONS - 2));
+    wait("the first versions committed", Duration::from_secs(60), || {
+        committed(&brokers)[0] == ((VERSIONS - 2) * KEYS) as i64
+    });
+    mock.broker_down(2).unwrap();
+    let down = std::time::Instant::now();
+    produce(&brokers, IN, &keyed(VERSIONS - 2, VERSIONS - 1));
+    std::thread::sleep(Duration::from_millis(600).saturating_sub(down.elapsed()));
+    produce(&brokers, IN, &keyed(VERSIONS - 1, VERSIONS));
+    // The second-to-last versions time out (message.timeout.ms = 1 s);
+    // the last ones are still waiting when the broker comes back.
+    std::thread::sleep(Duration::from_millis(1150).saturating_sub(down.elapsed()));
+    mock.broker_up(2).unwrap();
+    wait("commits at the end", Duration::from_secs(90), || {
+        committed(&brokers)[0] == (KEYS * VERSIONS) as i64
+    });
+    assert!(
+        w.metrics
+            .delivery_failures
+            .with_label_values(&["MessageTimedOut"])
+            .get()
+            > 0,
+        "no delivery failed: the case is not staged"
+    );
+    let out = read_all(&brokers, OUT, usize::MAX, Duration::from_secs(5));
+    let mut last: std::collections::HashMap<Vec<u8>, i64> = std::collections::HashMap::new();
+    for m in &out {
+        let record: serde_json::Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
+        let version = record["posting"]["x-version"]
+            .as_i64()
+            .expect("the version travels in the posting");
+        last.insert(m.key().unwrap().to_vec(), version);
+    }
+    for k in KEY_NAMES.iter().take(KEYS) {
+        assert_eq!(
+            last.get(k.as_bytes()),
+            Some(&((VERSIONS - 1) as i64)),
+            "key {k}: the last output is not the newest version"
+        );
+    }
+    w.shutdown.request();
+    w.thread.join().unwrap().unwrap();
+}
+
+const KEY_NAMES: [&str; 4] = ["job-a", "job-b", "job-c", "job-d"];

@@ -1,19 +1,38 @@
 //! Liveness and readiness, as Kubernetes probes see them.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// A loop that has not turned for this long is reported dead (the longest
-/// legitimate pause is a rebalance wait, bounded by `worker.revoke_timeout`).
-const STALL_SECONDS: u64 = 120;
+/// A loop that has not turned for this long is reported dead, unless
+/// `telemetry.stall_timeout` says otherwise. Every wait inside the loop
+/// (a rebalance's, a transaction call's) beats at least every few seconds.
+const DEFAULT_STALL: Duration = Duration::from_secs(120);
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Health {
     started: AtomicBool,
     broker_up: AtomicBool,
     shutting_down: AtomicBool,
     /// Unix seconds of the last turn of the worker loop.
     heartbeat: AtomicU64,
+    stall_seconds: AtomicU64,
+    /// Why the worker cannot make progress although connected (stopped
+    /// partitions, authentication failing, nothing acknowledged).
+    stalled: Mutex<Option<String>>,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Health {
+            started: AtomicBool::new(false),
+            broker_up: AtomicBool::new(false),
+            shutting_down: AtomicBool::new(false),
+            heartbeat: AtomicU64::new(0),
+            stall_seconds: AtomicU64::new(DEFAULT_STALL.as_secs()),
+            stalled: Mutex::new(None),
+        }
+    }
 }
 
 fn now_secs() -> u64 {
@@ -42,6 +61,17 @@ impl Health {
         self.broker_up.load(Ordering::Relaxed)
     }
 
+    /// `telemetry.stall_timeout`.
+    pub fn set_stall_timeout(&self, timeout: Duration) {
+        self.stall_seconds
+            .store(timeout.as_secs().max(1), Ordering::Relaxed);
+    }
+
+    /// Why the worker cannot make progress (None: it can).
+    pub fn set_stalled(&self, reason: Option<String>) {
+        *self.stalled.lock().unwrap_or_else(|e| e.into_inner()) = reason;
+    }
+
     pub fn set_shutting_down(&self) {
         self.shutting_down.store(true, Ordering::Relaxed);
     }
@@ -54,20 +84,28 @@ impl Health {
     /// `Err(reason)` when the process should be restarted.
     pub fn live(&self) -> Result<(), String> {
         let age = now_secs().saturating_sub(self.heartbeat.load(Ordering::Relaxed));
-        if age > STALL_SECONDS {
+        if age > self.stall_seconds.load(Ordering::Relaxed) {
             return Err(format!("worker loop stalled for {age} s"));
         }
         Ok(())
     }
 
-    /// `Err(reason)` when the worker should get no traffic / is not yet useful.
-    pub fn ready(&self) -> Result<(), &'static str> {
+    /// `Err(reason)` when the worker is not doing its job: starting,
+    /// shutting down, without a broker, or unable to make progress.
+    pub fn ready(&self) -> Result<(), String> {
         if self.shutting_down.load(Ordering::Relaxed) {
-            Err("shutting down")
+            Err("shutting down".into())
         } else if !self.started.load(Ordering::Relaxed) {
-            Err("starting")
+            Err("starting".into())
         } else if !self.broker_up.load(Ordering::Relaxed) {
-            Err("broker unreachable")
+            Err("broker unreachable".into())
+        } else if let Some(reason) = self
+            .stalled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            Err(reason)
         } else {
             Ok(())
         }
@@ -81,15 +119,21 @@ mod tests {
     #[test]
     fn ready_only_when_started_connected_and_not_shutting_down() {
         let h = Health::new();
-        assert_eq!(h.ready(), Err("starting"));
+        assert_eq!(h.ready(), Err("starting".into()));
         h.set_started();
-        assert_eq!(h.ready(), Err("broker unreachable"));
+        assert_eq!(h.ready(), Err("broker unreachable".into()));
         h.set_broker_up(true);
         assert_eq!(h.ready(), Ok(()));
+        h.set_stalled(Some("partitions stopped".into()));
+        assert_eq!(h.ready(), Err("partitions stopped".into()));
+        h.set_stalled(None);
+        assert_eq!(h.ready(), Ok(()));
         h.set_shutting_down();
-        assert_eq!(h.ready(), Err("shutting down"));
+        assert_eq!(h.ready(), Err("shutting down".into()));
         assert!(h.live().is_ok());
-        h.heartbeat.store(0, Ordering::Relaxed);
-        assert!(h.live().is_err());
+        h.heartbeat.store(now_secs() - 30, Ordering::Relaxed);
+        assert!(h.live().is_ok());
+        h.set_stall_timeout(Duration::from_secs(20));
+        assert!(h.live().is_err(), "stalled longer than the configured 20 s");
     }
 }

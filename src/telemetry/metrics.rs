@@ -22,6 +22,7 @@ pub struct Metrics {
     pub processing_seconds: Histogram,
     pub enrichment_seconds: Histogram,
     pub in_flight: IntGauge,
+    pub in_flight_bytes: IntGauge,
     pub assigned_partitions: IntGauge,
     pub stopped_partitions: IntGauge,
     pub rebalances: IntCounterVec,
@@ -29,6 +30,8 @@ pub struct Metrics {
     pub commit_failures: IntCounter,
     pub delivery_failures: IntCounterVec,
     pub delivery_retries: IntCounter,
+    pub transactions_aborted: IntCounter,
+    pub transaction_open_records: IntGauge,
     pub broker_up: IntGauge,
     pub consumer_lag: IntGaugeVec,
     pub ready: IntGauge,
@@ -136,6 +139,11 @@ impl Metrics {
                 "posting_enricher_in_flight_records",
                 "Records consumed and not yet acknowledged by the broker.",
             ),
+            in_flight_bytes: gauge(
+                r,
+                "posting_enricher_in_flight_bytes",
+                "Bytes of the records handed to the producer and not yet acknowledged (bounded by worker.max_in_flight_bytes).",
+            ),
             assigned_partitions: gauge(
                 r,
                 "posting_enricher_assigned_partitions",
@@ -144,7 +152,7 @@ impl Metrics {
             stopped_partitions: gauge(
                 r,
                 "posting_enricher_stopped_partitions",
-                "Partitions stopped after a delivery failed permanently (need attention).",
+                "Partitions stopped after a delivery failed delivery_retries times; tried again after worker.stopped_partition_retry (need attention).",
             ),
             rebalances: counter_vec(
                 r,
@@ -171,7 +179,17 @@ impl Metrics {
             delivery_retries: counter(
                 r,
                 "posting_enricher_delivery_retries_total",
-                "Records sent again after a failed delivery.",
+                "Times a partition was read again from a failed delivery (that record and those after it are sent again, in order).",
+            ),
+            transactions_aborted: counter(
+                r,
+                "posting_enricher_transactions_aborted_total",
+                "Exactly-once: transactions aborted (their records are read again).",
+            ),
+            transaction_open_records: gauge(
+                r,
+                "posting_enricher_transaction_open_records",
+                "Exactly-once: input records in the open transaction (produced, not yet committed).",
             ),
             broker_up: gauge(
                 r,
@@ -329,6 +347,7 @@ mod tests {
                 "posting_enricher_enrichment_outcomes_total",
                 "posting_enricher_enrichment_seconds",
                 "posting_enricher_enrichment_warnings_total",
+                "posting_enricher_in_flight_bytes",
                 "posting_enricher_in_flight_records",
                 "posting_enricher_processing_seconds",
                 "posting_enricher_ready",
@@ -337,6 +356,8 @@ mod tests {
                 "posting_enricher_records_produced_total",
                 "posting_enricher_start_time_seconds",
                 "posting_enricher_stopped_partitions",
+                "posting_enricher_transaction_open_records",
+                "posting_enricher_transactions_aborted_total",
             ],
             "vectors without a series yet are not exposed"
         );

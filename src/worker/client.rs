@@ -1,10 +1,14 @@
 //! librdkafka settings: the worker's defaults, then the operator's
 //! pass-through properties, then the few the delivery guarantee depends on.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use rdkafka::ClientConfig;
+use rdkafka::client::DefaultClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 
-use crate::config::Config;
+use crate::config::{Config, GroupProtocol};
 
 /// Producer `message.max.bytes` default: room for the largest accepted
 /// event enriched (about twice its size) and for its dead letter.
@@ -12,25 +16,55 @@ pub fn default_message_max_bytes(config: &Config) -> u64 {
     (config.decode.max_record_bytes.saturating_mul(2) + 64 * 1024).clamp(1_000_000, 1_000_000_000)
 }
 
-pub fn consumer(config: &Config) -> ClientConfig {
+/// The properties every client gets from the config: the operator's
+/// `kafka.common` (TLS, SASL), then the brokers.
+fn common(config: &Config) -> ClientConfig {
     let k = &config.kafka;
     let mut c = ClientConfig::new();
-    c.set("client.id", "posting-enricher")
-        // A new group starts at the beginning: a pipeline must not skip
-        // what was published before its first start.
-        .set("auto.offset.reset", "earliest")
-        .set("session.timeout.ms", "45000")
-        // Bounds the prefetch buffer (memory) at 16 MB.
+    c.set("client.id", CLIENT_ID);
+    for (key, value) in &k.common {
+        c.set(key, value);
+    }
+    c
+}
+
+/// The `client.id` of the worker's clients (broker quotas and logs name it).
+pub const CLIENT_ID: &str = "posting-enricher";
+
+pub fn consumer(config: &Config) -> ClientConfig {
+    let k = &config.kafka;
+    let mut c = common(config);
+    // A new group starts at the beginning: a pipeline must not skip
+    // what was published before its first start.
+    c.set("auto.offset.reset", "earliest")
+        // Bounds the prefetch buffer (memory) at 16 MB, and one fetch
+        // response with it (librdkafka's default allows 50 MB).
         .set("queued.max.messages.kbytes", "16384")
+        .set("fetch.max.bytes", "16777216")
         .set("statistics.interval.ms", "5000");
+    if k.group_protocol == GroupProtocol::Classic {
+        c.set("session.timeout.ms", "45000");
+    }
     for (key, value) in &k.consumer {
         c.set(key, value);
     }
     c.set("bootstrap.servers", &k.brokers)
         .set("group.id", &k.group_id)
         .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("partition.assignment.strategy", "cooperative-sticky");
+        .set("enable.auto.offset.store", "false");
+    match k.group_protocol {
+        GroupProtocol::Classic => {
+            c.set("partition.assignment.strategy", "cooperative-sticky");
+        }
+        // KIP-848: the broker assigns; the classic-only settings are not
+        // sent (librdkafka refuses them under this protocol).
+        GroupProtocol::Consumer => {
+            c.set("group.protocol", "consumer");
+        }
+    }
+    if !k.group_instance_id.is_empty() {
+        c.set("group.instance.id", &k.group_instance_id);
+    }
     // librdkafka's warnings are needed whatever the log level: COMMITFAIL is
     // the only report of a failed asynchronous commit (the worker counts it
     // and re-sends). What is printed is still filtered by `tracing`.
@@ -48,12 +82,18 @@ pub fn consumer(config: &Config) -> ClientConfig {
 
 pub fn producer(config: &Config) -> ClientConfig {
     let k = &config.kafka;
-    let mut c = ClientConfig::new();
-    c.set("client.id", "posting-enricher")
-        .set("linger.ms", "5")
+    let mut c = common(config);
+    c.set("linger.ms", "5")
         .set(
             "message.max.bytes",
             default_message_max_bytes(config).to_string(),
+        )
+        // librdkafka's queue holds what the worker has in flight, which the
+        // worker bounds itself (worker.max_in_flight_bytes); the margin
+        // covers the records of a batch handed over at once.
+        .set(
+            "queue.buffering.max.kbytes",
+            (config.worker.max_in_flight_bytes / 1024 + 32 * 1024).to_string(),
         );
     for (key, value) in &k.producer {
         c.set(key, value);
@@ -63,6 +103,79 @@ pub fn producer(config: &Config) -> ClientConfig {
     c.set("bootstrap.servers", &k.brokers)
         .set("enable.idempotence", "true");
     c
+}
+
+/// An admin client's settings: the brokers, `kafka.common`, and the
+/// consumer's security settings (where an operator put TLS and SASL before
+/// `kafka.common` existed).
+pub fn admin(config: &Config) -> ClientConfig {
+    let k = &config.kafka;
+    let mut c = common(config);
+    for (key, value) in &k.consumer {
+        if ["security.", "sasl.", "ssl."]
+            .iter()
+            .any(|p| key.starts_with(p))
+        {
+            c.set(key, value);
+        }
+    }
+    c.set("bootstrap.servers", &k.brokers);
+    c
+}
+
+/// The largest record each topic takes: its `max.message.bytes` as the
+/// brokers report it (DescribeConfigs). A topic missing from the answer
+/// (not allowed to describe it, or no answer in time) is left out; the
+/// caller falls back to the producer's own limit for it.
+pub fn topic_limits(config: &Config, topics: &[&str]) -> BTreeMap<String, usize> {
+    use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
+    let Ok(admin) = admin(config).create::<AdminClient<DefaultClientContext>>() else {
+        return BTreeMap::new();
+    };
+    let specifiers: Vec<ResourceSpecifier<'_>> =
+        topics.iter().map(|t| ResourceSpecifier::Topic(t)).collect();
+    let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
+    let answer = block_on(admin.describe_configs(&specifiers, &options));
+    let mut limits = BTreeMap::new();
+    let Some(Ok(results)) = answer else {
+        return limits;
+    };
+    for (topic, result) in topics.iter().zip(results) {
+        let Ok(resource) = result else { continue };
+        if let Some(limit) = resource
+            .get("max.message.bytes")
+            .and_then(|e| e.value.as_deref())
+            .and_then(|v| v.parse().ok())
+        {
+            limits.insert((*topic).to_string(), limit);
+        }
+    }
+    limits
+}
+
+/// Runs a future of the admin API to completion (None if no runtime could
+/// start). The admin client completes its futures from its own thread, so
+/// a current-thread runtime on a thread of its own is all it needs (the
+/// caller may itself be inside the shell's runtime, where blocking on one
+/// is not allowed).
+fn block_on<F>(future: F) -> Option<F::Output>
+where
+    F: std::future::Future + Send,
+    F::Output: Send,
+{
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build()
+                    .ok()
+                    .map(|rt| rt.block_on(future))
+            })
+            .join()
+            .ok()
+            .flatten()
+    })
 }
 
 /// Sends `record`, waiting while the producer's queue is full (backpressure,

@@ -2,6 +2,7 @@
 //! (delivery reports on the producer's thread; rebalances, commits,
 //! statistics and errors on the consumer's), and the callbacks themselves.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -10,13 +11,13 @@ use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
-use rdkafka::message::{Message, OwnedHeaders};
 use rdkafka::producer::{DeliveryResult, ProducerContext};
 use rdkafka::statistics::Statistics;
 use rdkafka::{Offset, TopicPartitionList};
 use tracing::{debug, error, info, warn};
 
-use super::offsets::{OffsetTracker, Pending, TopicPartition};
+use super::offsets::{OffsetTracker, TopicPartition};
+use super::records::{Refused, Trim};
 use crate::telemetry::{Health, Metrics};
 
 /// Locks, ignoring poisoning: every critical section leaves the state
@@ -26,67 +27,78 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// What a produced record is, for its delivery report.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Kind {
     Enriched,
-    DeadLetter { reason: &'static str },
+    DeadLetter { reason: &'static str, trim: Trim },
+}
+
+impl Kind {
+    /// What a size refusal of this record means for its input's next read.
+    pub fn refused(self) -> Refused {
+        match self {
+            Kind::Enriched => Refused::Enriched,
+            Kind::DeadLetter { trim, .. } => Refused::DeadLetter(trim),
+        }
+    }
 }
 
 /// Travels with each produced record and comes back in its delivery report.
 #[derive(Debug, Clone)]
 pub(crate) struct Tag {
     pub source: TopicPartition,
+    /// The assignment of `source` the record was read in.
+    pub epoch: u64,
     pub offset: i64,
-    pub attempt: u32,
     pub kind: Kind,
     pub consumed_at: Instant,
 }
 
-/// A record the producer gave back (refused at once, or failed delivery).
-pub(crate) struct Refused<'a> {
-    pub topic: &'a str,
-    pub key: Option<&'a [u8]>,
-    pub payload: Option<&'a [u8]>,
-    pub headers: Option<OwnedHeaders>,
+/// Failed deliveries of one partition, since the loop last looked.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub epoch: u64,
+    /// The lowest offset whose record failed: the partition is read again
+    /// from there.
+    pub lowest: i64,
+    pub error: String,
+    /// Inputs whose record the broker refused for its size.
+    pub refused: BTreeMap<i64, Refused>,
 }
 
-/// A record whose delivery failed, owned, waiting to be sent again.
-pub(crate) struct Retry {
-    pub tag: Tag,
-    pub topic: String,
-    pub key: Option<Vec<u8>>,
-    pub payload: Option<Vec<u8>>,
-    pub headers: Option<OwnedHeaders>,
-    pub error: KafkaError,
-    pub due: Instant,
-}
-
-impl Retry {
-    pub fn too_large(&self) -> bool {
-        matches!(
-            self.error.rdkafka_error_code(),
-            Some(RDKafkaErrorCode::MessageSizeTooLarge)
-        )
-    }
+/// An authentication failure, retried until `kafka.auth_failure_grace`.
+#[derive(Debug, Clone)]
+pub(crate) struct AuthFailure {
+    pub since: Instant,
+    pub error: String,
 }
 
 pub(crate) struct Shared {
     pub tracker: Mutex<OffsetTracker>,
     /// Signalled on every delivery report.
     pub changed: Condvar,
-    pub retries: Mutex<Vec<Retry>>,
-    /// Partitions whose records are processed (assigned and not stopped).
+    /// Failed deliveries per partition, for the loop to read again from.
+    pub failures: Mutex<HashMap<TopicPartition, Failure>>,
+    /// Partitions whose records are processed (assigned, not being read
+    /// again after a failure, not stopped).
     pub active: Mutex<Vec<TopicPartition>>,
-    /// Partitions stopped after a delivery failed for good.
-    pub stopped: Mutex<Vec<TopicPartition>>,
+    /// Partitions revoked or lost since the loop last looked: it forgets
+    /// what it keeps of them.
+    pub released: Mutex<Vec<TopicPartition>>,
     pub fatal: Mutex<Option<String>>,
+    pub auth: Mutex<Option<AuthFailure>>,
     /// Set when librdkafka logs a failed commit (the only sign of one made
     /// asynchronously): the next commit re-sends every offset.
     pub commit_failed: AtomicBool,
+    /// Set when the broker refused a record for its size: the loop reads
+    /// the topics' limits again (they may have been lowered).
+    pub limits_stale: AtomicBool,
+    /// When the broker last acknowledged a record (or the worker last had
+    /// nothing waiting for it).
+    pub last_progress: Mutex<Instant>,
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
     pub revoke_timeout: Duration,
-    pub retry_backoff_max: Duration,
     pub shutdown: Arc<super::Shutdown>,
 }
 
@@ -95,34 +107,31 @@ impl Shared {
         metrics: Arc<Metrics>,
         health: Arc<Health>,
         revoke_timeout: Duration,
-        retry_backoff_max: Duration,
         shutdown: Arc<super::Shutdown>,
     ) -> Self {
         Shared {
             tracker: Mutex::new(OffsetTracker::new()),
             changed: Condvar::new(),
-            retries: Mutex::new(Vec::new()),
+            failures: Mutex::new(HashMap::new()),
             active: Mutex::new(Vec::new()),
-            stopped: Mutex::new(Vec::new()),
+            released: Mutex::new(Vec::new()),
             fatal: Mutex::new(None),
+            auth: Mutex::new(None),
             commit_failed: AtomicBool::new(false),
+            limits_stale: AtomicBool::new(false),
+            last_progress: Mutex::new(Instant::now()),
             metrics,
             health,
             revoke_timeout,
-            retry_backoff_max,
             shutdown,
         }
     }
 
-    /// Drops what is kept for partitions no longer owned: queued retries,
-    /// stopped marks, lag series, the assigned count.
+    /// Drops what is kept for partitions no longer owned: failures, lag
+    /// series, the assigned count; the loop forgets its own state of them.
     pub fn forget(&self, tps: &[TopicPartition]) {
-        lock(&self.retries).retain(|r| !tps.contains(&r.tag.source));
-        {
-            let mut stopped = lock(&self.stopped);
-            stopped.retain(|tp| !tps.contains(tp));
-            self.metrics.stopped_partitions.set(stopped.len() as i64);
-        }
+        lock(&self.failures).retain(|tp, _| !tps.contains(tp));
+        lock(&self.released).extend(tps.iter().cloned());
         for tp in tps {
             let _ = self
                 .metrics
@@ -156,36 +165,128 @@ impl Shared {
             .any(|tp| tp.partition == partition && tp.topic == topic)
     }
 
+    pub fn activate(&self, tp: &TopicPartition) {
+        let mut active = lock(&self.active);
+        if !active.contains(tp) {
+            active.push(tp.clone());
+        }
+    }
+
     pub fn deactivate(&self, tps: &[TopicPartition]) {
         lock(&self.active).retain(|tp| !tps.contains(tp));
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
-        let base = Duration::from_millis(100).saturating_mul(1u32 << attempt.min(16));
-        base.min(self.retry_backoff_max)
-    }
-
-    /// Queues a failed record to be sent again after a backoff.
-    pub fn queue_retry(&self, tag: Tag, record: Refused<'_>, error: KafkaError) {
-        let mut tracker = lock(&self.tracker);
-        if !tracker.mark(&tag.source, tag.offset, Pending::AwaitingRetry) {
-            return; // its partition was revoked: the new owner reprocesses it
+    /// A delivery failed (or the producer refused the record at once): its
+    /// partition is read again from there by the loop. A report of an
+    /// earlier assignment of the partition is ignored.
+    pub fn record_failure(&self, tag: &Tag, error: &KafkaError) {
+        if !lock(&self.tracker).fail(&tag.source, tag.epoch, tag.offset) {
+            return; // revoked meanwhile: the new owner reads it again
         }
-        drop(tracker);
-        let retry = Retry {
-            due: Instant::now() + self.backoff(tag.attempt),
-            topic: record.topic.to_string(),
-            key: record.key.map(<[u8]>::to_vec),
-            payload: record.payload.map(<[u8]>::to_vec),
-            headers: record.headers,
-            error,
-            tag,
-        };
-        lock(&self.retries).push(retry);
+        let too_large = matches!(
+            error.rdkafka_error_code(),
+            Some(RDKafkaErrorCode::MessageSizeTooLarge)
+        );
+        {
+            let mut failures = lock(&self.failures);
+            let failure = failures
+                .entry(tag.source.clone())
+                .or_insert_with(|| Failure {
+                    epoch: tag.epoch,
+                    lowest: tag.offset,
+                    error: error.to_string(),
+                    refused: BTreeMap::new(),
+                });
+            if failure.epoch != tag.epoch {
+                *failure = Failure {
+                    epoch: tag.epoch,
+                    lowest: tag.offset,
+                    error: error.to_string(),
+                    refused: BTreeMap::new(),
+                };
+            }
+            if tag.offset <= failure.lowest {
+                failure.lowest = tag.offset;
+                failure.error = error.to_string();
+            }
+            if too_large {
+                failure.refused.insert(tag.offset, tag.kind.refused());
+            }
+        }
+        if too_large {
+            self.limits_stale.store(true, Ordering::Relaxed);
+        }
         self.changed.notify_all();
     }
 
-    fn classify_error(&self, error: &KafkaError, reason: &str) {
+    /// An authentication failure: retried (a credential may be rotating)
+    /// until the grace period is over.
+    fn auth_failed(&self, error: &str) {
+        let mut auth = lock(&self.auth);
+        if auth.is_none() {
+            warn!(error, "authentication failed; retrying (kafka.auth_failure_grace bounds how long)");
+            *auth = Some(AuthFailure {
+                since: Instant::now(),
+                error: error.to_string(),
+            });
+        }
+    }
+
+    /// A broker answered: authentication (if it failed) works again.
+    pub fn auth_ok(&self) {
+        if lock(&self.auth).take().is_some() {
+            info!("authenticated again");
+        }
+    }
+
+    /// Ends the worker once authentication has failed for `grace`.
+    pub fn check_auth_grace(&self, grace: Duration) {
+        let failing = lock(&self.auth).clone();
+        if let Some(f) = failing
+            && f.since.elapsed() >= grace
+        {
+            self.set_fatal(format!(
+                "authentication failed for {} (kafka.auth_failure_grace): {}",
+                humantime::format_duration(grace),
+                f.error
+            ));
+        }
+    }
+
+    /// Readiness beyond connection: stopped partitions, authentication
+    /// failing, or records waiting for the broker with none acknowledged
+    /// for `timeout`. `waiting` says whether anything waits now.
+    pub fn update_progress(&self, waiting: bool, timeout: Duration, stopped: &[String]) {
+        let mut last = lock(&self.last_progress);
+        if !waiting {
+            *last = Instant::now();
+        }
+        let reason = if !stopped.is_empty() {
+            Some(format!(
+                "partitions stopped after failed deliveries: {}",
+                stopped.join(",")
+            ))
+        } else if let Some(auth) = lock(&self.auth).as_ref() {
+            Some(format!("authentication failing: {}", auth.error))
+        } else if last.elapsed() >= timeout {
+            Some(format!(
+                "no progress for {} s: records wait for the broker",
+                last.elapsed().as_secs()
+            ))
+        } else {
+            None
+        };
+        self.health.set_stalled(reason);
+    }
+
+    pub fn progressed(&self) {
+        *lock(&self.last_progress) = Instant::now();
+    }
+
+    /// Sorts a librdkafka error: brokers down (not ready), authentication
+    /// (retried within the grace period), authorization or a fatal error
+    /// (the worker stops), the rest logged.
+    pub fn classify_error(&self, error: &KafkaError, reason: &str) {
         use RDKafkaErrorCode as C;
         match error.rdkafka_error_code() {
             Some(C::AllBrokersDown) => {
@@ -194,10 +295,11 @@ impl Shared {
                 }
                 self.metrics.broker_up.set(0);
             }
+            Some(C::Authentication | C::SaslAuthenticationFailed) => {
+                self.auth_failed(&format!("{error}: {reason}"));
+            }
             Some(
-                C::Authentication
-                | C::SaslAuthenticationFailed
-                | C::TopicAuthorizationFailed
+                C::TopicAuthorizationFailed
                 | C::GroupAuthorizationFailed
                 | C::ClusterAuthorizationFailed
                 | C::Fatal,
@@ -209,13 +311,17 @@ impl Shared {
         }
     }
 
-    fn on_stats(&self, stats: &Statistics) {
+    /// Broker state and consumer lag from librdkafka's statistics.
+    pub fn on_stats(&self, stats: &Statistics) {
         let up = stats
             .brokers
             .values()
             .any(|b| b.nodeid >= 0 && b.state == "UP");
-        if up && !self.health.set_broker_up(true) {
-            info!("broker connection up");
+        if up {
+            if !self.health.set_broker_up(true) {
+                info!("broker connection up");
+            }
+            self.auth_ok();
         }
         self.metrics.broker_up.set(i64::from(up));
         let active = lock(&self.active).clone();
@@ -233,9 +339,16 @@ impl Shared {
             }
         }
     }
+
+    fn set_in_flight(&self, tracker: &OffsetTracker) {
+        self.metrics.in_flight.set(tracker.in_flight() as i64);
+        self.metrics
+            .in_flight_bytes
+            .set(tracker.in_flight_bytes() as i64);
+    }
 }
 
-fn forward_log(level: RDKafkaLogLevel, fac: &str, message: &str) {
+pub(crate) fn forward_log(level: RDKafkaLogLevel, fac: &str, message: &str) {
     match level {
         RDKafkaLogLevel::Emerg
         | RDKafkaLogLevel::Alert
@@ -249,18 +362,26 @@ fn forward_log(level: RDKafkaLogLevel, fac: &str, message: &str) {
     }
 }
 
-fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
+pub(crate) fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
     tpl.elements()
         .iter()
         .map(|e| TopicPartition::new(e.topic(), e.partition()))
         .collect()
 }
 
-fn names(tps: &[TopicPartition]) -> String {
+pub(crate) fn names(tps: &[TopicPartition]) -> String {
     tps.iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(",")
+}
+
+pub(crate) fn partition_list(tps: &[TopicPartition]) -> TopicPartitionList {
+    let mut tpl = TopicPartitionList::with_capacity(tps.len());
+    for tp in tps {
+        tpl.add_partition(&tp.topic, tp.partition);
+    }
+    tpl
 }
 
 /// Builds the commit request for `offsets` (the next offset to read).
@@ -308,13 +429,17 @@ impl ConsumerContext for ConsumerCallbacks {
         let tps = partitions(tpl);
         // Stop taking their records (buffered ones are dropped at dispatch).
         shared.deactivate(&tps);
+        // librdkafka keeps an application's pause across a revoke and a
+        // later assignment of the same partition: lift it now, so that a
+        // partition that comes back is consumed (and a stopped one tried).
+        let _ = consumer.resume(tpl);
         if consumer.assignment_lost() {
             // Someone else owns them already: committing would be refused.
             let mut tracker = lock(&shared.tracker);
             for tp in &tps {
                 tracker.remove(tp);
             }
-            shared.metrics.in_flight.set(tracker.in_flight() as i64);
+            shared.set_in_flight(&tracker);
             drop(tracker);
             shared.forget(&tps);
             shared.metrics.rebalances.with_label_values(&["lost"]).inc();
@@ -339,6 +464,7 @@ impl ConsumerContext for ConsumerCallbacks {
             if waiting == 0 || now >= deadline {
                 break;
             }
+            shared.health.beat();
             let wait = (deadline - now).min(Duration::from_millis(100));
             tracker = shared
                 .changed
@@ -346,15 +472,11 @@ impl ConsumerContext for ConsumerCallbacks {
                 .map_or_else(|e| e.into_inner().0, |(g, _)| g);
         }
         let commits = tracker.take_commits_of(&tps);
-        let abandoned: usize = tps
-            .iter()
-            .map(|tp| {
-                let before = tracker.in_flight();
-                tracker.remove(tp);
-                before - tracker.in_flight()
-            })
-            .sum();
-        shared.metrics.in_flight.set(tracker.in_flight() as i64);
+        let abandoned: usize = tps.iter().map(|tp| tracker.in_producer(tp)).sum();
+        for tp in &tps {
+            tracker.remove(tp);
+        }
+        shared.set_in_flight(&tracker);
         drop(tracker);
         shared.forget(&tps);
         if !commits.is_empty()
@@ -362,10 +484,14 @@ impl ConsumerContext for ConsumerCallbacks {
         {
             warn!(error = %e, partitions = %names(&tps), "commit on revoke failed; the new owner may reprocess some records");
         }
-        info!(partitions = %names(&tps), abandoned, "partitions revoked");
+        if abandoned > 0 {
+            warn!(partitions = %names(&tps), abandoned, "partitions revoked with records still unacknowledged after worker.revoke_timeout; the new owner reprocesses them");
+        } else {
+            info!(partitions = %names(&tps), "partitions revoked");
+        }
     }
 
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         let shared = &self.shared;
         match rebalance {
             Rebalance::Assign(tpl) => {
@@ -373,6 +499,9 @@ impl ConsumerContext for ConsumerCallbacks {
                 if tps.is_empty() {
                     return;
                 }
+                // Consumed from the start, whatever an earlier assignment
+                // of the same partition left paused.
+                let _ = consumer.resume(tpl);
                 shared
                     .metrics
                     .rebalances
@@ -380,11 +509,13 @@ impl ConsumerContext for ConsumerCallbacks {
                     .inc();
                 shared.metrics.assigned_partitions.add(tps.len() as i64);
                 info!(partitions = %names(&tps), "partitions assigned");
-                let mut active = lock(&shared.active);
-                for tp in tps {
-                    if !active.contains(&tp) {
-                        active.push(tp);
-                    }
+                let mut tracker = lock(&shared.tracker);
+                for tp in &tps {
+                    tracker.assign(tp);
+                }
+                drop(tracker);
+                for tp in &tps {
+                    shared.activate(tp);
                 }
             }
             Rebalance::Revoke(_) => {}
@@ -445,14 +576,15 @@ impl ProducerContext for DeliveryCallbacks {
         match result {
             Ok(_) => {
                 let mut tracker = lock(&shared.tracker);
-                let settled = tracker.ack(&tag.source, tag.offset);
-                shared.metrics.in_flight.set(tracker.in_flight() as i64);
+                let settled = tracker.ack(&tag.source, tag.epoch, tag.offset);
+                shared.set_in_flight(&tracker);
                 drop(tracker);
+                shared.progressed();
                 if settled {
                     let m = &shared.metrics;
                     match tag.kind {
                         Kind::Enriched => m.produced.with_label_values(&[&tag.source.topic]).inc(),
-                        Kind::DeadLetter { reason } => m
+                        Kind::DeadLetter { reason, .. } => m
                             .dead_lettered
                             .with_label_values(&[&tag.source.topic, reason])
                             .inc(),
@@ -462,24 +594,22 @@ impl ProducerContext for DeliveryCallbacks {
                 }
                 shared.changed.notify_all();
             }
-            Err((error, message)) => {
-                let code = error
-                    .rdkafka_error_code()
-                    .map_or_else(|| "unknown".to_string(), |c| format!("{c:?}"));
+            Err((error, _)) => {
                 shared
                     .metrics
                     .delivery_failures
-                    .with_label_values(&[&code])
+                    .with_label_values(&[&error_code(error)])
                     .inc();
                 debug!(error = %error, source = %tag.source, offset = tag.offset, "delivery failed");
-                let refused = Refused {
-                    topic: message.topic(),
-                    key: message.key(),
-                    payload: message.payload(),
-                    headers: message.headers().map(|h| h.detach()),
-                };
-                shared.queue_retry(*tag, refused, error.clone());
+                shared.record_failure(&tag, error);
             }
         }
     }
+}
+
+/// A librdkafka error's code as a metric label.
+pub(crate) fn error_code(error: &KafkaError) -> String {
+    error
+        .rdkafka_error_code()
+        .map_or_else(|| "unknown".to_string(), |c| format!("{c:?}"))
 }

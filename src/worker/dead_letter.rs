@@ -17,6 +17,10 @@ pub const HEADER_FAILED_AT: &str = "posting-enricher-failed-at";
 /// original's size in bytes (the value is then empty; the original stays
 /// in the input topic at the source offset).
 pub const HEADER_VALUE_OMITTED: &str = "posting-enricher-value-omitted";
+/// On a dead letter that leaves the input's headers out (they made it too
+/// large for the broker): how many there were. The originals stay on the
+/// input record at the source offset.
+pub const HEADER_HEADERS_OMITTED: &str = "posting-enricher-headers-omitted";
 /// On enriched records: the record schema version.
 pub const HEADER_SCHEMA_VERSION: &str = "posting-enricher-schema-version";
 

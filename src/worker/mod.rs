@@ -6,26 +6,32 @@
 //! producer thread) settle offsets in the [`OffsetTracker`]; a commit never
 //! passes an offset whose output the broker has not acknowledged.
 //! Rebalance callbacks run on the loop's thread, inside `poll`, so a revoke
-//! sees no half-dispatched batch. See docs/decisions.md ("The worker").
+//! sees no half-dispatched batch.
+//!
+//! A delivery that fails (after librdkafka's own retries) pauses its input
+//! partition; once nothing of it is left in the producer, the partition is
+//! read again from the failed record, so outputs stay in input order (a
+//! newer version of a key never lands before an older one). See
+//! docs/decisions.md ("The worker") and docs/reliability.md.
 
 pub mod client;
 mod context;
 pub mod dead_letter;
 pub mod offsets;
+mod records;
 pub mod replay;
 pub mod shutdown;
 mod transactional;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
 use rayon::prelude::*;
-use rdkafka::TopicPartitionList;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{BorrowedMessage, Message, OwnedHeaders};
+use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 use tracing::{error, info, warn};
 
@@ -34,9 +40,9 @@ use crate::pipeline::{Enriched, Pipeline};
 use crate::posting::{RejectReason, Rejection};
 use crate::record::{RecordContext, Source};
 use crate::telemetry::{Health, Metrics};
-use context::{ConsumerCallbacks, DeliveryCallbacks, Kind, Refused, Retry, Shared, Tag, lock};
-use dead_letter::DeadLetter;
+use context::{ConsumerCallbacks, DeliveryCallbacks, Kind, Shared, Tag, lock};
 pub use offsets::{Commits, OffsetTracker, TopicPartition};
+use records::{Limits, Refused};
 pub use shutdown::Shutdown;
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +77,45 @@ pub struct RunSummary {
     pub elapsed: Duration,
 }
 
+/// The worker's durations and bounds, read once from the config.
+pub(crate) struct Settings {
+    pub commit_every: Duration,
+    pub summary_every: Duration,
+    pub batch_size: usize,
+    pub max_in_flight: usize,
+    pub max_in_flight_bytes: usize,
+    pub delivery_retries: u32,
+    pub retry_backoff_max: Duration,
+    pub stopped_retry: Duration,
+    pub progress_timeout: Duration,
+    pub auth_grace: Duration,
+}
+
+impl Settings {
+    pub fn new(config: &Config) -> Settings {
+        let w = &config.worker;
+        Settings {
+            commit_every: Config::duration(&w.commit_interval),
+            summary_every: Config::duration(&config.telemetry.summary_interval),
+            batch_size: usize::try_from(w.batch_size).unwrap_or(256),
+            max_in_flight: usize::try_from(w.max_in_flight).unwrap_or(usize::MAX),
+            max_in_flight_bytes: usize::try_from(w.max_in_flight_bytes).unwrap_or(usize::MAX),
+            delivery_retries: u32::try_from(w.delivery_retries).unwrap_or(u32::MAX),
+            retry_backoff_max: Config::duration(&w.retry_backoff_max),
+            stopped_retry: Config::duration(&w.stopped_partition_retry),
+            progress_timeout: Config::duration(&w.progress_timeout),
+            auth_grace: Config::duration(&config.kafka.auth_failure_grace),
+        }
+    }
+
+    /// The wait before reading a partition again after its `attempt`-th
+    /// failed delivery in a row.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let base = Duration::from_millis(100).saturating_mul(1u32 << attempt.min(16));
+        base.min(self.retry_backoff_max)
+    }
+}
+
 /// Runs until `shutdown` is requested (then drains, commits and leaves the
 /// group) or a fatal error. Blocking: call it on a thread of its own.
 pub fn run(
@@ -80,55 +125,238 @@ pub fn run(
     health: Arc<Health>,
     shutdown: Arc<Shutdown>,
 ) -> Result<RunSummary, WorkerError> {
+    health.set_stall_timeout(Config::duration(&config.telemetry.stall_timeout));
     if config.kafka.delivery == Delivery::ExactlyOnce {
         return transactional::run(config, pipeline, metrics, health, shutdown);
     }
     let started = Instant::now();
+    let settings = Settings::new(config);
     let shared = Arc::new(Shared::new(
         metrics.clone(),
         health.clone(),
         Config::duration(&config.worker.revoke_timeout),
-        Config::duration(&config.worker.retry_backoff_max),
         shutdown.clone(),
     ));
     let consumer: BaseConsumer<ConsumerCallbacks> =
         client::consumer(config).create_with_context(ConsumerCallbacks {
             shared: shared.clone(),
         })?;
-    let producer_config = client::producer(config);
+    if !wait_for_topics(config, &consumer, &shared, &settings)? {
+        return Ok(RunSummary::default());
+    }
+    let (producer_config, limits) = producer_config(config);
     let producer: ThreadedProducer<DeliveryCallbacks> =
         producer_config.create_with_context(DeliveryCallbacks {
             shared: shared.clone(),
         })?;
-    let threads = usize::try_from(config.worker.threads).unwrap_or(0);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("enrich-{i}"))
-        .build()
-        .map_err(|e| WorkerError::Pool(e.to_string()))?;
+    let pool = enrichment_pool(config)?;
     metrics.init_topics(&config.kafka.input_topics);
     let worker = Worker {
         config,
+        settings,
         pipeline,
         consumer,
         producer,
         shared,
         pool,
         shutdown,
-        max_message_bytes: client::message_max_bytes(&producer_config),
+        producer_max: client::message_max_bytes(&producer_config),
     };
-    worker.run(started)
+    worker.run(started, limits)
+}
+
+/// The producer's settings, with `batch.size` lowered to the smallest
+/// topic limit, and the limits themselves.
+fn producer_config(config: &Config) -> (rdkafka::ClientConfig, Limits) {
+    let mut producer = client::producer(config);
+    let producer_max = client::message_max_bytes(&producer);
+    let topics = [
+        config.kafka.output_topic.as_str(),
+        config.kafka.dead_letter_topic.as_str(),
+    ];
+    let reported = client::topic_limits(config, &topics);
+    if reported.len() < topics.len() {
+        warn!(
+            "could not read max.message.bytes of the output topics (DescribeConfigs); records larger than a topic takes are dead-lettered when the broker refuses them"
+        );
+    }
+    let limits = Limits::new(&config.kafka, producer_max, &reported);
+    let batch = producer
+        .get("batch.size")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1_000_000)
+        .min(limits.smallest().saturating_sub(4096).max(1024));
+    producer.set("batch.size", batch.to_string());
+    info!(
+        output_limit = limits.output,
+        dead_letter_limit = limits.dead_letter,
+        batch_size = batch,
+        "record size limits"
+    );
+    (producer, limits)
+}
+
+fn enrichment_pool(config: &Config) -> Result<rayon::ThreadPool, WorkerError> {
+    let threads = usize::try_from(config.worker.threads).unwrap_or(0);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("enrich-{i}"))
+        .build()
+        .map_err(|e| WorkerError::Pool(e.to_string()))
+}
+
+/// Waits for the brokers (retrying, never exiting on an outage; an
+/// authentication failure only after its grace period), then checks that
+/// every topic exists. Ok(false): shutdown while waiting.
+fn waiting_for_brokers<C: ConsumerContext>(
+    config: &Config,
+    consumer: &BaseConsumer<C>,
+    shared: &Shared,
+    settings: &Settings,
+) -> Result<Option<rdkafka::metadata::Metadata>, WorkerError> {
+    let mut warned = false;
+    loop {
+        if shared.shutdown.is_requested() {
+            return Ok(None);
+        }
+        shared.check_auth_grace(settings.auth_grace);
+        if let Some(reason) = shared.fatal() {
+            return Err(WorkerError::Fatal(reason));
+        }
+        shared.health.beat();
+        // Before subscribing, a poll returns only the client's errors
+        // (authentication among them), for classify_error.
+        while let Some(Err(e)) = consumer.poll(Duration::ZERO) {
+            on_poll_error(consumer, shared, e, &mut None);
+        }
+        match consumer.fetch_metadata(None, Duration::from_secs(5)) {
+            Ok(m) => {
+                shared.auth_ok();
+                return Ok(Some(m));
+            }
+            Err(e) => {
+                if !warned {
+                    warn!(error = %e, brokers = %config.kafka.brokers, "waiting for the brokers");
+                    warned = true;
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        }
+    }
+}
+
+fn wait_for_topics<C: ConsumerContext>(
+    config: &Config,
+    consumer: &BaseConsumer<C>,
+    shared: &Shared,
+    settings: &Settings,
+) -> Result<bool, WorkerError> {
+    let Some(metadata) = waiting_for_brokers(config, consumer, shared, settings)? else {
+        return Ok(false);
+    };
+    shared.health.set_broker_up(true);
+    shared.metrics.broker_up.set(1);
+    let k = &config.kafka;
+    let missing: Vec<&str> = k
+        .input_topics
+        .iter()
+        .chain([&k.output_topic, &k.dead_letter_topic])
+        .map(String::as_str)
+        .filter(|name| {
+            !metadata
+                .topics()
+                .iter()
+                .any(|t| t.name() == *name && t.error().is_none() && !t.partitions().is_empty())
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(WorkerError::MissingTopics(missing.join(", ")));
+    }
+    Ok(true)
+}
+
+/// An error a poll returned: partition ends are not errors; a fatal error
+/// (a fenced static member, for one) stops the worker with its cause; the
+/// rest go to [`Shared::classify_error`], and are logged once per change.
+fn on_poll_error<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    shared: &Shared,
+    e: KafkaError,
+    last: &mut Option<String>,
+) {
+    use RDKafkaErrorCode as C;
+    match &e {
+        KafkaError::PartitionEOF(_) => {}
+        KafkaError::MessageConsumptionFatal(_) => {
+            let cause = consumer
+                .client()
+                .fatal_error()
+                .map_or_else(|| e.to_string(), |(code, text)| format!("{text} ({code:?})"));
+            shared.set_fatal(format!("fatal consumer error: {cause}"));
+        }
+        _ => match e.rdkafka_error_code() {
+            Some(C::UnknownTopicOrPartition | C::UnknownTopic) => {
+                shared.set_fatal(format!("consuming: {e}"));
+            }
+            Some(
+                C::AllBrokersDown
+                | C::Authentication
+                | C::SaslAuthenticationFailed
+                | C::TopicAuthorizationFailed
+                | C::GroupAuthorizationFailed
+                | C::ClusterAuthorizationFailed
+                | C::Fatal,
+            ) => shared.classify_error(&e, "consumer"),
+            _ => {
+                let text = e.to_string();
+                if last.as_deref() != Some(text.as_str()) {
+                    warn!(error = %text, "consume error; retrying");
+                    *last = Some(text);
+                }
+            }
+        },
+    }
 }
 
 struct Worker<'c> {
     config: &'c Config,
+    settings: Settings,
     pipeline: Arc<Pipeline>,
     consumer: BaseConsumer<ConsumerCallbacks>,
     producer: ThreadedProducer<DeliveryCallbacks>,
     shared: Arc<Shared>,
     pool: rayon::ThreadPool,
     shutdown: Arc<Shutdown>,
-    max_message_bytes: usize,
+    producer_max: usize,
+}
+
+/// A partition being read again after failed deliveries.
+struct Recovery {
+    /// Where to read again from.
+    offset: i64,
+    /// Failed attempts at this offset in a row.
+    attempt: u32,
+    /// When to read again (once nothing of the partition is left in the
+    /// producer).
+    due: Instant,
+    /// Retries used up: stopped until `due`.
+    stopped: bool,
+}
+
+/// The loop's own state.
+struct LoopState {
+    tally: Tally,
+    limits: Limits,
+    limits_read: Instant,
+    recoveries: HashMap<TopicPartition, Recovery>,
+    /// Per partition, the inputs whose record the broker refused for its
+    /// size, and what it refused.
+    refused: HashMap<TopicPartition, BTreeMap<i64, Refused>>,
+    /// Per partition, the last offset that failed and how often in a row.
+    attempts: HashMap<TopicPartition, (i64, u32)>,
+    /// Partitions paused because the in-flight bounds were reached.
+    paused_for_room: Vec<TopicPartition>,
+    blocked_since: Option<Instant>,
 }
 
 /// Counts kept by the loop.
@@ -150,18 +378,29 @@ const CLOSE_RESERVE: Duration = Duration::from_millis(1000);
 /// period (`auto.commit.interval.ms` = 5 s).
 const COMMIT_RESEND: Duration = Duration::from_secs(5);
 
-/// Room for key, headers and framing in the producer's size check.
-const RECORD_OVERHEAD: usize = 16 * 1024;
-
 /// How long one poll waits for the first record of a batch.
 const POLL_WAIT: Duration = Duration::from_millis(100);
 
+/// How long the in-flight bounds may hold the loop before it pauses its
+/// partitions and keeps polling (a consumer that stops polling for
+/// `max.poll.interval.ms` is taken out of the group).
+const ROOM_WAIT_BEFORE_PAUSE: Duration = Duration::from_secs(1);
+
+/// An enriched record is at most about this many times its input (the
+/// posting copied, its text, its sections): a batch's inputs count this
+/// much against the in-flight bytes.
+const OUTPUT_FACTOR: usize = 3;
+
+/// Whether a record reached the producer.
+#[derive(Debug, PartialEq, Eq)]
+enum Sent {
+    Yes,
+    /// Shutdown: the producer's queue stayed full until the deadline.
+    Abandoned,
+}
+
 impl Worker<'_> {
-    fn run(self, started: Instant) -> Result<RunSummary, WorkerError> {
-        let mut tally = Tally::default();
-        if !self.wait_for_topics()? {
-            return Ok(tally.summary);
-        }
+    fn run(self, started: Instant, limits: Limits) -> Result<RunSummary, WorkerError> {
         let topics: Vec<&str> = self
             .config
             .kafka
@@ -171,55 +410,73 @@ impl Worker<'_> {
             .collect();
         self.consumer.subscribe(&topics)?;
         self.shared.health.set_started();
-        info!(topics = %topics.join(","), group = %self.config.kafka.group_id, "consuming");
+        info!(topics = %topics.join(","), group = %self.config.kafka.group_id, protocol = ?self.config.kafka.group_protocol, "consuming");
 
-        let commit_every = Config::duration(&self.config.worker.commit_interval);
-        let summary_every = Config::duration(&self.config.telemetry.summary_interval);
-        let batch_size = usize::try_from(self.config.worker.batch_size).unwrap_or(256);
-        let max_in_flight = usize::try_from(self.config.worker.max_in_flight).unwrap_or(usize::MAX);
-        let resend_every = commit_every.max(COMMIT_RESEND);
+        let s = &self.settings;
+        let mut st = LoopState {
+            tally: Tally::default(),
+            limits,
+            limits_read: Instant::now(),
+            recoveries: HashMap::new(),
+            refused: HashMap::new(),
+            attempts: HashMap::new(),
+            paused_for_room: Vec::new(),
+            blocked_since: None,
+        };
+        let resend_every = s.commit_every.max(COMMIT_RESEND);
         let (mut last_commit, mut last_summary) = (Instant::now(), Instant::now());
         let mut last_resend = Instant::now();
         let consumer = &self.consumer;
-        let mut batch: Vec<BorrowedMessage<'_>> = Vec::with_capacity(batch_size);
+        let mut batch: Vec<BorrowedMessage<'_>> = Vec::with_capacity(s.batch_size);
         let mut last_poll_error: Option<String> = None;
         while !self.shutdown.is_requested() {
             self.shared.health.beat();
+            self.shared.check_auth_grace(s.auth_grace);
             if let Some(reason) = self.shared.fatal() {
                 return Err(WorkerError::Fatal(reason));
             }
-            self.resend_due_retries();
-            let in_flight = lock(&self.shared.tracker).in_flight();
-            let room = max_in_flight.saturating_sub(in_flight).min(batch_size);
-            if room == 0 {
-                // Backpressure: wait for the broker to acknowledge.
-                self.shared.wait_for_change(Duration::from_millis(50));
+            self.forget_released(&mut st);
+            self.recover(&mut st);
+            self.update_health(&st);
+            self.refresh_limits(&mut st);
+            let (records, bytes) = {
+                let t = lock(&self.shared.tracker);
+                (t.in_flight(), t.in_flight_bytes())
+            };
+            let room = s.max_in_flight.saturating_sub(records).min(s.batch_size);
+            let room_bytes = s.max_in_flight_bytes.saturating_sub(bytes);
+            if room == 0 || room_bytes == 0 {
+                self.wait_for_room(&mut st, &mut batch);
             } else {
+                self.resume_after_room(&mut st);
                 let mut next = consumer.poll(POLL_WAIT);
                 // Stamped when records arrive, not before the wait for them:
                 // the latency histogram must not count idle polling.
                 let polled_at = Instant::now();
+                let mut batch_bytes = 0usize;
                 while let Some(result) = next {
                     match result {
                         Ok(message) => {
                             if last_poll_error.take().is_some() {
                                 info!("consuming again");
+                                self.shared.auth_ok();
                             }
+                            batch_bytes += message.payload_len() * OUTPUT_FACTOR;
                             batch.push(message);
                         }
-                        Err(e) => self.on_poll_error(e, &mut last_poll_error),
+                        Err(e) => on_poll_error(consumer, &self.shared, e, &mut last_poll_error),
                     }
-                    if batch.len() >= room {
+                    if batch.len() >= room || batch_bytes >= room_bytes {
                         break;
                     }
                     next = consumer.poll(Duration::ZERO);
                 }
                 if !batch.is_empty() {
                     self.shared.health.set_broker_up(true);
-                    self.process_batch(&mut batch, polled_at, &mut tally);
+                    self.process_batch(&mut batch, polled_at, &mut st);
                 }
             }
-            if last_commit.elapsed() >= commit_every {
+            if last_commit.elapsed() >= s.commit_every {
                 let failed = self.shared.commit_failed.swap(false, Ordering::Relaxed);
                 let which = if failed || last_resend.elapsed() >= resend_every {
                     last_resend = Instant::now();
@@ -230,95 +487,222 @@ impl Worker<'_> {
                 self.commit(which, CommitMode::Async);
                 last_commit = Instant::now();
             }
-            if last_summary.elapsed() >= summary_every {
-                log_dead_letters(&mut tally);
+            if last_summary.elapsed() >= s.summary_every {
+                log_dead_letters(&mut st.tally);
                 last_summary = Instant::now();
             }
         }
         drop(batch);
-        self.drain(&mut tally);
-        tally.summary.elapsed = started.elapsed();
-        Ok(tally.summary)
+        self.drain(&mut st.tally);
+        st.tally.summary.elapsed = started.elapsed();
+        Ok(st.tally.summary)
     }
 
-    /// Waits for the brokers (retrying, never exiting on an outage), then
-    /// checks that every topic exists. Ok(false): shutdown while waiting.
-    fn wait_for_topics(&self) -> Result<bool, WorkerError> {
-        let mut warned = false;
-        let metadata = loop {
-            if self.shutdown.is_requested() {
-                return Ok(false);
+    /// At the in-flight bounds: wait for acknowledgements; after a while,
+    /// pause every partition and keep polling, so that the group keeps the
+    /// member (rebalances and heartbeats are served inside poll).
+    fn wait_for_room<'a>(&'a self, st: &mut LoopState, batch: &mut Vec<BorrowedMessage<'a>>) {
+        let since = *st.blocked_since.get_or_insert_with(Instant::now);
+        if since.elapsed() < ROOM_WAIT_BEFORE_PAUSE {
+            self.shared.wait_for_change(Duration::from_millis(50));
+            return;
+        }
+        if st.paused_for_room.is_empty() {
+            let active = lock(&self.shared.active).clone();
+            if !active.is_empty() && self.consumer.pause(&context::partition_list(&active)).is_ok() {
+                st.paused_for_room = active;
             }
-            if let Some(reason) = self.shared.fatal() {
-                return Err(WorkerError::Fatal(reason));
+        }
+        // Paused: a poll serves the group and returns no records. One
+        // fetched before the pause (or of a partition assigned meanwhile)
+        // is kept for the next batch, and its partition paused too.
+        if let Some(Ok(m)) = self.consumer.poll(Duration::from_millis(50)) {
+            let tp = TopicPartition::new(m.topic(), m.partition());
+            if !st.paused_for_room.contains(&tp)
+                && self
+                    .consumer
+                    .pause(&context::partition_list(std::slice::from_ref(&tp)))
+                    .is_ok()
+            {
+                st.paused_for_room.push(tp);
             }
-            self.shared.health.beat();
-            match self.consumer.fetch_metadata(None, Duration::from_secs(5)) {
-                Ok(m) => break m,
-                Err(e) => {
-                    if !warned {
-                        warn!(error = %e, brokers = %self.config.kafka.brokers, "waiting for the brokers");
-                        warned = true;
-                    }
-                    std::thread::sleep(Duration::from_millis(500));
+            batch.push(m);
+        }
+    }
+
+    fn resume_after_room(&self, st: &mut LoopState) {
+        st.blocked_since = None;
+        if st.paused_for_room.is_empty() {
+            return;
+        }
+        let paused = std::mem::take(&mut st.paused_for_room);
+        // Not those revoked meanwhile, nor those being read again.
+        let resume: Vec<TopicPartition> = paused
+            .into_iter()
+            .filter(|tp| self.shared.is_active(&tp.topic, tp.partition))
+            .collect();
+        if let Err(e) = self.consumer.resume(&context::partition_list(&resume)) {
+            warn!(error = %e, "resuming partitions after backpressure failed");
+        }
+    }
+
+    /// Forgets the loop's state of partitions revoked or lost.
+    fn forget_released(&self, st: &mut LoopState) {
+        let released = std::mem::take(&mut *lock(&self.shared.released));
+        for tp in released {
+            if st.recoveries.remove(&tp).is_some_and(|r| r.stopped) {
+                self.shared.metrics.stopped_partitions.dec();
+            }
+            st.refused.remove(&tp);
+            st.attempts.remove(&tp);
+            st.paused_for_room.retain(|p| *p != tp);
+        }
+    }
+
+    /// Failed deliveries: pause the partition; once nothing of it is left
+    /// in the producer and its backoff is over, read it again from the
+    /// lowest failed record. After `delivery_retries` failures in a row at
+    /// one offset the partition stops for `stopped_partition_retry`.
+    fn recover(&self, st: &mut LoopState) {
+        let failures = std::mem::take(&mut *lock(&self.shared.failures));
+        let now = Instant::now();
+        for (tp, failure) in failures {
+            if lock(&self.shared.tracker).epoch(&tp) != Some(failure.epoch) {
+                continue; // of an earlier assignment
+            }
+            let refused_at_lowest = failure.refused.contains_key(&failure.lowest);
+            st.refused
+                .entry(tp.clone())
+                .or_default()
+                .extend(failure.refused);
+            if let Some(r) = st.recoveries.get_mut(&tp) {
+                r.offset = r.offset.min(failure.lowest);
+                continue;
+            }
+            self.shared.deactivate(std::slice::from_ref(&tp));
+            if let Err(e) = self.consumer.pause(&context::partition_list(std::slice::from_ref(&tp))) {
+                warn!(error = %e, partition = %tp, "pausing a partition after a failed delivery failed");
+            }
+            st.paused_for_room.retain(|p| *p != tp);
+            // A size refusal is not a retry: its input is trimmed next time.
+            let attempt = if refused_at_lowest {
+                0
+            } else {
+                match st.attempts.get(&tp) {
+                    Some(&(offset, n)) if offset == failure.lowest => n + 1,
+                    _ => 1,
                 }
+            };
+            st.attempts.insert(tp.clone(), (failure.lowest, attempt));
+            let stopped = attempt > self.settings.delivery_retries;
+            let due = if stopped {
+                now + self.settings.stopped_retry
+            } else {
+                now + self.settings.backoff(attempt)
+            };
+            if stopped {
+                self.shared.metrics.stopped_partitions.inc();
+                error!(
+                    partition = %tp,
+                    offset = failure.lowest,
+                    error = %failure.error,
+                    retry_in = %humantime::format_duration(self.settings.stopped_retry),
+                    "delivery failed after all retries: partition stopped at this offset (nothing past it is committed; /health/ready fails); tried again after worker.stopped_partition_retry"
+                );
+            } else if attempt > 0 {
+                warn!(partition = %tp, offset = failure.lowest, attempt, error = %failure.error, "delivery failed; the partition is read again from this offset");
             }
-        };
-        self.shared.health.set_broker_up(true);
-        self.shared.metrics.broker_up.set(1);
-        let k = &self.config.kafka;
-        let missing: Vec<&str> =
-            k.input_topics
+            st.recoveries.insert(
+                tp,
+                Recovery {
+                    offset: failure.lowest,
+                    attempt,
+                    due,
+                    stopped,
+                },
+            );
+        }
+        let ready: Vec<TopicPartition> = {
+            let tracker = lock(&self.shared.tracker);
+            st.recoveries
                 .iter()
-                .chain([&k.output_topic, &k.dead_letter_topic])
-                .map(String::as_str)
-                .filter(|name| {
-                    !metadata.topics().iter().any(|t| {
-                        t.name() == *name && t.error().is_none() && !t.partitions().is_empty()
-                    })
-                })
-                .collect();
-        if !missing.is_empty() {
-            return Err(WorkerError::MissingTopics(missing.join(", ")));
-        }
-        Ok(true)
-    }
-
-    fn on_poll_error(&self, e: KafkaError, last: &mut Option<String>) {
-        use RDKafkaErrorCode as C;
-        match e.rdkafka_error_code() {
-            Some(C::PartitionEOF) => {}
-            Some(
-                C::UnknownTopicOrPartition
-                | C::UnknownTopic
-                | C::TopicAuthorizationFailed
-                | C::GroupAuthorizationFailed
-                | C::SaslAuthenticationFailed
-                | C::Authentication,
-            ) => self.shared.set_fatal(format!("consuming: {e}")),
-            _ => {
-                let text = e.to_string();
-                if last.as_deref() != Some(text.as_str()) {
-                    warn!(error = %text, "consume error; retrying");
-                    *last = Some(text);
-                }
+                .filter(|(tp, r)| now >= r.due && tracker.in_producer(tp) == 0)
+                .map(|(tp, _)| tp.clone())
+                .collect()
+        };
+        for tp in ready {
+            let Some(r) = st.recoveries.remove(&tp) else {
+                continue;
+            };
+            if r.stopped {
+                self.shared.metrics.stopped_partitions.dec();
+            }
+            lock(&self.shared.tracker).rewind(&tp, r.offset);
+            if let Err(e) = self.consumer.seek(
+                &tp.topic,
+                tp.partition,
+                rdkafka::Offset::Offset(r.offset),
+                Duration::from_secs(10),
+            ) {
+                // Reading on from the position would skip the failed records.
+                self.shared.set_fatal(format!(
+                    "reading {tp} again from offset {} failed: {e}",
+                    r.offset
+                ));
+                return;
+            }
+            if r.attempt > 0 {
+                self.shared.metrics.delivery_retries.inc();
+            }
+            self.shared.activate(&tp);
+            if let Err(e) = self
+                .consumer
+                .resume(&context::partition_list(std::slice::from_ref(&tp)))
+            {
+                warn!(error = %e, partition = %tp, "resuming a partition after a failed delivery failed");
             }
         }
     }
 
-    fn enriched_at(&self) -> String {
-        enriched_at(self.config)
+    /// Reads the topics' size limits again after the broker refused a
+    /// record for its size (at most every 10 s).
+    fn refresh_limits(&self, st: &mut LoopState) {
+        if st.limits_read.elapsed() < Duration::from_secs(10)
+            || !self.shared.limits_stale.swap(false, Ordering::Relaxed)
+        {
+            return;
+        }
+        let k = &self.config.kafka;
+        let reported = client::topic_limits(
+            self.config,
+            &[k.output_topic.as_str(), k.dead_letter_topic.as_str()],
+        );
+        st.limits = Limits::new(k, self.producer_max, &reported);
+        st.limits_read = Instant::now();
+        info!(output_limit = st.limits.output, dead_letter_limit = st.limits.dead_letter, "record size limits read again after a refusal");
+    }
+
+    fn update_health(&self, st: &LoopState) {
+        let stopped: Vec<String> = st
+            .recoveries
+            .iter()
+            .filter(|(_, r)| r.stopped)
+            .map(|(tp, _)| tp.to_string())
+            .collect();
+        let waiting = lock(&self.shared.tracker).in_flight() > 0;
+        self.shared
+            .update_progress(waiting, self.settings.progress_timeout, &stopped);
     }
 
     fn process_batch(
         &self,
         batch: &mut Vec<BorrowedMessage<'_>>,
         polled_at: Instant,
-        tally: &mut Tally,
+        st: &mut LoopState,
     ) {
-        // Records of partitions revoked (or stopped) while the batch filled.
+        // Records of partitions revoked (or paused) while the batch filled.
         batch.retain(|m| self.shared.is_active(m.topic(), m.partition()));
-        let enriched_at = self.enriched_at();
+        let enriched_at = enriched_at(self.config);
         let pipeline = &self.pipeline;
         let results: Vec<(Result<Enriched, Rejection>, Duration)> = self.pool.install(|| {
             batch
@@ -333,222 +717,130 @@ impl Worker<'_> {
         for (message, (result, took)) in batch.drain(..).zip(results) {
             metrics.enrichment_seconds.observe(took.as_secs_f64());
             metrics.consumed.with_label_values(&[message.topic()]).inc();
-            tally.summary.consumed += 1;
-            self.dispatch(&message, result, &enriched_at, polled_at, tally);
+            st.tally.summary.consumed += 1;
+            // A failed delivery pauses its partition: the rest of its
+            // records in this batch are read again anyway.
+            if !self.shared.is_active(message.topic(), message.partition()) {
+                continue;
+            }
+            if self.dispatch(&message, &result, &enriched_at, polled_at, st) == Sent::Abandoned {
+                break;
+            }
         }
     }
 
     fn dispatch(
         &self,
         m: &BorrowedMessage<'_>,
-        result: Result<Enriched, Rejection>,
+        result: &Result<Enriched, Rejection>,
         now: &str,
         consumed_at: Instant,
-        tally: &mut Tally,
-    ) {
+        st: &mut LoopState,
+    ) -> Sent {
         let source = TopicPartition::new(m.topic(), m.partition());
-        {
+        let refused = st
+            .refused
+            .get(&source)
+            .and_then(|r| r.get(&m.offset()))
+            .copied();
+        let Some(out) = records::output_for(&self.config.kafka, m, result, refused, st.limits, now)
+        else {
+            // Even the smallest dead letter was refused: a failed delivery
+            // like any other (retried, then the partition stops).
+            let Some(epoch) = lock(&self.shared.tracker).epoch(&source) else {
+                return Sent::Yes;
+            };
+            let tag = Tag {
+                source: source.clone(),
+                epoch,
+                offset: m.offset(),
+                kind: Kind::Enriched,
+                consumed_at,
+            };
             let mut tracker = lock(&self.shared.tracker);
-            tracker.dispatch(&source, m.offset());
+            tracker.dispatch(&source, epoch, m.offset(), 0);
+            drop(tracker);
+            self.shared.record_failure(
+                &tag,
+                &KafkaError::MessageProduction(RDKafkaErrorCode::InvalidRecord),
+            );
+            return Sent::Yes;
+        };
+        let epoch = {
+            let mut tracker = lock(&self.shared.tracker);
+            let Some(epoch) = tracker.epoch(&source) else {
+                return Sent::Yes; // revoked meanwhile
+            };
+            tracker.dispatch(&source, epoch, m.offset(), out.bytes);
+            self.shared.metrics.in_flight.set(tracker.in_flight() as i64);
             self.shared
                 .metrics
-                .in_flight
-                .set(tracker.in_flight() as i64);
+                .in_flight_bytes
+                .set(tracker.in_flight_bytes() as i64);
+            epoch
+        };
+        match out.kind {
+            Kind::Enriched => {
+                if let Ok(e) = result {
+                    self.shared
+                        .metrics
+                        .record_outcomes(&e.outcomes, &e.warnings);
+                }
+                st.tally.summary.enriched += 1;
+            }
+            Kind::DeadLetter { reason, .. } => {
+                *st.tally.summary.dead_lettered.entry(reason).or_default() += 1;
+                *st.tally.dead_letters_since_log.entry(reason).or_default() += 1;
+            }
         }
-        let mut tag = Tag {
+        let tag = Tag {
             source,
+            epoch,
             offset: m.offset(),
-            attempt: 0,
-            kind: Kind::Enriched,
+            kind: out.kind,
             consumed_at,
         };
-        let rejection = match result {
-            Ok(enriched) if enriched.json.len() + RECORD_OVERHEAD <= self.max_message_bytes => {
-                self.shared
-                    .metrics
-                    .record_outcomes(&enriched.outcomes, &enriched.warnings);
-                tally.summary.enriched += 1;
-                let key = m.key().unwrap_or(enriched.id.as_bytes());
-                let record =
-                    BaseRecord::with_opaque_to(&self.config.kafka.output_topic, Box::new(tag))
-                        .payload(enriched.json.as_slice())
-                        .key(key)
-                        .headers(dead_letter::output_headers(m.headers()));
-                self.send(record);
-                return;
-            }
-            Ok(enriched) => too_large(&enriched, self.max_message_bytes),
-            Err(rejection) => rejection,
-        };
-        let reason = rejection.reason.code();
-        *tally.summary.dead_lettered.entry(reason).or_default() += 1;
-        *tally.dead_letters_since_log.entry(reason).or_default() += 1;
-        tag.kind = Kind::DeadLetter { reason };
-        let headers = dead_letter_headers_for(m, &rejection, now);
-        let payload = m.payload().unwrap_or_default();
-        if payload.len() + RECORD_OVERHEAD > self.max_message_bytes {
-            let record = omitted_value(
-                BaseRecord::with_opaque_to(&self.config.kafka.dead_letter_topic, Box::new(tag)),
-                headers,
-                payload.len(),
-            );
-            self.send(record.key_opt(m.key()));
-            return;
+        let mut record = BaseRecord::with_opaque_to(out.topic, Box::new(tag))
+            .payload(out.payload)
+            .headers(out.headers);
+        if let Some(k) = out.key {
+            record = record.key(k);
         }
-        let record =
-            BaseRecord::with_opaque_to(&self.config.kafka.dead_letter_topic, Box::new(tag))
-                .payload(payload)
-                .headers(headers);
-        self.send(record.key_opt(m.key()));
+        self.send(record)
     }
 
-    /// Hands a record to the producer; a full queue is backpressure (wait
-    /// for deliveries), any other refusal is handled like a failed delivery.
-    fn send(&self, mut record: BaseRecord<'_, [u8], [u8], Box<Tag>>) {
+    /// Hands a record to the producer. A full queue is backpressure (wait
+    /// for deliveries) until the shutdown deadline nears; any other refusal
+    /// is a failed delivery.
+    fn send(&self, mut record: BaseRecord<'_, [u8], [u8], Box<Tag>>) -> Sent {
         loop {
             match self.producer.send(record) {
-                Ok(()) => return,
+                Ok(()) => return Sent::Yes,
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    if self
+                        .shutdown
+                        .deadline()
+                        .is_some_and(|at| Instant::now() + CLOSE_RESERVE * 2 >= at)
+                    {
+                        let tag = back.delivery_opaque;
+                        lock(&self.shared.tracker).undispatch(&tag.source, tag.epoch, tag.offset);
+                        return Sent::Abandoned;
+                    }
                     record = back;
                     self.shared.health.beat();
                     self.shared.wait_for_change(Duration::from_millis(10));
                 }
                 Err((error, back)) => {
-                    let tag = back.delivery_opaque;
-                    let failed = Refused {
-                        topic: back.topic,
-                        key: back.key,
-                        payload: back.payload,
-                        headers: back.headers,
-                    };
                     self.shared
                         .metrics
                         .delivery_failures
-                        .with_label_values(&[&error
-                            .rdkafka_error_code()
-                            .map_or_else(|| "unknown".to_string(), |c| format!("{c:?}"))])
+                        .with_label_values(&[&context::error_code(&error)])
                         .inc();
-                    self.shared.queue_retry(*tag, failed, error);
-                    return;
+                    self.shared.record_failure(&back.delivery_opaque, &error);
+                    return Sent::Yes;
                 }
             }
         }
-    }
-
-    /// Sends again the failed records whose backoff is over; stops a
-    /// partition whose record has used up its retries.
-    fn resend_due_retries(&self) {
-        let now = Instant::now();
-        let due: Vec<Retry> = {
-            let mut retries = lock(&self.shared.retries);
-            if retries.is_empty() {
-                return;
-            }
-            let (due, later) = std::mem::take(&mut *retries)
-                .into_iter()
-                .partition(|r| r.due <= now);
-            *retries = later;
-            due
-        };
-        let max_retries = u32::try_from(self.config.worker.delivery_retries).unwrap_or(u32::MAX);
-        for mut retry in due {
-            let tp = retry.tag.source.clone();
-            if !lock(&self.shared.tracker).contains(&tp) {
-                continue; // revoked meanwhile
-            }
-            if retry.too_large() && matches!(retry.tag.kind, Kind::Enriched) {
-                // The broker refuses the enriched record's size: dead-letter
-                // the record (the original stays in the input topic at the
-                // offset in the headers) rather than stop the partition.
-                let size = retry.payload.as_ref().map_or(0, Vec::len);
-                let failed_at = self.enriched_at();
-                let detail = format!(
-                    "the broker refused the enriched record ({size} bytes): {}",
-                    retry.error
-                );
-                let headers = dead_letter::dead_letter_headers(
-                    retry.headers.take().unwrap_or_default(),
-                    &DeadLetter {
-                        reason: RejectReason::OutputTooLarge.code(),
-                        detail: &detail,
-                        topic: &retry.tag.source.topic,
-                        partition: retry.tag.source.partition,
-                        offset: retry.tag.offset,
-                        failed_at: &failed_at,
-                    },
-                );
-                retry.headers = Some(dead_letter::value_omitted(headers, size));
-                retry.payload = Some(Vec::new());
-                retry.topic = self.config.kafka.dead_letter_topic.clone();
-                retry.tag.kind = Kind::DeadLetter {
-                    reason: RejectReason::OutputTooLarge.code(),
-                };
-            } else if retry.too_large()
-                && retry.topic == self.config.kafka.dead_letter_topic
-                && retry.payload.as_ref().is_some_and(|p| !p.is_empty())
-            {
-                // The broker refuses the original's size: dead-letter it
-                // without its value rather than block the partition.
-                let size = retry.payload.as_ref().map_or(0, Vec::len);
-                retry.headers = Some(dead_letter::value_omitted(
-                    retry.headers.take().unwrap_or_default(),
-                    size,
-                ));
-                retry.payload = Some(Vec::new());
-            } else if retry.tag.attempt >= max_retries {
-                self.stop_partition(&tp, retry.tag.offset, &retry.error);
-                continue;
-            }
-            retry.tag.attempt += 1;
-            self.shared.metrics.delivery_retries.inc();
-            lock(&self.shared.tracker).mark(&tp, retry.tag.offset, offsets::Pending::InProducer);
-            let Retry {
-                tag,
-                topic,
-                key,
-                payload,
-                headers,
-                ..
-            } = retry;
-            let mut record = BaseRecord::with_opaque_to(&topic, Box::new(tag));
-            if let Some(p) = payload.as_deref() {
-                record = record.payload(p);
-            }
-            if let Some(k) = key.as_deref() {
-                record = record.key(k);
-            }
-            if let Some(h) = headers {
-                record = record.headers(h);
-            }
-            self.send(record);
-        }
-    }
-
-    fn stop_partition(&self, tp: &TopicPartition, offset: i64, error: &KafkaError) {
-        lock(&self.shared.tracker).mark(tp, offset, offsets::Pending::Failed);
-        {
-            let mut stopped = lock(&self.shared.stopped);
-            if stopped.contains(tp) {
-                return;
-            }
-            stopped.push(tp.clone());
-            self.shared
-                .metrics
-                .stopped_partitions
-                .set(stopped.len() as i64);
-        }
-        self.shared.deactivate(std::slice::from_ref(tp));
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition(&tp.topic, tp.partition);
-        if let Err(e) = self.consumer.pause(&tpl) {
-            warn!(error = %e, partition = %tp, "pausing a stopped partition failed");
-        }
-        error!(
-            partition = %tp,
-            offset,
-            error = %error,
-            "delivery failed after all retries: partition stopped at this offset (nothing past it is committed); fix the cause and restart the worker"
-        );
     }
 
     fn commit(&self, which: Commits, mode: CommitMode) {
@@ -579,20 +871,21 @@ impl Worker<'_> {
         let in_flight = lock(&self.shared.tracker).in_flight();
         info!(in_flight, "shutting down: draining in-flight records");
         loop {
-            self.resend_due_retries();
-            let unsettled = lock(&self.shared.tracker).unsettled();
-            if unsettled == 0 || Instant::now() + CLOSE_RESERVE >= deadline {
+            let waiting = lock(&self.shared.tracker).in_flight();
+            if waiting == 0 || Instant::now() + CLOSE_RESERVE >= deadline {
                 break;
             }
             self.shared.health.beat();
             self.shared.wait_for_change(Duration::from_millis(50));
         }
-        let _ = self
-            .producer
-            .flush(deadline.saturating_duration_since(Instant::now()));
+        let _ = self.producer.flush(
+            deadline
+                .saturating_duration_since(Instant::now())
+                .saturating_sub(CLOSE_RESERVE / 2),
+        );
         self.commit(Commits::All, CommitMode::Sync);
         log_dead_letters(tally);
-        tally.summary.undelivered = lock(&self.shared.tracker).in_flight();
+        tally.summary.undelivered = lock(&self.shared.tracker).unsettled();
     }
 }
 
@@ -648,58 +941,4 @@ fn enrich_message(
             "enrichment panicked on this record".to_string(),
         ))
     })
-}
-
-/// An enriched record the producer would refuse for its size.
-fn too_large(enriched: &Enriched, max_message_bytes: usize) -> Rejection {
-    Rejection::new(
-        RejectReason::OutputTooLarge,
-        format!(
-            "enriched record of {} bytes exceeds the producer's message.max.bytes ({max_message_bytes})",
-            enriched.json.len(),
-        ),
-    )
-}
-
-/// Dead-letter headers for a consumed record: its own headers plus the
-/// reason and where it came from.
-fn dead_letter_headers_for(
-    m: &BorrowedMessage<'_>,
-    rejection: &Rejection,
-    now: &str,
-) -> OwnedHeaders {
-    dead_letter::dead_letter_headers(
-        dead_letter::pass_through(m.headers(), 8),
-        &DeadLetter {
-            reason: rejection.reason.code(),
-            detail: &rejection.detail,
-            topic: m.topic(),
-            partition: m.partition(),
-            offset: m.offset(),
-            failed_at: now,
-        },
-    )
-}
-
-fn omitted_value<'a>(
-    record: BaseRecord<'a, [u8], [u8], Box<Tag>>,
-    headers: OwnedHeaders,
-    size: usize,
-) -> BaseRecord<'a, [u8], [u8], Box<Tag>> {
-    record
-        .payload(&[][..])
-        .headers(dead_letter::value_omitted(headers, size))
-}
-
-trait KeyOpt<'a> {
-    fn key_opt(self, key: Option<&'a [u8]>) -> Self;
-}
-
-impl<'a> KeyOpt<'a> for BaseRecord<'a, [u8], [u8], Box<Tag>> {
-    fn key_opt(self, key: Option<&'a [u8]>) -> Self {
-        match key {
-            Some(k) => self.key(k),
-            None => self,
-        }
-    }
 }

@@ -1,8 +1,12 @@
 //! Gap-aware offset tracking: per partition, the offset that is safe to
 //! commit is the lowest one not yet acknowledged by the broker (or, with
-//! nothing pending, one past the highest dispatched). A slow or failed
+//! nothing pending, one past the last dispatched). A slow or failed
 //! delivery holds its partition's commit back; later acknowledgements are
 //! remembered and count once the gap closes.
+//!
+//! Each assignment of a partition is an epoch of its own: a delivery report
+//! that comes back after the partition was revoked and assigned again
+//! belongs to the old epoch and settles nothing of the new one.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -33,16 +37,22 @@ impl std::fmt::Display for TopicPartition {
 pub enum Pending {
     /// Handed to the producer, waiting for the broker's acknowledgement.
     InProducer,
-    /// Its delivery failed; it waits to be sent again.
-    AwaitingRetry,
-    /// Retries are exhausted: the partition is stopped at this offset.
+    /// Its delivery failed: the partition is read again from here.
     Failed,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    state: Pending,
+    /// The produced record's size, counted while it is in the producer.
+    bytes: usize,
 }
 
 #[derive(Debug, Default)]
 struct PartitionState {
-    pending: BTreeMap<i64, Pending>,
-    /// One past the highest dispatched offset.
+    epoch: u64,
+    pending: BTreeMap<i64, Entry>,
+    /// One past the last dispatched offset.
     next: Option<i64>,
     /// The last offset committed (or sent to be committed).
     committed: Option<i64>,
@@ -50,9 +60,10 @@ struct PartitionState {
 
 impl PartitionState {
     fn committable(&self) -> Option<i64> {
-        match self.pending.keys().next() {
-            Some(&lowest) => Some(lowest),
-            None => self.next,
+        let lowest = self.pending.keys().next().copied();
+        match (lowest, self.next) {
+            (Some(low), Some(next)) => Some(low.min(next)),
+            (low, next) => low.or(next),
         }
     }
 
@@ -78,7 +89,10 @@ pub enum Commits {
 #[derive(Debug, Default)]
 pub struct OffsetTracker {
     partitions: HashMap<TopicPartition, PartitionState>,
+    /// Records in the producer, and their bytes.
     in_flight: usize,
+    in_flight_bytes: usize,
+    last_epoch: u64,
 }
 
 impl OffsetTracker {
@@ -86,83 +100,150 @@ impl OffsetTracker {
         Self::default()
     }
 
-    /// Records one consumed offset as handed to the producer. Offsets of a
-    /// partition must be dispatched in increasing order.
-    pub fn dispatch(&mut self, tp: &TopicPartition, offset: i64) {
-        let state = self.partitions.entry(tp.clone()).or_default();
-        if state.pending.insert(offset, Pending::InProducer).is_none() {
-            self.in_flight += 1;
-        }
-        state.next = Some(state.next.map_or(offset + 1, |n| n.max(offset + 1)));
+    /// Starts tracking a newly assigned partition; returns its epoch.
+    /// Anything kept of an earlier assignment of it is dropped.
+    pub fn assign(&mut self, tp: &TopicPartition) -> u64 {
+        self.remove(tp);
+        self.last_epoch += 1;
+        self.partitions.insert(
+            tp.clone(),
+            PartitionState {
+                epoch: self.last_epoch,
+                ..PartitionState::default()
+            },
+        );
+        self.last_epoch
     }
 
-    /// The broker acknowledged the record of `offset`. Returns false for an
-    /// offset not tracked (e.g. of a partition revoked meanwhile).
-    pub fn ack(&mut self, tp: &TopicPartition, offset: i64) -> bool {
-        let removed = self
-            .partitions
-            .get_mut(tp)
-            .and_then(|s| s.pending.remove(&offset))
-            .is_some();
-        if removed {
-            self.in_flight -= 1;
-        }
-        removed
+    /// The current epoch of `tp`, while it is assigned.
+    pub fn epoch(&self, tp: &TopicPartition) -> Option<u64> {
+        self.partitions.get(tp).map(|s| s.epoch)
     }
 
-    /// Marks a tracked record as failed or awaiting retry (or back in the producer).
-    pub fn mark(&mut self, tp: &TopicPartition, offset: i64, state: Pending) -> bool {
-        match self
-            .partitions
-            .get_mut(tp)
-            .and_then(|s| s.pending.get_mut(&offset))
+    /// Records one consumed offset as handed to the producer, with the
+    /// size of what was produced. Offsets of a partition are dispatched in
+    /// the order they are read; reading from an earlier offset again (a
+    /// rewind, a seek) moves the next offset back with it. False when `tp`
+    /// is not assigned at `epoch`.
+    pub fn dispatch(&mut self, tp: &TopicPartition, epoch: u64, offset: i64, bytes: usize) -> bool {
+        let Some(state) = self.partitions.get_mut(tp).filter(|s| s.epoch == epoch) else {
+            return false;
+        };
+        let entry = Entry {
+            state: Pending::InProducer,
+            bytes,
+        };
+        match state.pending.insert(offset, entry) {
+            Some(old) if old.state == Pending::InProducer => {
+                self.in_flight_bytes -= old.bytes;
+            }
+            _ => self.in_flight += 1,
+        }
+        self.in_flight_bytes += bytes;
+        state.next = Some(offset + 1);
+        true
+    }
+
+    /// Forgets a dispatch whose record never reached the producer (a
+    /// shutdown gave up waiting for room): it is read again after a
+    /// restart, so nothing from it on is committed.
+    pub fn undispatch(&mut self, tp: &TopicPartition, epoch: u64, offset: i64) {
+        let Some(state) = self.partitions.get_mut(tp).filter(|s| s.epoch == epoch) else {
+            return;
+        };
+        let removed = state.pending.remove(&offset);
+        state.next = Some(state.next.map_or(offset, |n| n.min(offset)));
+        if let Some(e) = removed
+            && e.state == Pending::InProducer
         {
-            Some(slot) => {
-                *slot = state;
+            self.in_flight -= 1;
+            self.in_flight_bytes -= e.bytes;
+        }
+    }
+
+    /// The broker acknowledged the record of `offset`. False for a record
+    /// not tracked (of a partition revoked meanwhile, or of an earlier
+    /// assignment of it).
+    pub fn ack(&mut self, tp: &TopicPartition, epoch: u64, offset: i64) -> bool {
+        let Some(state) = self.partitions.get_mut(tp).filter(|s| s.epoch == epoch) else {
+            return false;
+        };
+        match state.pending.remove(&offset) {
+            Some(e) => {
+                if e.state == Pending::InProducer {
+                    self.in_flight -= 1;
+                    self.in_flight_bytes -= e.bytes;
+                }
                 true
             }
             None => false,
         }
     }
 
-    /// Whether the partition is tracked.
+    /// The delivery of `offset` failed: it holds the commit, and no longer
+    /// counts as in the producer. False when not tracked at `epoch`.
+    pub fn fail(&mut self, tp: &TopicPartition, epoch: u64, offset: i64) -> bool {
+        let Some(state) = self.partitions.get_mut(tp).filter(|s| s.epoch == epoch) else {
+            return false;
+        };
+        match state.pending.get_mut(&offset) {
+            Some(e) => {
+                if e.state == Pending::InProducer {
+                    self.in_flight -= 1;
+                    self.in_flight_bytes -= e.bytes;
+                }
+                e.state = Pending::Failed;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Reading `tp` again from `offset`: what was dispatched from there on
+    /// is forgotten (it will be dispatched again).
+    pub fn rewind(&mut self, tp: &TopicPartition, offset: i64) {
+        let Some(state) = self.partitions.get_mut(tp) else {
+            return;
+        };
+        let dropped = state.pending.split_off(&offset);
+        for e in dropped.values() {
+            if e.state == Pending::InProducer {
+                self.in_flight -= 1;
+                self.in_flight_bytes -= e.bytes;
+            }
+        }
+        state.next = Some(offset);
+    }
+
+    /// Whether the partition is assigned (at `epoch`, when given).
     pub fn contains(&self, tp: &TopicPartition) -> bool {
         self.partitions.contains_key(tp)
     }
 
-    /// Records dispatched and not yet acknowledged, over all partitions.
+    /// Records in the producer, over all partitions.
     pub fn in_flight(&self) -> usize {
         self.in_flight
     }
 
-    /// Records that may still be delivered (not failed for good).
-    pub fn unsettled(&self) -> usize {
-        self.partitions
-            .values()
-            .map(|s| {
-                s.pending
-                    .values()
-                    .filter(|p| **p != Pending::Failed)
-                    .count()
-            })
-            .sum()
+    /// Bytes of the records in the producer.
+    pub fn in_flight_bytes(&self) -> usize {
+        self.in_flight_bytes
     }
 
-    /// Records of `tp` still in the producer (not failed, not awaiting retry).
+    /// Records not acknowledged, failed ones included (they are read again
+    /// after a restart).
+    pub fn unsettled(&self) -> usize {
+        self.partitions.values().map(|s| s.pending.len()).sum()
+    }
+
+    /// Records of `tp` still in the producer.
     pub fn in_producer(&self, tp: &TopicPartition) -> usize {
         self.partitions.get(tp).map_or(0, |s| {
             s.pending
                 .values()
-                .filter(|p| **p == Pending::InProducer)
+                .filter(|e| e.state == Pending::InProducer)
                 .count()
         })
-    }
-
-    /// Whether the partition has a record whose retries are exhausted.
-    pub fn has_failed(&self, tp: &TopicPartition) -> bool {
-        self.partitions
-            .get(tp)
-            .is_some_and(|s| s.pending.values().any(|p| *p == Pending::Failed))
     }
 
     /// The offset to commit for `tp` (the next record to read), if any.
@@ -200,7 +281,12 @@ impl OffsetTracker {
     /// Forgets a partition (revoked); its pending records no longer count.
     pub fn remove(&mut self, tp: &TopicPartition) {
         if let Some(state) = self.partitions.remove(tp) {
-            self.in_flight -= state.pending.len();
+            for e in state.pending.values() {
+                if e.state == Pending::InProducer {
+                    self.in_flight -= 1;
+                    self.in_flight_bytes -= e.bytes;
+                }
+            }
         }
     }
 
@@ -221,66 +307,137 @@ mod tests {
         TopicPartition::new("in", p)
     }
 
+    /// A tracker with `tps` assigned; their epochs.
+    fn assigned(tps: &[i32]) -> (OffsetTracker, Vec<u64>) {
+        let mut t = OffsetTracker::new();
+        let epochs = tps.iter().map(|&p| t.assign(&tp(p))).collect();
+        (t, epochs)
+    }
+
     #[test]
     fn commits_only_below_the_lowest_unacknowledged_offset() {
-        let mut t = OffsetTracker::new();
+        let (mut t, e) = assigned(&[0]);
         for o in 10..15 {
-            t.dispatch(&tp(0), o);
+            t.dispatch(&tp(0), e[0], o, 100);
         }
         assert_eq!(t.committable(&tp(0)), Some(10));
+        assert_eq!(t.in_flight_bytes(), 500);
         // Acks out of order: 11, 12, 14 delivered, 10 and 13 not yet.
         for o in [11, 12, 14] {
-            assert!(t.ack(&tp(0), o));
+            assert!(t.ack(&tp(0), e[0], o));
         }
         assert_eq!(t.committable(&tp(0)), Some(10), "10 still pending");
-        t.ack(&tp(0), 10);
+        t.ack(&tp(0), e[0], 10);
         assert_eq!(t.committable(&tp(0)), Some(13), "gap at 13");
-        t.ack(&tp(0), 13);
+        t.ack(&tp(0), e[0], 13);
         assert_eq!(t.committable(&tp(0)), Some(15), "all delivered");
-        assert_eq!(t.in_flight(), 0);
+        assert_eq!((t.in_flight(), t.in_flight_bytes()), (0, 0));
     }
 
     #[test]
     fn offset_gaps_in_the_log_do_not_hold_commits() {
         // Compacted topics and transaction markers leave holes in offsets.
-        let mut t = OffsetTracker::new();
+        let (mut t, e) = assigned(&[1]);
         for o in [3, 7, 8, 20] {
-            t.dispatch(&tp(1), o);
+            t.dispatch(&tp(1), e[0], o, 1);
         }
         for o in [3, 7, 8, 20] {
-            t.ack(&tp(1), o);
+            t.ack(&tp(1), e[0], o);
         }
         assert_eq!(t.committable(&tp(1)), Some(21));
     }
 
     #[test]
-    fn a_failed_record_is_never_committed_past() {
-        let mut t = OffsetTracker::new();
+    fn a_failed_record_is_never_committed_past_and_leaves_the_producer_count() {
+        let (mut t, e) = assigned(&[0]);
         for o in 0..5 {
-            t.dispatch(&tp(0), o);
+            t.dispatch(&tp(0), e[0], o, 10);
         }
-        t.mark(&tp(0), 2, Pending::Failed);
+        t.fail(&tp(0), e[0], 2);
         for o in [0, 1, 3, 4] {
-            t.ack(&tp(0), o);
+            t.ack(&tp(0), e[0], o);
         }
         assert_eq!(t.committable(&tp(0)), Some(2));
-        assert!(t.has_failed(&tp(0)));
         assert_eq!(t.in_producer(&tp(0)), 0);
-        assert_eq!(t.in_flight(), 1);
+        assert_eq!((t.in_flight(), t.in_flight_bytes()), (0, 0));
+    }
+
+    /// Review finding: `next` only moved up, so a read position moved back
+    /// within one assignment could commit offsets not processed again.
+    #[test]
+    fn reading_again_from_an_earlier_offset_moves_the_commit_back() {
+        let (mut t, e) = assigned(&[0]);
+        t.dispatch(&tp(0), e[0], 1000, 1);
+        t.ack(&tp(0), e[0], 1000);
+        t.dispatch(&tp(0), e[0], 60, 1);
+        t.ack(&tp(0), e[0], 60);
+        assert_eq!(t.committable(&tp(0)), Some(61));
+    }
+
+    /// Review finding: a delivery report of an earlier assignment of the
+    /// same partition settled the new assignment's record.
+    #[test]
+    fn a_delivery_report_of_an_earlier_assignment_settles_nothing() {
+        let mut t = OffsetTracker::new();
+        let old = t.assign(&tp(0));
+        t.dispatch(&tp(0), old, 5, 1);
+        t.remove(&tp(0)); // revoked
+        let new = t.assign(&tp(0)); // and assigned again
+        t.dispatch(&tp(0), new, 5, 1);
+        assert!(!t.ack(&tp(0), old, 5), "a stale ack");
+        assert!(!t.fail(&tp(0), old, 5), "a stale failure");
+        assert_eq!(t.committable(&tp(0)), Some(5));
+        assert_eq!(t.in_producer(&tp(0)), 1);
+        assert!(t.ack(&tp(0), new, 5));
+        assert_eq!(t.committable(&tp(0)), Some(6));
+    }
+
+    #[test]
+    fn a_rewind_forgets_what_follows_and_reads_it_again() {
+        let (mut t, e) = assigned(&[0]);
+        for o in 0..10 {
+            t.dispatch(&tp(0), e[0], o, 5);
+        }
+        for o in 0..4 {
+            t.ack(&tp(0), e[0], o);
+        }
+        t.fail(&tp(0), e[0], 4);
+        t.ack(&tp(0), e[0], 5);
+        t.rewind(&tp(0), 4);
+        assert_eq!(t.committable(&tp(0)), Some(4));
+        assert_eq!((t.in_flight(), t.in_flight_bytes()), (0, 0));
+        for o in 4..10 {
+            t.dispatch(&tp(0), e[0], o, 5);
+            t.ack(&tp(0), e[0], o);
+        }
+        assert_eq!(t.committable(&tp(0)), Some(10));
+    }
+
+    #[test]
+    fn an_undispatched_record_and_what_follows_it_stay_uncommitted() {
+        let (mut t, e) = assigned(&[0]);
+        for o in 0..3 {
+            t.dispatch(&tp(0), e[0], o, 1);
+        }
+        t.ack(&tp(0), e[0], 0);
+        t.ack(&tp(0), e[0], 1);
+        t.undispatch(&tp(0), e[0], 2);
+        assert_eq!(t.committable(&tp(0)), Some(2));
+        assert_eq!(t.in_flight(), 0);
     }
 
     #[test]
     fn take_commits_reports_each_move_once_per_partition() {
-        let mut t = OffsetTracker::new();
-        t.dispatch(&tp(0), 0);
-        t.dispatch(&tp(1), 100);
-        t.ack(&tp(0), 0);
+        let (mut t, e) = assigned(&[0, 1]);
+        t.dispatch(&tp(0), e[0], 0, 1);
+        t.dispatch(&tp(1), e[1], 100, 1);
+        t.ack(&tp(0), e[0], 0);
         assert_eq!(
             t.take_commits(Commits::Moved),
             vec![(tp(0), 1), (tp(1), 100)]
         );
         assert!(t.take_commits(Commits::Moved).is_empty(), "nothing moved");
-        t.ack(&tp(1), 100);
+        t.ack(&tp(1), e[1], 100);
         assert_eq!(t.take_commits(Commits::Moved), vec![(tp(1), 101)]);
         t.uncommit(&tp(1));
         assert_eq!(t.take_commits(Commits::Moved), vec![(tp(1), 101)]);
@@ -291,10 +448,10 @@ mod tests {
         // The case that lost a commit: every record of a partition done
         // before an outage, its last asynchronous commit failed unseen, and
         // nothing left to move the offset again.
-        let mut t = OffsetTracker::new();
-        t.dispatch(&tp(0), 0);
-        t.ack(&tp(0), 0);
-        t.dispatch(&tp(1), 7);
+        let (mut t, e) = assigned(&[0, 1]);
+        t.dispatch(&tp(0), e[0], 0, 1);
+        t.ack(&tp(0), e[0], 0);
+        t.dispatch(&tp(1), e[1], 7, 1);
         assert_eq!(t.take_commits(Commits::Moved), vec![(tp(0), 1), (tp(1), 7)]);
         assert!(t.take_commits(Commits::Moved).is_empty());
         assert_eq!(t.take_commits(Commits::All), vec![(tp(0), 1), (tp(1), 7)]);
@@ -308,23 +465,24 @@ mod tests {
 
     #[test]
     fn removing_a_partition_forgets_its_pending_records() {
-        let mut t = OffsetTracker::new();
-        t.dispatch(&tp(0), 0);
-        t.dispatch(&tp(1), 0);
+        let (mut t, e) = assigned(&[0, 1]);
+        t.dispatch(&tp(0), e[0], 0, 7);
+        t.dispatch(&tp(1), e[1], 0, 9);
         t.remove(&tp(0));
-        assert_eq!(t.in_flight(), 1);
+        assert_eq!((t.in_flight(), t.in_flight_bytes()), (1, 9));
         assert!(
-            !t.ack(&tp(0), 0),
+            !t.ack(&tp(0), e[0], 0),
             "a late ack of a revoked partition is ignored"
         );
         assert!(!t.contains(&tp(0)));
+        assert!(!t.dispatch(&tp(0), e[0], 1, 1), "not assigned");
     }
 
     #[test]
     fn redispatch_of_a_tracked_offset_counts_once() {
-        let mut t = OffsetTracker::new();
-        t.dispatch(&tp(0), 5);
-        t.dispatch(&tp(0), 5);
-        assert_eq!(t.in_flight(), 1);
+        let (mut t, e) = assigned(&[0]);
+        t.dispatch(&tp(0), e[0], 5, 3);
+        t.dispatch(&tp(0), e[0], 5, 4);
+        assert_eq!((t.in_flight(), t.in_flight_bytes()), (1, 4));
     }
 }

@@ -14,7 +14,8 @@ use rdkafka::client::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::error::KafkaError;
+use rdkafka::{Offset, TopicPartitionList};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -154,18 +155,26 @@ pub struct ReplayOptions {
     pub dry_run: bool,
 }
 
+/// The consumer's position in `partition` (the next offset it reads).
+fn position(consumer: &BaseConsumer, topic: &str, partition: i32) -> Option<i64> {
+    let tpl = consumer.position().ok()?;
+    match tpl.find_partition(topic, partition)?.offset() {
+        Offset::Offset(o) => Some(o),
+        _ => None,
+    }
+}
+
 /// Copies the matching dead letters to `to_topic` and waits for the broker
 /// to acknowledge every copy.
 pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, WorkerError> {
-    let brokers = &config.kafka.brokers;
-    let mut consumer_config = ClientConfig::new();
-    for (k, v) in &config.kafka.consumer {
-        consumer_config.set(k, v);
-    }
-    let consumer: BaseConsumer = consumer_config
-        .set("bootstrap.servers", brokers)
+    // Assigned, not subscribed: no group protocol, no membership. Committed
+    // dead letters only (a topic written in transactions holds aborted
+    // ones too).
+    let consumer: BaseConsumer = super::client::admin(config)
         .set("group.id", format!("{}-replay-dlq", config.kafka.group_id))
         .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
+        .set("enable.partition.eof", "true")
         .create()?;
     let metadata = consumer.fetch_metadata(Some(&opts.from_topic), Duration::from_secs(10))?;
     let partitions: Vec<i32> = metadata
@@ -190,18 +199,8 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
             tpl.add_partition_offset(&opts.from_topic, p, Offset::Offset(start))?;
         }
     }
-    let mut producer_config = ClientConfig::new();
-    for (k, v) in &config.kafka.producer {
-        producer_config.set(k, v);
-    }
     let failed = Arc::new(AtomicU64::new(0));
-    let producer: ThreadedProducer<DeliveryCount> = producer_config
-        .set("bootstrap.servers", brokers)
-        .set("enable.idempotence", "true")
-        .set(
-            "message.max.bytes",
-            super::client::default_message_max_bytes(config).to_string(),
-        )
+    let producer: ThreadedProducer<DeliveryCount> = super::client::producer(config)
         .create_with_context(DeliveryCount(failed.clone()))?;
     let mut summary = ReplaySummary::default();
     if remaining.is_empty() {
@@ -211,6 +210,17 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
     let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let mut idle = 0;
     while !remaining.is_empty() {
+        // A partition is read to its end when the position reaches the end
+        // offset taken at the start, or the broker says there is nothing
+        // more: the last offsets of a topic written in transactions are
+        // control records, never returned as messages, and the end of what
+        // a read_committed reader may see can stop short of the end offset.
+        remaining.retain(|&p, &mut end| {
+            position(&consumer, &opts.from_topic, p).is_none_or(|pos| pos < end)
+        });
+        if remaining.is_empty() {
+            break;
+        }
         let Some(result) = consumer.poll(Duration::from_millis(500)) else {
             idle += 1;
             if idle > 60 {
@@ -224,17 +234,18 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
         idle = 0;
         let m = match result {
             Ok(m) => m,
+            Err(KafkaError::PartitionEOF(p)) => {
+                remaining.remove(&p);
+                continue;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "reading dead letters; retrying");
                 continue;
             }
         };
-        if let Some(&end) = remaining.get(&m.partition()) {
-            if m.offset() + 1 >= end {
-                remaining.remove(&m.partition());
-            }
-        } else {
-            continue;
+        match remaining.get(&m.partition()) {
+            Some(&end) if m.offset() < end => {}
+            _ => continue,
         }
         summary.read += 1;
         let headers = m.headers();

@@ -1,60 +1,59 @@
-//! `kafka.delivery = "exactly-once"`: one loop that polls up to
-//! `worker.transaction_records` records (or for `worker.commit_interval`),
-//! enriches them, and writes outputs, dead letters and the consumed offsets
-//! in one Kafka transaction. A `read_committed` reader downstream sees each
+//! `kafka.delivery = "exactly-once"`: outputs, dead letters and the
+//! consumed offsets are written in Kafka transactions. A transaction opens
+//! with the first record after the last commit, takes the records of
+//! several polls, and commits after `worker.transaction_records` records or
+//! `worker.commit_interval`. A `read_committed` reader downstream sees each
 //! input's result exactly once: an aborted transaction's records stay
-//! invisible and its offsets uncommitted, so the batch is read again.
+//! invisible and its offsets uncommitted, and its records are read again.
 //!
-//! Transactions are never open across a poll, so a rebalance (which runs
-//! inside poll) never meets one. A zombie (an instance that lost its
-//! partitions but still writes) is fenced by the broker: its offsets carry
-//! an old group generation, and a restarted instance with the same
-//! `transactional.id` bumps the producer epoch.
+//! The guarantee's limits, and what keeps it:
+//! - **A rebalance ends the open transaction.** Partitions are revoked
+//!   inside `poll`; the revoke callback commits the open transaction while
+//!   this member still owns them (its offsets carry the current group
+//!   generation), so the next owner starts after what was committed, never
+//!   before it. Records read but not yet written for a revoked partition are
+//!   dropped (the next owner reads them).
+//! - **A zombie is fenced by the broker**: an instance that lost its
+//!   partitions writes offsets with an old generation, and a restarted
+//!   instance with the same `transactional.id` bumps the producer epoch and
+//!   aborts the transaction it left open.
+//! - **A record the broker refuses** (larger than the topic takes) aborts
+//!   the transaction; the refused record is then dead-lettered, trimmed, the
+//!   next time it is read, so the same batch never aborts for it again.
+//!   Other aborts are retried with backoff, `worker.delivery_retries` times
+//!   in a row at most; then the worker exits 1 (a restart resumes from the
+//!   last commit).
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Message};
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use rdkafka::producer::{
+    BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer,
+};
+use rdkafka::{ClientContext, Offset, Statistics, TopicPartitionList};
 use tracing::{debug, info, warn};
 
-use super::dead_letter;
-use super::{RECORD_OVERHEAD, RunSummary, Shutdown, WorkerError, client};
+use super::context::{self, Kind, Shared, lock};
+use super::records::{self, Limits, Refused};
+use super::{RunSummary, Settings, Shutdown, TopicPartition, WorkerError, client};
 use crate::config::Config;
+use crate::enrich::{Outcomes, WarningCode};
 use crate::pipeline::{Enriched, Pipeline};
 use crate::posting::Rejection;
 use crate::telemetry::{Health, Metrics};
 
-/// Longest wait for a transaction call before it counts as failed.
-const TXN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest a transaction call may take in all before it counts as failed.
+const TXN_TIMEOUT: Duration = Duration::from_secs(60);
+/// Each call waits at most this long at a time (then beats and calls again:
+/// a timed-out transaction call may be called again to go on waiting).
+const TXN_STEP: Duration = Duration::from_secs(5);
 const POLL_WAIT: Duration = Duration::from_millis(100);
-
-/// Rebalances are logged and counted; nothing is in flight during them.
-struct TxnConsumerContext {
-    metrics: Arc<Metrics>,
-}
-
-impl ClientContext for TxnConsumerContext {
-    // Statistics are not logged (the at-least-once loop reads lag from them).
-    fn stats(&self, _: rdkafka::Statistics) {}
-}
-
-impl ConsumerContext for TxnConsumerContext {
-    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &rdkafka::consumer::Rebalance<'_>) {
-        let kind = match rebalance {
-            rdkafka::consumer::Rebalance::Assign(_) => "assign",
-            rdkafka::consumer::Rebalance::Revoke(_) => "revoke",
-            rdkafka::consumer::Rebalance::Error(_) => "error",
-        };
-        self.metrics.rebalances.with_label_values(&[kind]).inc();
-        info!(kind, "rebalance");
-    }
-}
 
 /// The transactional.id: configured, else derived from group and host.
 pub fn transactional_id(config: &Config) -> String {
@@ -71,6 +70,180 @@ pub fn transactional_id(config: &Config) -> String {
     format!("posting-enricher-{}-{host}", k.group_id)
 }
 
+/// Identifies a produced record in its delivery report.
+struct TxnTag {
+    source: TopicPartition,
+    offset: i64,
+    kind: Kind,
+    /// The transaction it was written in.
+    generation: u64,
+}
+
+/// The open transaction: what it holds and what to count once committed.
+#[derive(Default)]
+struct OpenTxn {
+    open: bool,
+    opened_at: Option<Instant>,
+    records: usize,
+    /// Per input partition: the first offset written in this transaction
+    /// and the next one to read.
+    offsets: BTreeMap<TopicPartition, (i64, i64)>,
+    consumed: BTreeMap<String, u64>,
+    enriched: u64,
+    dead: BTreeMap<&'static str, u64>,
+    outcomes: Vec<(Outcomes, Vec<WarningCode>)>,
+}
+
+/// What the loop, the revoke callback and the delivery reports share.
+struct TxnShared {
+    shared: Arc<Shared>,
+    producer: OnceLock<ThreadedProducer<TxnDeliveries>>,
+    txn: Mutex<OpenTxn>,
+    summary: Mutex<RunSummary>,
+    /// Partitions to read again from an offset, after an abort the revoke
+    /// callback had to make (the loop seeks; the callback runs inside poll).
+    rewinds: Mutex<Vec<(TopicPartition, i64)>>,
+    /// A delivery in the open transaction failed: it cannot commit.
+    failed: AtomicBool,
+    /// Counts transactions begun: a late report of an earlier one's record
+    /// (purged by its abort, say) says nothing of the open one.
+    generation: AtomicU64,
+    /// Inputs whose record the broker refused for its size.
+    refused: Mutex<HashMap<TopicPartition, BTreeMap<i64, Refused>>>,
+    last_error: Mutex<Option<String>>,
+}
+
+/// The producer's callbacks: failed deliveries mark the transaction.
+struct TxnDeliveries {
+    shared: Arc<Shared>,
+    txn: OnceLock<std::sync::Weak<TxnShared>>,
+}
+
+impl ClientContext for TxnDeliveries {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
+        context::forward_log(level, fac, message);
+    }
+
+    fn stats(&self, _: Statistics) {}
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.shared.classify_error(&error, reason);
+    }
+}
+
+impl ProducerContext for TxnDeliveries {
+    type DeliveryOpaque = Box<TxnTag>;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, tag: Box<TxnTag>) {
+        let Err((error, _)) = result else {
+            return;
+        };
+        self.shared
+            .metrics
+            .delivery_failures
+            .with_label_values(&[&context::error_code(error)])
+            .inc();
+        let Some(txn) = self.txn.get().and_then(std::sync::Weak::upgrade) else {
+            return;
+        };
+        let code = error.rdkafka_error_code();
+        let purged = matches!(
+            code,
+            Some(RDKafkaErrorCode::PurgeQueue | RDKafkaErrorCode::PurgeInflight)
+        );
+        if !purged && tag.generation == txn.generation.load(Ordering::SeqCst) {
+            txn.failed.store(true, Ordering::SeqCst);
+            *lock(&txn.last_error) = Some(error.to_string());
+        }
+        if code == Some(RDKafkaErrorCode::MessageSizeTooLarge) {
+            lock(&txn.refused)
+                .entry(tag.source.clone())
+                .or_default()
+                .insert(tag.offset, tag.kind.refused());
+            self.shared.limits_stale.store(true, Ordering::Relaxed);
+        }
+        debug!(error = %error, source = %tag.source, offset = tag.offset, "delivery failed in a transaction");
+    }
+}
+
+/// The consumer's callbacks: a revoke commits the open transaction first.
+struct TxnConsumerContext {
+    txn: Arc<TxnShared>,
+}
+
+impl ClientContext for TxnConsumerContext {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
+        context::forward_log(level, fac, message);
+    }
+
+    fn stats(&self, statistics: Statistics) {
+        self.txn.shared.on_stats(&statistics);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.txn.shared.classify_error(&error, reason);
+    }
+}
+
+impl ConsumerContext for TxnConsumerContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let Rebalance::Revoke(tpl) = rebalance else {
+            return;
+        };
+        let shared = &self.txn.shared;
+        let tps = context::partitions(tpl);
+        shared.deactivate(&tps);
+        let _ = consumer.resume(tpl);
+        let lost = consumer.assignment_lost();
+        let kind = if lost { "lost" } else { "revoke" };
+        shared.metrics.rebalances.with_label_values(&[kind]).inc();
+        if lost {
+            // Someone else owns them: the open transaction's offsets would be
+            // fenced. Abort it; what it held of other partitions is read again.
+            if let Err(e) = self.txn.abort_open(&tps) {
+                shared.set_fatal(e.to_string());
+            }
+        } else if let Err(e) = self.txn.commit_open(consumer) {
+            match e {
+                WorkerError::Aborted(_) => {
+                    // Read again by this member for the partitions it keeps;
+                    // the revoked ones by their next owner.
+                    let mut rewinds = lock(&self.txn.rewinds);
+                    rewinds.retain(|(tp, _)| !tps.contains(tp));
+                }
+                other => shared.set_fatal(other.to_string()),
+            }
+        }
+        lock(&self.txn.refused).retain(|tp, _| !tps.contains(tp));
+        shared.forget(&tps);
+        info!(partitions = %context::names(&tps), kind, "partitions revoked");
+    }
+
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let shared = &self.txn.shared;
+        match rebalance {
+            Rebalance::Assign(tpl) => {
+                let tps = context::partitions(tpl);
+                if tps.is_empty() {
+                    return;
+                }
+                let _ = consumer.resume(tpl);
+                shared.metrics.rebalances.with_label_values(&["assign"]).inc();
+                shared.metrics.assigned_partitions.add(tps.len() as i64);
+                info!(partitions = %context::names(&tps), "partitions assigned");
+                for tp in &tps {
+                    shared.activate(tp);
+                }
+            }
+            Rebalance::Revoke(_) => {}
+            Rebalance::Error(e) => {
+                shared.metrics.rebalances.with_label_values(&["error"]).inc();
+                warn!(error = %e, "rebalance error");
+            }
+        }
+    }
+}
+
 pub fn run(
     config: &Config,
     pipeline: Arc<Pipeline>,
@@ -79,27 +252,48 @@ pub fn run(
     shutdown: Arc<Shutdown>,
 ) -> Result<RunSummary, WorkerError> {
     let started = Instant::now();
+    let settings = Settings::new(config);
+    let shared = Arc::new(Shared::new(
+        metrics.clone(),
+        health.clone(),
+        Config::duration(&config.worker.revoke_timeout),
+        shutdown.clone(),
+    ));
+    let txn = Arc::new(TxnShared {
+        shared: shared.clone(),
+        producer: OnceLock::new(),
+        txn: Mutex::new(OpenTxn::default()),
+        summary: Mutex::new(RunSummary::default()),
+        rewinds: Mutex::new(Vec::new()),
+        failed: AtomicBool::new(false),
+        generation: AtomicU64::new(0),
+        refused: Mutex::new(HashMap::new()),
+        last_error: Mutex::new(None),
+    });
     let consumer: BaseConsumer<TxnConsumerContext> = client::consumer(config)
         .set("isolation.level", "read_committed")
-        .create_with_context(TxnConsumerContext {
-            metrics: metrics.clone(),
-        })?;
-    let mut producer_config = client::producer(config);
-    let max_message_bytes = client::message_max_bytes(&producer_config);
+        .create_with_context(TxnConsumerContext { txn: txn.clone() })?;
+    if !super::wait_for_topics(config, &consumer, &shared, &settings)? {
+        return Ok(RunSummary::default());
+    }
+    let (mut producer_config, limits) = super::producer_config(config);
+    let producer_max = client::message_max_bytes(&producer_config);
     let txn_id = transactional_id(config);
     producer_config.set("transactional.id", &txn_id);
-    let producer: BaseProducer = producer_config.create()?;
-    let threads = usize::try_from(config.worker.threads).unwrap_or(0);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("enrich-{i}"))
-        .build()
-        .map_err(|e| WorkerError::Pool(e.to_string()))?;
+    let deliveries = TxnDeliveries {
+        shared: shared.clone(),
+        txn: OnceLock::new(),
+    };
+    let producer: ThreadedProducer<TxnDeliveries> =
+        producer_config.create_with_context(deliveries)?;
+    let _ = producer.context().txn.set(Arc::downgrade(&txn));
+    let _ = txn.producer.set(producer);
+    let pool = super::enrichment_pool(config)?;
     metrics.init_topics(&config.kafka.input_topics);
 
-    // Registers the transactional.id (and fences an older instance of it).
-    producer
-        .init_transactions(TXN_TIMEOUT)
+    // Registers the transactional.id: fences an older instance of it and
+    // aborts the transaction that one left open.
+    txn.call("initializing transactions", |t| txn.producer().init_transactions(t))
         .map_err(|e| unsupported_or(e, "initializing transactions"))?;
     let topics: Vec<&str> = config
         .kafka
@@ -111,74 +305,167 @@ pub fn run(
     health.set_started();
     health.set_broker_up(true);
     metrics.broker_up.set(1);
-    info!(topics = %topics.join(","), transactional_id = %txn_id, "consuming, exactly-once");
+    info!(topics = %topics.join(","), transactional_id = %txn_id, protocol = ?config.kafka.group_protocol, "consuming, exactly-once");
 
-    let max_records = usize::try_from(config.worker.transaction_records.max(1)).unwrap_or(1000);
-    let max_time = Config::duration(&config.worker.commit_interval);
-    let txn = Transactions {
+    let lp = TxnLoop {
         config,
+        settings: &settings,
         pipeline: &pipeline,
         consumer: &consumer,
-        producer: &producer,
+        txn: &txn,
         pool: &pool,
-        metrics: &metrics,
-        max_message_bytes,
+        shutdown: &shutdown,
+        producer_max,
     };
-    let mut summary = RunSummary::default();
-    let mut batch: Vec<BorrowedMessage<'_>> = Vec::with_capacity(max_records);
-    while !shutdown.is_requested() {
-        health.beat();
-        let opened = Instant::now();
-        while batch.len() < max_records && opened.elapsed() < max_time && !shutdown.is_requested() {
-            match consumer.poll(POLL_WAIT) {
-                Some(Ok(m)) => batch.push(m),
-                Some(Err(e)) if e.rdkafka_error_code() != Some(RDKafkaErrorCode::PartitionEOF) => {
-                    warn!(error = %e, "consume error; retrying");
-                }
-                Some(Err(_)) => {}
-                None if batch.is_empty() => break,
-                None => {}
-            }
+    let result = lp.run(limits);
+    if result.is_ok() {
+        // Whatever is open is written before leaving the group.
+        if let Err(e) = txn.commit_open(&consumer) {
+            warn!(error = %e, "the last transaction did not commit; its records are read again after a restart");
         }
-        if batch.is_empty() {
-            continue;
-        }
-        match txn.write(&batch, &mut summary) {
-            Ok(()) => metrics.commits.inc(),
-            Err(e) if is_fatal(&e) => return Err(e),
-            Err(e) => {
-                // Aborted: nothing of it is visible; read the batch again.
-                metrics.commit_failures.inc();
-                summary.aborted_records += batch.len() as u64;
-                warn!(error = %e, records = batch.len(), "transaction aborted; reading its records again");
-                txn.rewind(&batch);
-            }
-        }
-        batch.clear();
     }
-    drop(batch);
     consumer.unsubscribe();
+    result?;
+    let mut summary = lock(&txn.summary).clone();
     summary.elapsed = started.elapsed();
     Ok(summary)
 }
 
-struct Transactions<'a> {
+struct TxnLoop<'a> {
     config: &'a Config,
+    settings: &'a Settings,
     pipeline: &'a Pipeline,
     consumer: &'a BaseConsumer<TxnConsumerContext>,
-    producer: &'a BaseProducer,
+    txn: &'a TxnShared,
     pool: &'a rayon::ThreadPool,
-    metrics: &'a Metrics,
-    max_message_bytes: usize,
+    shutdown: &'a Shutdown,
+    producer_max: usize,
 }
 
-impl Transactions<'_> {
-    /// Enriches a batch and commits outputs and offsets together.
-    fn write(
-        &self,
-        batch: &[BorrowedMessage<'_>],
-        summary: &mut RunSummary,
-    ) -> Result<(), WorkerError> {
+impl TxnLoop<'_> {
+    fn run(&self, mut limits: Limits) -> Result<(), WorkerError> {
+        let shared = &self.txn.shared;
+        let s = self.settings;
+        let max_records = usize::try_from(self.config.worker.transaction_records.max(1)).unwrap_or(1000);
+        let mut batch: Vec<BorrowedMessage<'_>> = Vec::with_capacity(s.batch_size);
+        let mut last_poll_error = None;
+        // Aborts in a row without a commit between them.
+        let mut aborts_in_a_row: u32 = 0;
+        let mut limits_read = Instant::now();
+        while !self.shutdown.is_requested() {
+            shared.health.beat();
+            shared.check_auth_grace(s.auth_grace);
+            if let Some(reason) = shared.fatal() {
+                return Err(WorkerError::Fatal(reason));
+            }
+            self.apply_rewinds()?;
+            if limits_read.elapsed() >= Duration::from_secs(10)
+                && shared.limits_stale.swap(false, Ordering::Relaxed)
+            {
+                let k = &self.config.kafka;
+                let reported = client::topic_limits(
+                    self.config,
+                    &[k.output_topic.as_str(), k.dead_letter_topic.as_str()],
+                );
+                limits = Limits::new(k, self.producer_max, &reported);
+                limits_read = Instant::now();
+            }
+            let open = lock(&self.txn.txn).open;
+            shared.update_progress(open, s.progress_timeout, &[]);
+
+            // A transaction holds transaction_records at most: the batch
+            // takes what is left of it.
+            let room = max_records
+                .saturating_sub(lock(&self.txn.txn).records)
+                .clamp(1, s.batch_size);
+            let mut next = self.consumer.poll(POLL_WAIT);
+            let mut batch_bytes = 0usize;
+            while let Some(result) = next {
+                match result {
+                    Ok(m) => {
+                        if last_poll_error.take().is_some() {
+                            info!("consuming again");
+                            shared.auth_ok();
+                        }
+                        batch_bytes += m.payload_len() * super::OUTPUT_FACTOR;
+                        batch.push(m);
+                    }
+                    Err(e) => super::on_poll_error(self.consumer, shared, e, &mut last_poll_error),
+                }
+                if batch.len() >= room || batch_bytes >= s.max_in_flight_bytes {
+                    break;
+                }
+                next = self.consumer.poll(Duration::ZERO);
+            }
+            // Records of partitions revoked while the batch filled.
+            batch.retain(|m| shared.is_active(m.topic(), m.partition()));
+            if !batch.is_empty() {
+                shared.health.set_broker_up(true);
+                self.write(&batch, limits)?;
+                batch.clear();
+            }
+            let (records, age) = {
+                let t = lock(&self.txn.txn);
+                (t.records, t.opened_at.map(|o| o.elapsed()))
+            };
+            shared.metrics.transaction_open_records.set(records as i64);
+            let failed = self.txn.failed.load(Ordering::SeqCst);
+            let due = records >= max_records || age.is_some_and(|a| a >= s.commit_every);
+            if !(failed || due) {
+                continue;
+            }
+            let outcome = if failed {
+                let error = lock(&self.txn.last_error).clone().unwrap_or_default();
+                self.txn.abort_open(&[])?;
+                Err(WorkerError::Aborted(format!("a delivery failed: {error}")))
+            } else {
+                self.txn.commit_open(self.consumer)
+            };
+            match outcome {
+                Ok(()) => aborts_in_a_row = 0,
+                Err(WorkerError::Aborted(reason)) => {
+                    let refusal = !lock(&self.txn.refused).is_empty();
+                    if !refusal {
+                        aborts_in_a_row += 1;
+                    }
+                    warn!(reason = %reason, aborts_in_a_row, "transaction aborted; its records are read again");
+                    if aborts_in_a_row > s.delivery_retries {
+                        return Err(WorkerError::Fatal(format!(
+                            "transactions aborted {aborts_in_a_row} times in a row (worker.delivery_retries): {reason}"
+                        )));
+                    }
+                    self.apply_rewinds()?;
+                    self.pause(s.backoff(aborts_in_a_row));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits (beating) before reading an aborted batch again.
+    fn pause(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        while Instant::now() < until && !self.shutdown.is_requested() {
+            self.txn.shared.health.beat();
+            std::thread::sleep(Duration::from_millis(100).min(wait));
+        }
+    }
+
+    /// Seeks back every partition an abort left to read again. A seek that
+    /// fails would let the next transaction commit past the aborted
+    /// records: the worker stops instead.
+    fn apply_rewinds(&self) -> Result<(), WorkerError> {
+        let rewinds = std::mem::take(&mut *lock(&self.txn.rewinds));
+        for (tp, offset) in rewinds {
+            seek(self.consumer, &tp, offset)?;
+        }
+        Ok(())
+    }
+
+    /// Enriches a batch and writes it into the open transaction (opening
+    /// one if none is).
+    fn write(&self, batch: &[BorrowedMessage<'_>], limits: Limits) -> Result<(), WorkerError> {
         let enriched_at = super::enriched_at(self.config);
         let results: Vec<Result<Enriched, Rejection>> = self.pool.install(|| {
             batch
@@ -186,192 +473,269 @@ impl Transactions<'_> {
                 .map(|m| super::enrich_message(self.pipeline, m, &enriched_at))
                 .collect()
         });
-        debug!(records = batch.len(), "transaction begins");
-        self.producer
-            .begin_transaction()
-            .map_err(|e| self.abort(e, "begin"))?;
-        let mut dead: BTreeMap<&'static str, u64> = BTreeMap::new();
-        let mut enriched = 0;
+        let producer = self.txn.producer();
         for (m, result) in batch.iter().zip(&results) {
-            match self.send(m, result, &enriched_at) {
-                Ok(None) => enriched += 1,
-                Ok(Some(reason)) => *dead.entry(reason).or_default() += 1,
-                Err(e) => return Err(self.abort(e, "produce")),
+            let tp = TopicPartition::new(m.topic(), m.partition());
+            if !self.txn.shared.is_active(m.topic(), m.partition()) {
+                continue;
             }
-        }
-        // The next offset to read, per input partition.
-        let mut next: BTreeMap<(&str, i32), i64> = BTreeMap::new();
-        for m in batch {
-            let e = next.entry((m.topic(), m.partition())).or_insert(0);
-            *e = (*e).max(m.offset() + 1);
-        }
-        let mut offsets = TopicPartitionList::new();
-        for ((topic, partition), offset) in &next {
-            offsets
-                .add_partition_offset(topic, *partition, Offset::Offset(*offset))
-                .map_err(|e| self.abort(e, "offsets"))?;
-        }
-        let group = self
-            .consumer
-            .group_metadata()
-            .ok_or_else(|| WorkerError::Fatal("no consumer group metadata".into()))?;
-        debug!("sending offsets");
-        self.producer
-            .send_offsets_to_transaction(&offsets, &group, TXN_TIMEOUT)
-            .map_err(|e| self.abort(e, "sending offsets"))?;
-        debug!("committing");
-        self.commit()?;
-        debug!("committed");
-        // The same offsets again as a plain commit, after the transaction:
-        // a no-op where the broker applied TxnOffsetCommit, and the group's
-        // position where it did not (the librdkafka mock cluster), so a
-        // restart resumes there. Never ahead of committed output; fenced by
-        // the group generation like any commit. Synchronous, so that it
-        // lands before the next transaction's offsets (an asynchronous one
-        // arriving after them could win and move the group back).
-        if let Err(e) = self.consumer.commit(&offsets, CommitMode::Sync) {
-            // The transaction already moved the offsets where it counts.
-            debug!(error = %e, "plain commit after the transaction failed");
-        }
-        // Counted once the transaction is committed.
-        for (m, result) in batch.iter().zip(&results) {
-            self.metrics.consumed.with_label_values(&[m.topic()]).inc();
-            if let Ok(e) = result {
-                self.metrics.record_outcomes(&e.outcomes, &e.warnings);
+            {
+                let mut txn = lock(&self.txn.txn);
+                if !txn.open {
+                    self.txn
+                        .call("beginning a transaction", |_| producer.begin_transaction())
+                        .map_err(|e| unsupported_or(e, "beginning a transaction"))?;
+                    txn.open = true;
+                    txn.opened_at = Some(Instant::now());
+                    self.txn.generation.fetch_add(1, Ordering::SeqCst);
+                    self.txn.failed.store(false, Ordering::SeqCst);
+                }
             }
-        }
-        summary.consumed += batch.len() as u64;
-        summary.enriched += enriched;
-        let out = &self.config.kafka.output_topic;
-        self.metrics
-            .produced
-            .with_label_values(&[out])
-            .inc_by(enriched);
-        for (reason, n) in dead {
-            *summary.dead_lettered.entry(reason).or_default() += n;
-            self.metrics
-                .dead_lettered
-                .with_label_values(&[&self.config.kafka.dead_letter_topic, reason])
-                .inc_by(n);
+            let refused = lock(&self.txn.refused)
+                .get(&tp)
+                .and_then(|r| r.get(&m.offset()))
+                .copied();
+            let Some(out) =
+                records::output_for(&self.config.kafka, m, result, refused, limits, &enriched_at)
+            else {
+                return Err(WorkerError::Fatal(format!(
+                    "the broker refuses even the smallest dead letter of {tp} offset {} (check the dead-letter topic's max.message.bytes)",
+                    m.offset()
+                )));
+            };
+            let kind = out.kind;
+            let tag = Box::new(TxnTag {
+                source: tp.clone(),
+                offset: m.offset(),
+                kind,
+                generation: self.txn.generation.load(Ordering::SeqCst),
+            });
+            let mut record = BaseRecord::with_opaque_to(out.topic, tag)
+                .payload(out.payload)
+                .headers(out.headers);
+            if let Some(k) = out.key {
+                record = record.key(k);
+            }
+            if self.queue(record)? == super::Sent::Abandoned {
+                // Shutdown: the transaction was aborted; nothing more is
+                // written (a later one would commit past these records).
+                return Ok(());
+            }
+            let mut txn = lock(&self.txn.txn);
+            txn.records += 1;
+            let entry = txn.offsets.entry(tp).or_insert((m.offset(), m.offset() + 1));
+            entry.1 = m.offset() + 1;
+            *txn.consumed.entry(m.topic().to_string()).or_default() += 1;
+            match kind {
+                Kind::Enriched => {
+                    txn.enriched += 1;
+                    if let Ok(e) = result {
+                        txn.outcomes.push((e.outcomes.clone(), e.warnings.clone()));
+                    }
+                }
+                Kind::DeadLetter { reason, .. } => *txn.dead.entry(reason).or_default() += 1,
+            }
         }
         Ok(())
     }
 
-    /// Queues one record in the open transaction; `Some(reason)` for a dead letter.
-    fn send(
+    /// Queues one record; a full producer queue waits for the broker, until
+    /// the shutdown deadline nears (the open transaction is then aborted:
+    /// nothing of it is committed).
+    fn queue(
         &self,
-        m: &BorrowedMessage<'_>,
-        result: &Result<Enriched, Rejection>,
-        now: &str,
-    ) -> Result<Option<&'static str>, KafkaError> {
-        let k = &self.config.kafka;
-        let too_large;
-        let rejection = match result {
-            Ok(e) if e.json.len() + RECORD_OVERHEAD <= self.max_message_bytes => {
-                let record = BaseRecord::to(&k.output_topic)
-                    .payload(e.json.as_slice())
-                    .key(m.key().unwrap_or(e.id.as_bytes()))
-                    .headers(dead_letter::output_headers(m.headers()));
-                self.queue(record)?;
-                return Ok(None);
-            }
-            Ok(e) => {
-                too_large = super::too_large(e, self.max_message_bytes);
-                &too_large
-            }
-            Err(r) => r,
-        };
-        let reason = rejection.reason.code();
-        let headers = super::dead_letter_headers_for(m, rejection, now);
-        let payload = m.payload().unwrap_or_default();
-        let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&k.dead_letter_topic);
-        record = if payload.len() + RECORD_OVERHEAD > self.max_message_bytes {
-            record
-                .payload(&[][..])
-                .headers(dead_letter::value_omitted(headers, payload.len()))
-        } else {
-            record.payload(payload).headers(headers)
-        };
-        if let Some(key) = m.key() {
-            record = record.key(key);
-        }
-        self.queue(record)?;
-        Ok(Some(reason))
-    }
-
-    /// A full producer queue waits for the broker; other refusals fail the
-    /// transaction.
-    fn queue(&self, mut record: BaseRecord<'_, [u8], [u8]>) -> Result<(), KafkaError> {
+        mut record: BaseRecord<'_, [u8], [u8], Box<TxnTag>>,
+    ) -> Result<super::Sent, WorkerError> {
+        let producer = self.txn.producer();
         loop {
-            match self.producer.send(record) {
-                Ok(()) => return Ok(()),
+            match producer.send(record) {
+                Ok(()) => return Ok(super::Sent::Yes),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    if self
+                        .shutdown
+                        .deadline()
+                        .is_some_and(|at| Instant::now() + Duration::from_secs(2) >= at)
+                    {
+                        self.txn.abort_open(&[])?;
+                        return Ok(super::Sent::Abandoned);
+                    }
                     record = back;
-                    self.producer.poll(Duration::from_millis(10));
+                    self.txn.shared.health.beat();
+                    std::thread::sleep(Duration::from_millis(5));
                 }
-                Err((e, _)) => return Err(e),
-            }
-        }
-    }
-
-    fn commit(&self) -> Result<(), WorkerError> {
-        // A retriable failure (a timeout) may be retried as is.
-        for _ in 0..3 {
-            match self.producer.commit_transaction(TXN_TIMEOUT) {
-                Ok(()) => return Ok(()),
-                Err(e) if unsupported(&e) => return Err(unsupported_or(e, "committing")),
-                Err(KafkaError::Transaction(e)) if e.is_retriable() => {
-                    warn!(error = %e, "commit failed; retrying");
+                Err((e, back)) => {
+                    // Refused at once (e.g. larger than message.max.bytes):
+                    // like a failed delivery, the transaction cannot commit.
+                    let tag = back.delivery_opaque;
+                    if e.rdkafka_error_code() == Some(RDKafkaErrorCode::MessageSizeTooLarge) {
+                        lock(&self.txn.refused)
+                            .entry(tag.source.clone())
+                            .or_default()
+                            .insert(tag.offset, tag.kind.refused());
+                    }
+                    *lock(&self.txn.last_error) = Some(e.to_string());
+                    self.txn.failed.store(true, Ordering::SeqCst);
+                    return Ok(super::Sent::Yes);
                 }
-                Err(e) => return Err(self.abort(e, "committing")),
-            }
-        }
-        // The outcome is unknown and the producer cannot abort while the
-        // commit is pending: exit; a restart fences the transaction.
-        Err(WorkerError::Fatal(
-            "transaction commit did not complete after 3 attempts".into(),
-        ))
-    }
-
-    /// Aborts the open transaction (unless the error is fatal) and says why.
-    fn abort(&self, e: KafkaError, during: &str) -> WorkerError {
-        if is_fatal_kafka(&e) {
-            return unsupported_or(e, during);
-        }
-        if let Err(abort) = self.producer.abort_transaction(TXN_TIMEOUT) {
-            // Without an abort the producer is stuck: exit, and let the
-            // restarted instance fence the open transaction.
-            return WorkerError::Fatal(format!("transaction {during}: {e}; abort failed: {abort}"));
-        }
-        WorkerError::Aborted(format!("{during}: {e}"))
-    }
-
-    /// After an abort: back to the batch's first offset on each partition.
-    fn rewind(&self, batch: &[BorrowedMessage<'_>]) {
-        let mut first: BTreeMap<(&str, i32), i64> = BTreeMap::new();
-        for m in batch {
-            let e = first.entry((m.topic(), m.partition())).or_insert(i64::MAX);
-            *e = (*e).min(m.offset());
-        }
-        for ((topic, partition), offset) in first {
-            if let Err(e) = self.consumer.seek(
-                topic,
-                partition,
-                Offset::Offset(offset),
-                Duration::from_secs(10),
-            ) {
-                // Revoked meanwhile: the new owner reads from the committed offset.
-                warn!(topic, partition, error = %e, "rewind failed");
             }
         }
     }
 }
 
-fn is_fatal_kafka(e: &KafkaError) -> bool {
-    match e {
-        KafkaError::Transaction(t) => t.is_fatal() || unsupported(e),
-        _ => unsupported(e),
+impl TxnShared {
+    fn producer(&self) -> &ThreadedProducer<TxnDeliveries> {
+        self.producer
+            .get()
+            .unwrap_or_else(|| unreachable!("the producer is set before the loop starts"))
     }
+
+    /// A transaction call that may take long, in steps of [`TXN_STEP`] with
+    /// a heartbeat between them, [`TXN_TIMEOUT`] in all.
+    fn call(
+        &self,
+        what: &str,
+        mut f: impl FnMut(Duration) -> KafkaResult<()>,
+    ) -> KafkaResult<()> {
+        let deadline = Instant::now() + TXN_TIMEOUT;
+        loop {
+            self.shared.health.beat();
+            match f(TXN_STEP) {
+                Ok(()) => return Ok(()),
+                Err(KafkaError::Transaction(e))
+                    if e.is_retriable()
+                        && e.code() == RDKafkaErrorCode::OperationTimedOut
+                        && Instant::now() < deadline =>
+                {
+                    debug!(what, "transaction call still running");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Commits the open transaction (outputs and offsets together); on an
+    /// abortable error aborts it and queues the rewind of its partitions.
+    fn commit_open<C: ConsumerContext>(&self, consumer: &BaseConsumer<C>) -> Result<(), WorkerError> {
+        let mut txn = lock(&self.txn);
+        if !txn.open {
+            return Ok(());
+        }
+        if self.failed.load(Ordering::SeqCst) {
+            drop(txn);
+            self.abort_open(&[])?;
+            let error = lock(&self.last_error).clone().unwrap_or_default();
+            return Err(WorkerError::Aborted(format!("a delivery failed: {error}")));
+        }
+        let mut offsets = TopicPartitionList::new();
+        for (tp, (_, next)) in &txn.offsets {
+            let _ = offsets.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*next));
+        }
+        let producer = self.producer();
+        let Some(group) = consumer.group_metadata() else {
+            drop(txn);
+            return Err(WorkerError::Fatal("no consumer group metadata".into()));
+        };
+        let sent = self.call("sending offsets", |t| {
+            producer.send_offsets_to_transaction(&offsets, &group, t)
+        });
+        let committed = sent.and_then(|()| self.call("committing", |t| producer.commit_transaction(t)));
+        match committed {
+            Ok(()) => {}
+            Err(e) if unsupported(&e) => {
+                return Err(unsupported_or(e, "committing"));
+            }
+            Err(KafkaError::Transaction(e)) if e.txn_requires_abort() => {
+                drop(txn);
+                self.abort_open(&[])?;
+                return Err(WorkerError::Aborted(format!("committing: {e}")));
+            }
+            Err(e) => {
+                // Fatal, or an outcome that stayed unknown for TXN_TIMEOUT:
+                // the producer cannot go on; a restart fences the
+                // transaction (it is aborted unless it committed).
+                return Err(WorkerError::Fatal(format!(
+                    "transaction commit: {e} (fenced, fatal or timed out; a restart resumes from the last commit)"
+                )));
+            }
+        }
+        // The same offsets again as a plain commit: a no-op where the broker
+        // applied TxnOffsetCommit, and the group's position where it did not
+        // (librdkafka's mock cluster), so a restart resumes there. Never
+        // ahead of committed output; synchronous, so that it lands before
+        // the next transaction's offsets.
+        if let Err(e) = consumer.commit(&offsets, CommitMode::Sync) {
+            debug!(error = %e, "plain commit after the transaction failed");
+        }
+        let done = std::mem::take(&mut *txn);
+        drop(txn);
+        let m = &self.shared.metrics;
+        m.commits.inc();
+        m.transaction_open_records.set(0);
+        let mut summary = lock(&self.summary);
+        for (topic, n) in &done.consumed {
+            m.consumed.with_label_values(&[topic]).inc_by(*n);
+            summary.consumed += n;
+        }
+        // Per input topic where there is one; the common case has one.
+        let input = done.consumed.keys().next().cloned().unwrap_or_default();
+        m.produced.with_label_values(&[&input]).inc_by(done.enriched);
+        summary.enriched += done.enriched;
+        for (reason, n) in done.dead {
+            *summary.dead_lettered.entry(reason).or_default() += n;
+            m.dead_lettered.with_label_values(&[&input, reason]).inc_by(n);
+        }
+        for (outcomes, warnings) in &done.outcomes {
+            m.record_outcomes(outcomes, warnings);
+        }
+        self.shared.progressed();
+        Ok(())
+    }
+
+    /// Aborts the open transaction; its partitions are read again from its
+    /// first offsets (except `gone`, revoked or lost ones). An abort that
+    /// fails leaves the producer unusable: fatal.
+    fn abort_open(&self, gone: &[TopicPartition]) -> Result<(), WorkerError> {
+        let mut txn = lock(&self.txn);
+        if !txn.open {
+            return Ok(());
+        }
+        let producer = self.producer();
+        if let Err(e) = self.call("aborting", |t| producer.abort_transaction(t)) {
+            return Err(WorkerError::Fatal(format!(
+                "aborting a transaction failed: {e} (a restart fences it)"
+            )));
+        }
+        let done = std::mem::take(&mut *txn);
+        drop(txn);
+        self.failed.store(false, Ordering::SeqCst);
+        self.shared.metrics.transactions_aborted.inc();
+        self.shared.metrics.commit_failures.inc();
+        self.shared.metrics.transaction_open_records.set(0);
+        lock(&self.summary).aborted_records += done.records as u64;
+        let mut rewinds = lock(&self.rewinds);
+        for (tp, (first, _)) in done.offsets {
+            if !gone.contains(&tp) {
+                rewinds.push((tp, first));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads `tp` again from `offset`; a failure stops the worker (reading on
+/// would commit past records whose output was aborted).
+fn seek<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    tp: &TopicPartition,
+    offset: i64,
+) -> Result<(), WorkerError> {
+    consumer
+        .seek(&tp.topic, tp.partition, Offset::Offset(offset), Duration::from_secs(10))
+        .map_err(|e| {
+            WorkerError::Fatal(format!(
+                "reading {tp} again from offset {offset} after an aborted transaction failed: {e}"
+            ))
+        })
 }
 
 fn unsupported(e: &KafkaError) -> bool {
@@ -395,6 +759,33 @@ fn unsupported_or(e: KafkaError, during: &str) -> WorkerError {
     }
 }
 
-fn is_fatal(e: &WorkerError) -> bool {
-    !matches!(e, WorkerError::Aborted(_))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdkafka::ClientConfig;
+
+    /// Review finding: a rewind that failed after an abort only warned, so
+    /// the next transaction could commit past the aborted records.
+    #[test]
+    fn a_rewind_that_fails_stops_the_worker() {
+        // Not assigned: librdkafka refuses the seek at once.
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", "127.0.0.1:1")
+            .set("group.id", "rewind-test")
+            .create()
+            .unwrap();
+        let e = seek(&consumer, &TopicPartition::new("in", 0), 42).unwrap_err();
+        assert!(matches!(e, WorkerError::Fatal(_)), "{e}");
+        assert!(e.to_string().contains("in/0"), "{e}");
+    }
+
+    #[test]
+    fn a_broker_without_transactions_is_named() {
+        let e = unsupported_or(
+            KafkaError::MessageProduction(RDKafkaErrorCode::UnsupportedVersion),
+            "initializing transactions",
+        );
+        assert!(matches!(e, WorkerError::Unsupported(_)));
+        assert!(e.to_string().contains("needs a broker with transactions"));
+    }
 }

@@ -1,164 +1,21 @@
-//! Real-broker fixtures: a Tansu broker on a free port with durable
-//! (`sqlite://`) storage, the worker binary as a child process, and test
-//! clients built on the `rdkafka` crate directly (never the worker's code).
+//! Real-broker fixtures: Apache Kafka (from [`super::broker`]), the worker
+//! binary as a child process, and test clients built on the `rdkafka` crate
+//! directly (never the worker's code).
 
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
 
-/// The broker binary: `$TANSU_BIN`, else where `scripts/lib/setup.sh`
-/// installs it. Missing is a failure (run `scripts/test`), never a skip.
-pub fn tansu_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("TANSU_BIN") {
-        return PathBuf::from(p);
-    }
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo"));
-    let p = cargo_home.join("posting-enricher-tools/tansu-0.6.0/bin/tansu");
-    assert!(
-        p.is_file(),
-        "the Tansu broker is not installed at {} (scripts/test installs it; or set TANSU_BIN)",
-        p.display()
-    );
-    p
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free local port")
-}
-
-fn unique_dir(name: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!("pe-{name}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A Tansu broker with its data in a fresh directory, stopped on drop.
-pub struct Broker {
-    child: Option<Child>,
-    pub port: u16,
-    pub dir: PathBuf,
-}
-
-impl Broker {
-    pub fn start(name: &str) -> Broker {
-        let mut b = Broker {
-            child: None,
-            port: free_port(),
-            dir: unique_dir(name),
-        };
-        b.spawn();
-        b
-    }
-
-    pub fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// The broker's process id, while it runs.
-    pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
-    }
-
-    fn spawn(&mut self) {
-        let url = format!("tcp://127.0.0.1:{}", self.port);
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.join("tansu.log"))
-            .unwrap();
-        // sqlite:// paths are relative to the working directory.
-        let child = Command::new(tansu_bin())
-            .current_dir(&self.dir)
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .args(["--storage-engine", "sqlite://tansu.db"])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start tansu");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(self.addr()).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "tansu did not listen on {}",
-                self.addr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// SIGKILL, as a crash.
-    pub fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    /// Starts again on the same port and storage.
-    pub fn restart(&mut self) {
-        self.kill();
-        self.spawn();
-    }
-
-    pub fn create_topic(&self, name: &str, partitions: i32) {
-        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-            .set("bootstrap.servers", self.addr())
-            .create()
-            .unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let results = rt
-            .block_on(admin.create_topics(
-                &[NewTopic::new(name, partitions, TopicReplication::Fixed(1))],
-                &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
-            ))
-            .expect("create topics");
-        for r in results {
-            r.unwrap_or_else(|(t, e)| panic!("create topic {t}: {e}"));
-        }
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        self.kill();
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        } else {
-            eprintln!("broker data and log kept in {}", self.dir.display());
-        }
-    }
-}
+pub use super::broker::{Broker, free_port};
 
 /// One record to produce.
 pub struct Input<'a> {
@@ -282,7 +139,7 @@ pub fn read_topics(
     out
 }
 
-/// End offsets per partition (sqlite storage reports them correctly).
+/// End offsets (high watermarks) per partition.
 pub fn end_offsets(brokers: &str, topic: &str) -> HashMap<i32, i64> {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
@@ -396,6 +253,30 @@ pub fn metric_in(body: &str, name: &str) -> f64 {
         .sum()
 }
 
+/// The worker's config file for `s`: the standard topics and a fast commit
+/// interval, with `s.extra` (TOML) merged over it key by key.
+pub fn worker_config(s: &WorkerSetup<'_>, metrics_port: u16) -> String {
+    let base = format!(
+        "[kafka]\nbrokers = \"{}\"\ngroup_id = \"{}\"\ninput_topics = [\"{}\"]\noutput_topic = \"{}\"\ndead_letter_topic = \"{}\"\n\n[worker]\ncommit_interval = \"200ms\"\n\n[telemetry]\nlisten = \"127.0.0.1:{metrics_port}\"\nlog_format = \"json\"\n",
+        s.brokers, s.group, s.input, s.output, s.dead_letter
+    );
+    let mut table: toml::Table = base.parse().expect("base config");
+    let extra: toml::Table = s.extra.parse().expect("extra config is TOML");
+    merge(&mut table, extra);
+    toml::to_string(&table).unwrap()
+}
+
+fn merge(into: &mut toml::Table, from: toml::Table) {
+    for (k, v) in from {
+        match (into.get_mut(&k), v) {
+            (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),
+            (_, v) => {
+                into.insert(k, v);
+            }
+        }
+    }
+}
+
 pub struct WorkerProcess {
     pub child: Child,
     pub metrics_port: u16,
@@ -421,14 +302,7 @@ impl WorkerProcess {
     pub fn start_with_env(s: &WorkerSetup<'_>, name: &str, env: &[(&str, &str)]) -> WorkerProcess {
         let metrics_port = free_port();
         let config = s.dir.join(format!("{name}.toml"));
-        std::fs::write(
-            &config,
-            format!(
-                "[kafka]\nbrokers = \"{}\"\ngroup_id = \"{}\"\ninput_topics = [\"{}\"]\noutput_topic = \"{}\"\ndead_letter_topic = \"{}\"\n\n[worker]\ncommit_interval = \"200ms\"\n\n[telemetry]\nlisten = \"127.0.0.1:{metrics_port}\"\nlog_format = \"json\"\n{}\n",
-                s.brokers, s.group, s.input, s.output, s.dead_letter, s.extra
-            ),
-        )
-        .unwrap();
+        std::fs::write(&config, worker_config(s, metrics_port)).unwrap();
         let log = s.dir.join(format!("{name}.log"));
         let child = Command::new(env!("CARGO_BIN_EXE_posting-enricher"))
             .args(["run", "--config"])
@@ -614,7 +488,7 @@ pub fn stop_cleanly(worker: &mut WorkerProcess) {
 /// inputs without an output, extra copies).
 /// Reads until every record the output topics hold has arrived: a slow
 /// read must not look like a loss. (Records read = end offsets holds on a
-/// broker without transactions, like Tansu: no control records.)
+/// at-least-once run: no transactions, so no control records.)
 pub fn loss(addr: &str) -> (Outputs, HashSet<(i32, i64)>, usize, usize) {
     let held: i64 = [OUT, DLQ]
         .iter()
@@ -635,6 +509,57 @@ pub fn loss(addr: &str) -> (Outputs, HashSet<(i32, i64)>, usize, usize) {
         .count();
     let duplicates = out.seen.values().map(|n| n - 1).sum();
     (out, expected, missing, duplicates)
+}
+
+/// What a `read_committed` reader finds in both output topics, read until
+/// nothing new arrives for 3 s (a topic written in transactions ends in
+/// control records, so its end offsets cannot say when all is read).
+pub fn committed_results(addr: &str) -> Outputs {
+    read_outputs(addr, usize::MAX, Duration::from_secs(600))
+}
+
+/// Sets topic-level settings of an existing topic (incrementally).
+pub fn alter_topic(addr: &str, topic: &str, configs: &[(&str, &str)]) {
+    use rdkafka::admin::{AdminClient, AdminOptions, AlterConfig, ResourceSpecifier};
+    let admin: AdminClient<rdkafka::client::DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", addr)
+        .create()
+        .unwrap();
+    let mut change = AlterConfig::new(ResourceSpecifier::Topic(topic));
+    for (k, v) in configs {
+        change = change.set(k, v);
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let results = rt
+        .block_on(admin.alter_configs(&[change], &AdminOptions::new()))
+        .expect("alter configs");
+    for r in results {
+        r.unwrap_or_else(|(what, e)| panic!("alter {what:?}: {e}"));
+    }
+}
+
+/// Runs `posting-enricher replay-dlq` with `s`'s topics; its stdout (the
+/// test fails when it exits non-zero).
+pub fn replay_dlq(s: &WorkerSetup<'_>, args: &[&str]) -> String {
+    let config = s.dir.join("replay.toml");
+    std::fs::write(&config, worker_config(s, free_port())).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_posting-enricher"))
+        .args(["replay-dlq", "--config"])
+        .arg(&config)
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "replay-dlq exit {:?}: {stdout}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }
 
 /// Waits until the group's committed offsets reach the end of the input.

@@ -2,6 +2,7 @@
 //! the output schema.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod broker;
 pub mod kafka;
 pub mod worker;
 

@@ -12,6 +12,7 @@ use posting_enricher::worker::{self, RunSummary, Shutdown};
 
 pub struct Running {
     pub metrics: Arc<Metrics>,
+    pub health: Arc<Health>,
     pub shutdown: Arc<Shutdown>,
     pub thread: JoinHandle<Result<RunSummary, worker::WorkerError>>,
 }
@@ -20,14 +21,16 @@ pub struct Running {
 pub fn start(config: Config) -> Running {
     config.validate("test").unwrap();
     let metrics = Arc::new(Metrics::new());
+    let health = Arc::new(Health::new());
     let shutdown = Arc::new(Shutdown::new(Duration::from_secs(10)));
-    let (m, s) = (metrics.clone(), shutdown.clone());
+    let (m, h, s) = (metrics.clone(), health.clone(), shutdown.clone());
     let thread = std::thread::spawn(move || {
         let pipeline = Arc::new(Pipeline::with_defaults().unwrap());
-        worker::run(&config, pipeline, m, Arc::new(Health::new()), s)
+        worker::run(&config, pipeline, m, h, s)
     });
     Running {
         metrics,
+        health,
         shutdown,
         thread,
     }
