@@ -759,9 +759,16 @@ impl Config {
 pub fn is_secret_property(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     SENSITIVE_PROPERTIES.contains(&key.as_str())
-        || ["password", "secret", "passphrase", "key.pem", "sasl.jaas", "private"]
-            .iter()
-            .any(|s| key.contains(s))
+        || [
+            "password",
+            "secret",
+            "passphrase",
+            "key.pem",
+            "sasl.jaas",
+            "private",
+        ]
+        .iter()
+        .any(|s| key.contains(s))
 }
 
 /// Reads an environment value as the TOML type of the value it replaces.
@@ -861,8 +868,12 @@ mod tests {
         assert!(!err.contains("31337"), "{err}");
         let mut c = Config::default();
         for key in SENSITIVE_PROPERTIES {
-            c.kafka.common.insert((*key).to_string(), "s3cret-value".into());
-            c.kafka.producer.insert((*key).to_string(), "s3cret-value".into());
+            c.kafka
+                .common
+                .insert((*key).to_string(), "s3cret-value".into());
+            c.kafka
+                .producer
+                .insert((*key).to_string(), "s3cret-value".into());
         }
         let shown = toml::to_string(&c.redacted()).unwrap();
         assert!(!shown.contains("s3cret-value"), "{shown}");
@@ -877,7 +888,10 @@ mod tests {
             .consumer
             .insert("session.timeout.ms".into(), "6000".into());
         let e = c.validate("x").unwrap_err().to_string();
-        assert!(e.contains("session.timeout.ms") && e.contains("KIP-848"), "{e}");
+        assert!(
+            e.contains("session.timeout.ms") && e.contains("KIP-848"),
+            "{e}"
+        );
         c.kafka.consumer.clear();
         assert!(c.validate("x").is_ok());
         c.kafka

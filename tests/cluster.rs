@@ -74,13 +74,17 @@ fn the_leaders_of_an_input_and_an_output_partition_killed_and_restarted_lose_not
     worker.wait_until("a third through", Duration::from_secs(120), || {
         produced(&worker) >= (RECORDS / 3) as f64
     });
-    let input_leader = broker.leader(IN, 0).expect("input partition 0 has a leader");
+    let input_leader = broker
+        .leader(IN, 0)
+        .expect("input partition 0 has a leader");
     let started = Instant::now();
     broker.kill_node(input_leader);
     std::thread::sleep(Duration::from_secs(5));
     broker.start_node(input_leader);
     // The output partition's leader now (it may have moved).
-    let output_leader = broker.leader(OUT, 1).expect("output partition 1 has a leader");
+    let output_leader = broker
+        .leader(OUT, 1)
+        .expect("output partition 1 has a leader");
     broker.kill_node(output_leader);
     std::thread::sleep(Duration::from_secs(5));
     broker.start_node(output_leader);
@@ -138,7 +142,9 @@ fn two_brokers_down_stall_produce_the_worker_says_not_ready_and_loses_nothing() 
     // A slow output, so that records are on their way when the brokers go.
     broker.throttle_producer("posting-enricher", 400_000);
     let mut worker = WorkerProcess::start(&cluster_setup(&addr, &broker.dir), "w");
-    worker.wait_until("ready", Duration::from_secs(60), || ready(&worker) == Some(200));
+    worker.wait_until("ready", Duration::from_secs(60), || {
+        ready(&worker) == Some(200)
+    });
     worker.wait_until("a tenth through", Duration::from_secs(120), || {
         produced(&worker) >= (RECORDS / 10) as f64
     });
@@ -156,7 +162,10 @@ fn two_brokers_down_stall_produce_the_worker_says_not_ready_and_loses_nothing() 
     );
     let (_, body) = worker.get("/health/ready").unwrap();
     let not_ready_after = down.elapsed();
-    println!("two brokers down: not ready after {:.1} s: {body}", not_ready_after.as_secs_f64());
+    println!(
+        "two brokers down: not ready after {:.1} s: {body}",
+        not_ready_after.as_secs_f64()
+    );
     std::thread::sleep(Duration::from_secs(30).saturating_sub(down.elapsed()));
     assert!(
         worker.child.try_wait().unwrap().is_none(),

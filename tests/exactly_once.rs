@@ -12,8 +12,8 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use common::kafka::{
-    Broker, DLQ, GROUP, IN, OUT, WorkerProcess, WorkerSetup, committed_results, cycled_inputs,
-    expected_inputs, header, produce, replay_dlq, setup, stop_cleanly, topics,
+    Broker, DLQ, GROUP, IN, OUT, TABLE_HEADER, WorkerProcess, WorkerSetup, committed_results,
+    cycled_inputs, expected_inputs, header, produce, replay_dlq, setup, stop_cleanly, topics,
     wait_committed_to_end_within,
 };
 use rdkafka::config::ClientConfig;
@@ -28,9 +28,9 @@ fn eos(txn_id: &str, records: u32, interval: &str) -> String {
     )
 }
 
-/// Every input once among what a read_committed reader sees: (inputs,
-/// results, duplicates, lost).
-fn exactly_once_counts(addr: &str) -> (usize, usize, usize, usize) {
+/// Every input once among what a read_committed reader sees; prints the
+/// scenario's row of the table in docs/reliability.md.
+fn assert_exactly_once(addr: &str, scenario: &str) {
     let out = committed_results(addr);
     let expected = expected_inputs(addr);
     let lost = expected
@@ -38,28 +38,22 @@ fn exactly_once_counts(addr: &str) -> (usize, usize, usize, usize) {
         .filter(|k| !out.seen.contains_key(k))
         .count();
     let duplicates: usize = out.seen.values().map(|n| n - 1).sum();
-    let extra: HashSet<_> = out
-        .seen
-        .keys()
-        .filter(|k| !expected.contains(k))
-        .collect();
-    assert!(extra.is_empty(), "results for inputs never produced: {extra:?}");
-    (
-        expected.len(),
-        out.enriched + out.dead.len(),
-        duplicates,
-        lost,
-    )
-}
-
-fn assert_exactly_once(addr: &str, scenario: &str) {
-    let (inputs, results, duplicates, lost) = exactly_once_counts(addr);
+    let extra: HashSet<_> = out.seen.keys().filter(|k| !expected.contains(k)).collect();
     println!(
-        "{}| {scenario} | {inputs} | {results} | {duplicates} | {lost} |",
-        "| exactly-once scenario (Apache Kafka, read_committed) | inputs | results | duplicates | lost |\n|---|---|---|---|---|\n"
+        "{TABLE_HEADER}| {scenario} | {} | {} | {} | {duplicates} | {lost} | exactly-once, read_committed reader |",
+        expected.len(),
+        out.enriched,
+        out.dead.len()
+    );
+    assert!(
+        extra.is_empty(),
+        "results for inputs never produced: {extra:?}"
     );
     assert_eq!(lost, 0, "{scenario}: inputs without a result");
-    assert_eq!(duplicates, 0, "{scenario}: inputs with more than one result");
+    assert_eq!(
+        duplicates, 0,
+        "{scenario}: inputs with more than one result"
+    );
 }
 
 fn eos_setup<'a>(addr: &'a str, dir: &'a std::path::Path, extra: &'a str) -> WorkerSetup<'a> {
@@ -163,9 +157,11 @@ fn a_worker_killed_mid_transaction_and_restarted_loses_and_duplicates_nothing() 
         worker.metric("posting_enricher_records_consumed_total") >= 600.0
     });
     // Inside the next transaction: records produced, not yet committed.
-    worker.wait_until("records in an open transaction", Duration::from_secs(60), || {
-        worker.metric("posting_enricher_transaction_open_records") >= 100.0
-    });
+    worker.wait_until(
+        "records in an open transaction",
+        Duration::from_secs(60),
+        || worker.metric("posting_enricher_transaction_open_records") >= 100.0,
+    );
     worker.signal("-KILL");
     drop(worker);
     let mut reader = Reader::new(&addr);
@@ -206,8 +202,7 @@ fn a_transaction_the_broker_aborts_is_written_again_once_without_looping() {
     produce(&addr, IN, &cycled_inputs(&lines, 1500));
     // Batches below the lowered limit: only a record larger than the
     // limit on its own is refused.
-    let extra = eos("eos-abort-1", 200, "1s")
-        + "\n[kafka.producer]\n\"batch.size\" = \"16384\"\n";
+    let extra = eos("eos-abort-1", 200, "1s") + "\n[kafka.producer]\n\"batch.size\" = \"16384\"\n";
     let s = eos_setup(&addr, &broker.dir, &extra);
     let mut worker = WorkerProcess::start(&s, "w");
     worker.wait_until("a transaction committed", Duration::from_secs(120), || {
@@ -226,7 +221,10 @@ fn a_transaction_the_broker_aborts_is_written_again_once_without_looping() {
     println!("aborted transactions {aborted}, output_too_large dead letters {too_large}");
     assert!(aborted >= 1.0, "the broker refused nothing: no abort seen");
     assert!(too_large >= 1, "no record was dead-lettered for its size");
-    assert_exactly_once(&addr, "a transaction aborted by the broker (record too large)");
+    assert_exactly_once(
+        &addr,
+        "a transaction aborted by the broker (record too large)",
+    );
 }
 
 /// A second exactly-once worker joins while the first has a batch open:
@@ -330,13 +328,24 @@ fn exactly_once_probes_tell_the_truth_through_a_hung_and_a_dead_broker() {
         std::thread::sleep(Duration::from_millis(500));
     }
     broker.thaw();
-    assert_eq!(worst, 200, "liveness failed while the broker hung: {}", worker.log_text());
-    assert!(worker.child.try_wait().unwrap().is_none(), "{}", worker.log_text());
+    assert_eq!(
+        worst,
+        200,
+        "liveness failed while the broker hung: {}",
+        worker.log_text()
+    );
+    assert!(
+        worker.child.try_wait().unwrap().is_none(),
+        "{}",
+        worker.log_text()
+    );
 
     broker.kill();
-    worker.wait_until("not ready without a broker", Duration::from_secs(60), || {
-        worker.get("/health/ready").map(|r| r.0) == Some(503)
-    });
+    worker.wait_until(
+        "not ready without a broker",
+        Duration::from_secs(60),
+        || worker.get("/health/ready").map(|r| r.0) == Some(503),
+    );
     broker.restart();
     worker.wait_until("ready again", Duration::from_secs(120), || {
         worker.get("/health/ready").map(|r| r.0) == Some(200)

@@ -97,9 +97,11 @@ fn a_static_member_restarted_within_its_session_timeout_gets_its_partitions_back
     let mut a = a;
     stop_cleanly(&mut a);
     let mut a = WorkerProcess::start(&static_setup(&addr, &broker.dir, &extra_a), "a-again");
-    a.wait_until("a has its partitions again", Duration::from_secs(25), || {
-        assigned(&a) == a_had
-    });
+    a.wait_until(
+        "a has its partitions again",
+        Duration::from_secs(25),
+        || assigned(&a) == a_had,
+    );
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(
         rebalances(&b),
@@ -142,13 +144,15 @@ fn a_fenced_static_member_exits_non_zero_saying_why() {
         first.log_text()
     );
     assert!(
-        !log.contains("retrying"),
+        !log.contains("consume error; retrying"),
         "a fatal error was taken for a transient one:\n{}",
         first.log_text()
     );
-    second.wait_until("the second owns the partitions", Duration::from_secs(60), || {
-        assigned(&second) == 3.0
-    });
+    second.wait_until(
+        "the second owns the partitions",
+        Duration::from_secs(60),
+        || assigned(&second) == 3.0,
+    );
     wait_committed_to_end_within(&second, &addr, Duration::from_secs(60));
     stop_cleanly(&mut second);
 }

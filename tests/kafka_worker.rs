@@ -503,8 +503,16 @@ fn sigterm_drains_commits_what_it_consumed_and_exits_0() {
     let status = worker.wait_exit(Duration::from_secs(35)).expect("exits");
     let log = std::fs::read_to_string(&worker.log).unwrap();
     assert!(status.success(), "exit {status:?}: {}", worker.log_text());
-    assert!(log.contains("\"stopped\""), "no drain summary: {}", worker.log_text());
-    assert!(!log.contains("did not finish"), "a hard stop: {}", worker.log_text());
+    assert!(
+        log.contains("\"stopped\""),
+        "no drain summary: {}",
+        worker.log_text()
+    );
+    assert!(
+        !log.contains("did not finish"),
+        "a hard stop: {}",
+        worker.log_text()
+    );
     // Every result written is of a committed input, and every committed
     // input has its result: the drain committed exactly what it finished.
     let committed = common::kafka::committed(&addr, common::kafka::GROUP, IN);
@@ -512,10 +520,16 @@ fn sigterm_drains_commits_what_it_consumed_and_exits_0() {
     let done: usize = committed.values().map(|&c| c.max(0) as usize).sum();
     for (p, end) in &committed {
         for o in 0..*end {
-            assert!(out.seen.contains_key(&(*p, o)), "{p}/{o} committed without a result");
+            assert!(
+                out.seen.contains_key(&(*p, o)),
+                "{p}/{o} committed without a result"
+            );
         }
     }
-    eprintln!("drained: {done} inputs committed, {} results", out.seen.len());
+    eprintln!(
+        "drained: {done} inputs committed, {} results",
+        out.seen.len()
+    );
     assert_eq!(out.seen.len(), done, "results past the committed offsets");
 }
 
@@ -545,13 +559,28 @@ fn sigterm_while_the_producer_queue_is_full_still_drains_and_commits() {
     let status = worker.wait_exit(Duration::from_secs(20)).expect("exits");
     let took = asked.elapsed();
     let log = std::fs::read_to_string(&worker.log).unwrap();
-    eprintln!("SIGTERM with a full producer queue: exit {:?} after {:.1} s", status.code(), took.as_secs_f64());
-    assert!(!log.contains("did not finish"), "ended in the hard stop: {}", worker.log_text());
-    assert!(log.contains("\"stopped\""), "no drain summary: {}", worker.log_text());
+    eprintln!(
+        "SIGTERM with a full producer queue: exit {:?} after {:.1} s",
+        status.code(),
+        took.as_secs_f64()
+    );
+    assert!(
+        !log.contains("did not finish"),
+        "ended in the hard stop: {}",
+        worker.log_text()
+    );
+    assert!(
+        log.contains("\"stopped\""),
+        "no drain summary: {}",
+        worker.log_text()
+    );
     assert!(took < Duration::from_secs(7), "{took:?}");
     // What was acknowledged is committed; the rest is read again later.
     let committed = common::kafka::committed(&addr, common::kafka::GROUP, IN);
-    assert!(committed.values().any(|&c| c > 0), "no final commit: {committed:?}");
+    assert!(
+        committed.values().any(|&c| c > 0),
+        "no final commit: {committed:?}"
+    );
 }
 
 /// `enable.partition.eof` set by an operator: the end of a partition is
@@ -604,15 +633,20 @@ fn a_member_frozen_past_its_session_timeout_finds_its_partitions_lost() {
         b.metric("posting_enricher_assigned_partitions") == 3.0
     });
     a.signal("-CONT");
-    a.wait_until("a finds its partitions lost", Duration::from_secs(60), || {
-        a.metric("posting_enricher_rebalances_total{kind=\"lost\"}") >= 1.0
-    });
+    a.wait_until(
+        "a finds its partitions lost",
+        Duration::from_secs(60),
+        || a.metric("posting_enricher_rebalances_total{kind=\"lost\"}") >= 1.0,
+    );
     produce(&addr, IN, &inputs[3000..]);
     wait_committed_to_end_within(&b, &addr, Duration::from_secs(120));
     stop_cleanly(&mut a);
     stop_cleanly(&mut b);
     let (_, expected, missing, duplicates) = loss(&addr);
-    eprintln!("lost assignment: inputs {}, duplicates {duplicates}, lost {missing}", expected.len());
+    eprintln!(
+        "lost assignment: inputs {}, duplicates {duplicates}, lost {missing}",
+        expected.len()
+    );
     assert_eq!(missing, 0);
 }
 
@@ -651,24 +685,27 @@ fn a_revoke_that_times_out_lets_the_partitions_go_and_loses_nothing() {
     stop_cleanly(&mut a);
     stop_cleanly(&mut b);
     let (_, expected, missing, duplicates) = loss(&addr);
-    eprintln!("revoke timed out: inputs {}, duplicates {duplicates}, lost {missing}", expected.len());
+    eprintln!(
+        "revoke timed out: inputs {}, duplicates {duplicates}, lost {missing}",
+        expected.len()
+    );
     assert_eq!(missing, 0);
 }
 
 /// Review finding: librdkafka keeps an application's pause across a revoke
 /// and a new assignment, so a stopped partition that moved to another
 /// member and back stayed paused while the stopped gauge read 0. Deliveries
-/// fail here because the output topic asks for two in-sync replicas on a
-/// one-broker cluster (NOT_ENOUGH_REPLICAS), until that is fixed.
+/// fail here because the broker throttles the worker's output to a trickle
+/// (a client quota) and records time out in the producer's queue, until the
+/// quota is lifted.
 #[test]
 fn a_stopped_partition_that_moves_away_and_back_is_consumed_and_the_gauge_stays_true() {
     let broker = Broker::start("moved-back");
-    broker.create_topic(IN, 3);
-    broker.create_topic_with(OUT, 3, &[("min.insync.replicas", "2")]);
-    broker.create_topic_with(DLQ, 1, &[("min.insync.replicas", "2")]);
+    topics(&broker);
     let addr = broker.addr();
     let lines = common::corpus_lines();
     produce(&addr, IN, &corpus_inputs(&lines[..600]));
+    broker.throttle_producer("posting-enricher", 1_000);
     let s = WorkerSetup {
         extra: "[worker]\ndelivery_retries = 1\nretry_backoff_max = \"200ms\"\nstopped_partition_retry = \"10m\"\n[kafka.producer]\n\"message.timeout.ms\" = \"2000\"\n",
         ..setup(&addr, &broker.dir)
@@ -676,7 +713,7 @@ fn a_stopped_partition_that_moves_away_and_back_is_consumed_and_the_gauge_stays_
     let a = WorkerProcess::start(&s, "a");
     let stopped = |w: &WorkerProcess| w.metric("posting_enricher_stopped_partitions");
     let assigned = |w: &WorkerProcess| w.metric("posting_enricher_assigned_partitions");
-    a.wait_until("a's partitions stopped", Duration::from_secs(60), || {
+    a.wait_until("a's partitions stopped", Duration::from_secs(90), || {
         stopped(&a) == 3.0
     });
     assert_eq!(a.get("/health/ready").map(|r| r.0), Some(503));
@@ -684,19 +721,22 @@ fn a_stopped_partition_that_moves_away_and_back_is_consumed_and_the_gauge_stays_
     b.wait_until("b takes partitions", Duration::from_secs(60), || {
         assigned(&b) >= 1.0 && assigned(&a) + assigned(&b) == 3.0
     });
-    a.wait_until("a's gauge counts what it kept", Duration::from_secs(10), || {
-        stopped(&a) == assigned(&a)
-    });
+    a.wait_until(
+        "a's gauge counts what it kept",
+        Duration::from_secs(10),
+        || stopped(&a) == assigned(&a),
+    );
     let kept = assigned(&a);
-    // The topic is fixed; b leaves and its partitions come back to a, which
-    // must consume them (its own stay stopped until their retry is due).
-    common::kafka::alter_topic(&addr, OUT, &[("min.insync.replicas", "1")]);
-    common::kafka::alter_topic(&addr, DLQ, &[("min.insync.replicas", "1")]);
+    // The quota is lifted; b leaves and its partitions come back to a,
+    // which must consume them (its own stay stopped until their retry).
+    broker.unthrottle_producer("posting-enricher");
     b.signal("-TERM");
     let _ = b.wait_exit(Duration::from_secs(35));
-    a.wait_until("a owns all partitions again", Duration::from_secs(60), || {
-        assigned(&a) == 3.0
-    });
+    a.wait_until(
+        "a owns all partitions again",
+        Duration::from_secs(60),
+        || assigned(&a) == 3.0,
+    );
     let ends = common::kafka::end_offsets(&addr, IN);
     a.wait_until(
         "the partitions that came back are consumed to their end",
@@ -707,6 +747,10 @@ fn a_stopped_partition_that_moves_away_and_back_is_consumed_and_the_gauge_stays_
             })
         },
     );
-    assert_eq!(stopped(&a), kept, "the gauge counts a's still-stopped partitions");
+    assert_eq!(
+        stopped(&a),
+        kept,
+        "the gauge counts a's still-stopped partitions"
+    );
     assert_eq!(a.get("/health/ready").map(|r| r.0), Some(503));
 }

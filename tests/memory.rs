@@ -17,7 +17,10 @@ const DOCUMENTED_RSS_MIB: u64 = 400;
 /// A corpus posting whose description is repeated to about `size` bytes.
 fn big_posting(line: &[u8], size: usize) -> Vec<u8> {
     let mut v: serde_json::Value = serde_json::from_slice(line).unwrap();
-    let description = v["description"].as_str().unwrap_or("a description").to_string();
+    let description = v["description"]
+        .as_str()
+        .unwrap_or("a description")
+        .to_string();
     let mut long = String::with_capacity(size);
     while long.len() < size {
         long.push_str(&description);
@@ -81,7 +84,11 @@ fn rss_stays_bounded_with_900_kb_postings_and_a_slow_output() {
         hwm / 1024,
         in_flight_bytes / 1048576.0
     );
-    assert!(acked >= 20.0, "the throttled output made no progress: {}", worker.log_text());
+    assert!(
+        acked >= 20.0,
+        "the throttled output made no progress: {}",
+        worker.log_text()
+    );
     assert!(
         hwm / 1024 < DOCUMENTED_RSS_MIB,
         "RSS peaked at {} MiB, over the documented {DOCUMENTED_RSS_MIB} MiB",

@@ -41,11 +41,7 @@ fn sasl_settings(broker: &Broker, grace: &str) -> String {
     )
 }
 
-fn sasl_setup<'a>(
-    sasl_addr: &'a str,
-    dir: &'a std::path::Path,
-    extra: &'a str,
-) -> WorkerSetup<'a> {
+fn sasl_setup<'a>(sasl_addr: &'a str, dir: &'a std::path::Path, extra: &'a str) -> WorkerSetup<'a> {
     WorkerSetup {
         extra,
         ..setup(sasl_addr, dir)
@@ -53,10 +49,7 @@ fn sasl_setup<'a>(
 }
 
 fn assert_not_printed(text: &str, secret: &str, what: &str) {
-    assert!(
-        !text.contains(secret),
-        "{what} shows the password:\n{text}"
-    );
+    assert!(!text.contains(secret), "{what} shows the password:\n{text}");
 }
 
 #[test]
@@ -185,7 +178,11 @@ fn validate_config_never_prints_a_password_not_even_in_a_syntax_error() {
     );
     assert!(out.status.success(), "{text}");
     assert_not_printed(&text, PASSWORD, "validate-config");
-    assert_not_printed(&text, "svc-user-42", "validate-config (sasl.username is sensitive)");
+    assert_not_printed(
+        &text,
+        "svc-user-42",
+        "validate-config (sasl.username is sensitive)",
+    );
 
     let broken = dir.join("broken.toml");
     std::fs::write(

@@ -85,7 +85,11 @@ fn run(name: &str, extra: &str) {
         "its headers were dropped to fit"
     );
     assert!(header(heavy, "posting-enricher-headers-omitted").is_some());
-    assert_eq!(heavy.payload(), Some(seed.as_slice()), "the original value is kept");
+    assert_eq!(
+        heavy.payload(),
+        Some(seed.as_slice()),
+        "the original value is kept"
+    );
     for d in &too_large {
         assert_eq!(d.topic(), DLQ);
     }

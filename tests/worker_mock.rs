@@ -150,7 +150,9 @@ fn a_delivery_that_keeps_failing_stops_its_partition_and_holds_its_commit() {
     wait("partitions stopped", Duration::from_secs(30), || {
         w.metrics.stopped_partitions.get() == 2
     });
-    wait("not ready", Duration::from_secs(5), || w.health.ready().is_err());
+    wait("not ready", Duration::from_secs(5), || {
+        w.health.ready().is_err()
+    });
     let not_ready = w.health.ready().unwrap_err();
     assert!(not_ready.contains("stopped"), "{not_ready}");
     // The outage ends, but a stopped partition is not skipped past.
@@ -222,14 +224,20 @@ fn a_stopped_partition_is_tried_again_later_and_recovers() {
     wait("partitions stopped", Duration::from_secs(30), || {
         w.metrics.stopped_partitions.get() == 2
     });
-    wait("not ready", Duration::from_secs(5), || w.health.ready().is_err());
+    wait("not ready", Duration::from_secs(5), || {
+        w.health.ready().is_err()
+    });
     mock.broker_up(2).unwrap();
     let half = (RECORDS / 2) as i64;
-    wait("commits at the end after the retry", Duration::from_secs(60), || {
-        committed(&brokers) == vec![half, half]
-    });
+    wait(
+        "commits at the end after the retry",
+        Duration::from_secs(60),
+        || committed(&brokers) == vec![half, half],
+    );
     assert_eq!(w.metrics.stopped_partitions.get(), 0);
-    wait("ready again", Duration::from_secs(10), || w.health.ready().is_ok());
+    wait("ready again", Duration::from_secs(10), || {
+        w.health.ready().is_ok()
+    });
     let enriched = read_all(&brokers, OUT, RECORDS, Duration::from_secs(20));
     let dead = read_all(&brokers, DLQ, usize::MAX, Duration::from_secs(2));
     let seen: HashSet<(i32, i64)> = enriched
@@ -269,7 +277,11 @@ fn a_worker_whose_deliveries_all_fail_keeps_its_membership_and_is_not_ready() {
     std::thread::sleep(Duration::from_secs(12));
     let lost = w.metrics.rebalances.with_label_values(&["lost"]).get();
     let revoked = w.metrics.rebalances.with_label_values(&["revoke"]).get();
-    assert_eq!((lost, revoked), (0, 0), "the worker dropped out of its group");
+    assert_eq!(
+        (lost, revoked),
+        (0, 0),
+        "the worker dropped out of its group"
+    );
     assert_eq!(w.metrics.assigned_partitions.get(), 2);
     let not_ready = w.health.ready().unwrap_err();
     assert!(not_ready.contains("stopped"), "{not_ready}");
@@ -323,9 +335,11 @@ fn each_key_ends_with_its_newest_version_through_failed_deliveries() {
             .collect()
     };
     produce(&brokers, IN, &keyed(0, VERSIONS - 2));
-    wait("the first versions committed", Duration::from_secs(60), || {
-        committed(&brokers)[0] == ((VERSIONS - 2) * KEYS) as i64
-    });
+    wait(
+        "the first versions committed",
+        Duration::from_secs(60),
+        || committed(&brokers)[0] == ((VERSIONS - 2) * KEYS) as i64,
+    );
     mock.broker_down(2).unwrap();
     let down = std::time::Instant::now();
     produce(&brokers, IN, &keyed(VERSIONS - 2, VERSIONS - 1));

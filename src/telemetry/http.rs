@@ -159,9 +159,15 @@ mod tests {
     async fn answers_the_three_paths_and_refuses_the_rest() {
         let (addr, health) = server().await;
         let live = ask(addr, b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n").await;
-        assert!(live.starts_with("HTTP/1.1 200") && live.ends_with(r#"{"live":true}"#), "{live}");
+        assert!(
+            live.starts_with("HTTP/1.1 200") && live.ends_with(r#"{"live":true}"#),
+            "{live}"
+        );
         let ready = ask(addr, b"GET /health/ready HTTP/1.1\r\n\r\n").await;
-        assert!(ready.starts_with("HTTP/1.1 503") && ready.contains("starting"), "{ready}");
+        assert!(
+            ready.starts_with("HTTP/1.1 503") && ready.contains("starting"),
+            "{ready}"
+        );
         health.set_started();
         health.set_broker_up(true);
         let ready = ask(addr, b"GET /health/ready?verbose=1 HTTP/1.1\r\n\r\n").await;
@@ -170,8 +176,16 @@ mod tests {
         assert!(metrics.contains("posting_enricher_ready 1"), "{metrics}");
         let head = ask(addr, b"HEAD /metrics HTTP/1.1\r\n\r\n").await;
         assert!(head.ends_with("\r\n\r\n"), "no body for HEAD: {head}");
-        assert!(ask(addr, b"GET /nope HTTP/1.1\r\n\r\n").await.starts_with("HTTP/1.1 404"));
-        assert!(ask(addr, b"POST /metrics HTTP/1.1\r\n\r\n").await.starts_with("HTTP/1.1 405"));
+        assert!(
+            ask(addr, b"GET /nope HTTP/1.1\r\n\r\n")
+                .await
+                .starts_with("HTTP/1.1 404")
+        );
+        assert!(
+            ask(addr, b"POST /metrics HTTP/1.1\r\n\r\n")
+                .await
+                .starts_with("HTTP/1.1 405")
+        );
     }
 
     /// Review finding: a request with LF line ends waited for the 5 s
@@ -182,7 +196,11 @@ mod tests {
         let started = Instant::now();
         let live = ask(addr, b"GET /health/live HTTP/1.1\nHost: x\n\n").await;
         assert!(live.starts_with("HTTP/1.1 200"), "{live}");
-        assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     /// Review finding: no cap on connections. 2,000 idle connections and a
@@ -199,7 +217,11 @@ mod tests {
         huge.extend(std::iter::repeat_n(b'a', 100 * 1024));
         huge.extend_from_slice(b"\r\n\r\n");
         let refused = ask(addr, &huge).await;
-        assert!(refused.starts_with("HTTP/1.1 431"), "{}", &refused[..refused.len().min(200)]);
+        assert!(
+            refused.starts_with("HTTP/1.1 431"),
+            "{}",
+            &refused[..refused.len().min(200)]
+        );
         let started = Instant::now();
         let live = tokio::time::timeout(
             Duration::from_secs(1),
@@ -208,7 +230,10 @@ mod tests {
         .await
         .expect("/health/live answered within 1 s");
         assert!(live.starts_with("HTTP/1.1 200"), "{live}");
-        println!("probe answered in {:?} beside 2,000 idle connections", started.elapsed());
+        println!(
+            "probe answered in {:?} beside 2,000 idle connections",
+            started.elapsed()
+        );
         drop(idle);
     }
 

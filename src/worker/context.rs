@@ -224,7 +224,10 @@ impl Shared {
     fn auth_failed(&self, error: &str) {
         let mut auth = lock(&self.auth);
         if auth.is_none() {
-            warn!(error, "authentication failed; retrying (kafka.auth_failure_grace bounds how long)");
+            warn!(
+                error,
+                "authentication failed; retrying (kafka.auth_failure_grace bounds how long)"
+            );
             *auth = Some(AuthFailure {
                 since: Instant::now(),
                 error: error.to_string(),
@@ -277,6 +280,23 @@ impl Shared {
             None
         };
         self.health.set_stalled(reason);
+    }
+
+    /// Runs a client call that may block for long (librdkafka does not
+    /// always keep to a call's timeout while a broker hangs) on a thread of
+    /// its own, beating the liveness heartbeat while it waits.
+    pub fn beating<T: Send>(&self, call: impl FnOnce() -> T + Send) -> T {
+        std::thread::scope(|scope| {
+            let running = scope.spawn(call);
+            while !running.is_finished() {
+                self.health.beat();
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            match running.join() {
+                Ok(value) => value,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
     }
 
     pub fn progressed(&self) {
@@ -480,7 +500,8 @@ impl ConsumerContext for ConsumerCallbacks {
         drop(tracker);
         shared.forget(&tps);
         if !commits.is_empty()
-            && let Err(e) = consumer.commit(&commit_list(&commits), CommitMode::Sync)
+            && let Err(e) =
+                shared.beating(|| consumer.commit(&commit_list(&commits), CommitMode::Sync))
         {
             warn!(error = %e, partitions = %names(&tps), "commit on revoke failed; the new owner may reprocess some records");
         }

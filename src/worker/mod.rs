@@ -224,10 +224,13 @@ fn waiting_for_brokers<C: ConsumerContext>(
             return Err(WorkerError::Fatal(reason));
         }
         shared.health.beat();
-        // Before subscribing, a poll returns only the client's errors
-        // (authentication among them), for classify_error.
-        while let Some(Err(e)) = consumer.poll(Duration::ZERO) {
-            on_poll_error(consumer, shared, e, &mut None);
+        // Before subscribing, a poll serves only the client's logs and
+        // errors (authentication among them, for classify_error).
+        let until = Instant::now() + Duration::from_millis(300);
+        while Instant::now() < until {
+            if let Some(Err(e)) = consumer.poll(Duration::from_millis(100)) {
+                on_poll_error(consumer, shared, e, &mut None);
+            }
         }
         match consumer.fetch_metadata(None, Duration::from_secs(5)) {
             Ok(m) => {
@@ -288,10 +291,10 @@ fn on_poll_error<C: ConsumerContext>(
     match &e {
         KafkaError::PartitionEOF(_) => {}
         KafkaError::MessageConsumptionFatal(_) => {
-            let cause = consumer
-                .client()
-                .fatal_error()
-                .map_or_else(|| e.to_string(), |(code, text)| format!("{text} ({code:?})"));
+            let cause = consumer.client().fatal_error().map_or_else(
+                || e.to_string(),
+                |(code, text)| format!("{text} ({code:?})"),
+            );
             shared.set_fatal(format!("fatal consumer error: {cause}"));
         }
         _ => match e.rdkafka_error_code() {
@@ -509,7 +512,12 @@ impl Worker<'_> {
         }
         if st.paused_for_room.is_empty() {
             let active = lock(&self.shared.active).clone();
-            if !active.is_empty() && self.consumer.pause(&context::partition_list(&active)).is_ok() {
+            if !active.is_empty()
+                && self
+                    .consumer
+                    .pause(&context::partition_list(&active))
+                    .is_ok()
+            {
                 st.paused_for_room = active;
             }
         }
@@ -580,7 +588,10 @@ impl Worker<'_> {
                 continue;
             }
             self.shared.deactivate(std::slice::from_ref(&tp));
-            if let Err(e) = self.consumer.pause(&context::partition_list(std::slice::from_ref(&tp))) {
+            if let Err(e) = self
+                .consumer
+                .pause(&context::partition_list(std::slice::from_ref(&tp)))
+            {
                 warn!(error = %e, partition = %tp, "pausing a partition after a failed delivery failed");
             }
             st.paused_for_room.retain(|p| *p != tp);
@@ -679,7 +690,11 @@ impl Worker<'_> {
         );
         st.limits = Limits::new(k, self.producer_max, &reported);
         st.limits_read = Instant::now();
-        info!(output_limit = st.limits.output, dead_letter_limit = st.limits.dead_letter, "record size limits read again after a refusal");
+        info!(
+            output_limit = st.limits.output,
+            dead_letter_limit = st.limits.dead_letter,
+            "record size limits read again after a refusal"
+        );
     }
 
     fn update_health(&self, st: &LoopState) {
@@ -772,7 +787,10 @@ impl Worker<'_> {
                 return Sent::Yes; // revoked meanwhile
             };
             tracker.dispatch(&source, epoch, m.offset(), out.bytes);
-            self.shared.metrics.in_flight.set(tracker.in_flight() as i64);
+            self.shared
+                .metrics
+                .in_flight
+                .set(tracker.in_flight() as i64);
             self.shared
                 .metrics
                 .in_flight_bytes
@@ -848,7 +866,12 @@ impl Worker<'_> {
         if commits.is_empty() {
             return;
         }
-        if let Err(e) = self.consumer.commit(&context::commit_list(&commits), mode) {
+        let list = context::commit_list(&commits);
+        let committed = match mode {
+            CommitMode::Sync => self.shared.beating(|| self.consumer.commit(&list, mode)),
+            CommitMode::Async => self.consumer.commit(&list, mode),
+        };
+        if let Err(e) = committed {
             self.shared.metrics.commit_failures.inc();
             warn!(error = %e, "offset commit failed; retried at the next interval");
             let mut tracker = lock(&self.shared.tracker);

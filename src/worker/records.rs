@@ -34,8 +34,16 @@ pub(crate) struct Limits {
 impl Limits {
     /// The producer's own limit, lowered to each topic's where the brokers
     /// reported one.
-    pub fn new(config: &KafkaConfig, producer_max: usize, topics: &BTreeMap<String, usize>) -> Self {
-        let of = |topic: &str| topics.get(topic).map_or(producer_max, |&t| t.min(producer_max));
+    pub fn new(
+        config: &KafkaConfig,
+        producer_max: usize,
+        topics: &BTreeMap<String, usize>,
+    ) -> Self {
+        let of = |topic: &str| {
+            topics
+                .get(topic)
+                .map_or(producer_max, |&t| t.min(producer_max))
+        };
         Limits {
             output: of(&config.output_topic),
             dead_letter: of(&config.dead_letter_topic),
@@ -182,9 +190,13 @@ fn headers_omitted(count: usize) -> OwnedHeaders {
 /// An enriched record the output topic does not take.
 fn too_large(size: usize, limit: usize, refused: bool) -> Rejection {
     let detail = if refused {
-        format!("the broker refused the enriched record ({size} bytes before headers) for its size; the output topic takes {limit} bytes")
+        format!(
+            "the broker refused the enriched record ({size} bytes before headers) for its size; the output topic takes {limit} bytes"
+        )
     } else {
-        format!("the enriched record ({size} bytes) is larger than the output topic takes ({limit} bytes: its max.message.bytes, or the producer's message.max.bytes)")
+        format!(
+            "the enriched record ({size} bytes) is larger than the output topic takes ({limit} bytes: its max.message.bytes, or the producer's message.max.bytes)"
+        )
     };
     Rejection::new(RejectReason::OutputTooLarge, detail)
 }
@@ -216,6 +228,9 @@ mod tests {
         let config = KafkaConfig::default();
         let topics = BTreeMap::from([(config.output_topic.clone(), 60_000)]);
         let l = Limits::new(&config, 2_000_000, &topics);
-        assert_eq!((l.output, l.dead_letter, l.smallest()), (60_000, 2_000_000, 60_000));
+        assert_eq!(
+            (l.output, l.dead_letter, l.smallest()),
+            (60_000, 2_000_000, 60_000)
+        );
     }
 }

@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
-use rdkafka::error::KafkaError;
 use rdkafka::{Offset, TopicPartitionList};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -200,8 +200,8 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
         }
     }
     let failed = Arc::new(AtomicU64::new(0));
-    let producer: ThreadedProducer<DeliveryCount> = super::client::producer(config)
-        .create_with_context(DeliveryCount(failed.clone()))?;
+    let producer: ThreadedProducer<DeliveryCount> =
+        super::client::producer(config).create_with_context(DeliveryCount(failed.clone()))?;
     let mut summary = ReplaySummary::default();
     if remaining.is_empty() {
         return Ok(summary);

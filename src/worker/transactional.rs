@@ -30,12 +30,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Message};
-use rdkafka::producer::{
-    BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer,
-};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, Offset, Statistics, TopicPartitionList};
 use tracing::{debug, info, warn};
 
@@ -121,6 +119,17 @@ struct TxnDeliveries {
 
 impl ClientContext for TxnDeliveries {
     fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
+        // librdkafka logs TXNERR exactly when the current transaction has
+        // failed and can only be aborted. Its records then stay queued, and
+        // rust-rdkafka's commit flushes before committing, so a commit would
+        // wait for them until it timed out instead of returning the error:
+        // the loop aborts as soon as it sees this.
+        if fac == "TXNERR"
+            && let Some(txn) = self.txn.get().and_then(std::sync::Weak::upgrade)
+        {
+            txn.failed.store(true, Ordering::SeqCst);
+            *lock(&txn.last_error) = Some(message.to_string());
+        }
         context::forward_log(level, fac, message);
     }
 
@@ -228,7 +237,11 @@ impl ConsumerContext for TxnConsumerContext {
                     return;
                 }
                 let _ = consumer.resume(tpl);
-                shared.metrics.rebalances.with_label_values(&["assign"]).inc();
+                shared
+                    .metrics
+                    .rebalances
+                    .with_label_values(&["assign"])
+                    .inc();
                 shared.metrics.assigned_partitions.add(tps.len() as i64);
                 info!(partitions = %context::names(&tps), "partitions assigned");
                 for tp in &tps {
@@ -237,7 +250,11 @@ impl ConsumerContext for TxnConsumerContext {
             }
             Rebalance::Revoke(_) => {}
             Rebalance::Error(e) => {
-                shared.metrics.rebalances.with_label_values(&["error"]).inc();
+                shared
+                    .metrics
+                    .rebalances
+                    .with_label_values(&["error"])
+                    .inc();
                 warn!(error = %e, "rebalance error");
             }
         }
@@ -293,8 +310,15 @@ pub fn run(
 
     // Registers the transactional.id: fences an older instance of it and
     // aborts the transaction that one left open.
-    txn.call("initializing transactions", |t| txn.producer().init_transactions(t))
-        .map_err(|e| unsupported_or(e, "initializing transactions"))?;
+    txn.call("initializing transactions", |t| {
+        txn.producer().init_transactions(t)
+    })
+    .map_err(|e| {
+        unsupported_or(
+            e.unwrap_or(KafkaError::Canceled),
+            "initializing transactions",
+        )
+    })?;
     let topics: Vec<&str> = config
         .kafka
         .input_topics
@@ -346,7 +370,8 @@ impl TxnLoop<'_> {
     fn run(&self, mut limits: Limits) -> Result<(), WorkerError> {
         let shared = &self.txn.shared;
         let s = self.settings;
-        let max_records = usize::try_from(self.config.worker.transaction_records.max(1)).unwrap_or(1000);
+        let max_records =
+            usize::try_from(self.config.worker.transaction_records.max(1)).unwrap_or(1000);
         let mut batch: Vec<BorrowedMessage<'_>> = Vec::with_capacity(s.batch_size);
         let mut last_poll_error = None;
         // Aborts in a row without a commit between them.
@@ -482,8 +507,8 @@ impl TxnLoop<'_> {
             {
                 let mut txn = lock(&self.txn.txn);
                 if !txn.open {
-                    self.txn
-                        .call("beginning a transaction", |_| producer.begin_transaction())
+                    producer
+                        .begin_transaction()
                         .map_err(|e| unsupported_or(e, "beginning a transaction"))?;
                     txn.open = true;
                     txn.opened_at = Some(Instant::now());
@@ -523,14 +548,17 @@ impl TxnLoop<'_> {
             }
             let mut txn = lock(&self.txn.txn);
             txn.records += 1;
-            let entry = txn.offsets.entry(tp).or_insert((m.offset(), m.offset() + 1));
+            let entry = txn
+                .offsets
+                .entry(tp)
+                .or_insert((m.offset(), m.offset() + 1));
             entry.1 = m.offset() + 1;
             *txn.consumed.entry(m.topic().to_string()).or_default() += 1;
             match kind {
                 Kind::Enriched => {
                     txn.enriched += 1;
                     if let Ok(e) = result {
-                        txn.outcomes.push((e.outcomes.clone(), e.warnings.clone()));
+                        txn.outcomes.push((e.outcomes, e.warnings.clone()));
                     }
                 }
                 Kind::DeadLetter { reason, .. } => *txn.dead.entry(reason).or_default() += 1,
@@ -590,32 +618,35 @@ impl TxnShared {
     }
 
     /// A transaction call that may take long, in steps of [`TXN_STEP`] with
-    /// a heartbeat between them, [`TXN_TIMEOUT`] in all.
+    /// a heartbeat between them, [`TXN_TIMEOUT`] in all. Between steps a
+    /// failed delivery in the open transaction ends the wait (it can only
+    /// be aborted now): `Err(None)`.
     fn call(
         &self,
         what: &str,
-        mut f: impl FnMut(Duration) -> KafkaResult<()>,
-    ) -> KafkaResult<()> {
+        f: impl Fn(Duration) -> KafkaResult<()> + Sync,
+    ) -> Result<(), Option<KafkaError>> {
         let deadline = Instant::now() + TXN_TIMEOUT;
         loop {
-            self.shared.health.beat();
-            match f(TXN_STEP) {
+            match self.shared.beating(|| f(TXN_STEP)) {
                 Ok(()) => return Ok(()),
-                Err(KafkaError::Transaction(e))
-                    if e.is_retriable()
-                        && e.code() == RDKafkaErrorCode::OperationTimedOut
-                        && Instant::now() < deadline =>
-                {
+                Err(e) if step_timed_out(&e) && Instant::now() < deadline => {
+                    if self.failed.load(Ordering::SeqCst) {
+                        return Err(None);
+                    }
                     debug!(what, "transaction call still running");
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(Some(e)),
             }
         }
     }
 
     /// Commits the open transaction (outputs and offsets together); on an
     /// abortable error aborts it and queues the rewind of its partitions.
-    fn commit_open<C: ConsumerContext>(&self, consumer: &BaseConsumer<C>) -> Result<(), WorkerError> {
+    fn commit_open<C: ConsumerContext>(
+        &self,
+        consumer: &BaseConsumer<C>,
+    ) -> Result<(), WorkerError> {
         let mut txn = lock(&self.txn);
         if !txn.open {
             return Ok(());
@@ -638,18 +669,26 @@ impl TxnShared {
         let sent = self.call("sending offsets", |t| {
             producer.send_offsets_to_transaction(&offsets, &group, t)
         });
-        let committed = sent.and_then(|()| self.call("committing", |t| producer.commit_transaction(t)));
+        let committed =
+            sent.and_then(|()| self.call("committing", |t| producer.commit_transaction(t)));
         match committed {
             Ok(()) => {}
-            Err(e) if unsupported(&e) => {
+            Err(None) => {
+                // A delivery failed while the commit waited for it.
+                drop(txn);
+                self.abort_open(&[])?;
+                let error = lock(&self.last_error).clone().unwrap_or_default();
+                return Err(WorkerError::Aborted(format!("a delivery failed: {error}")));
+            }
+            Err(Some(e)) if unsupported(&e) => {
                 return Err(unsupported_or(e, "committing"));
             }
-            Err(KafkaError::Transaction(e)) if e.txn_requires_abort() => {
+            Err(Some(KafkaError::Transaction(e))) if e.txn_requires_abort() => {
                 drop(txn);
                 self.abort_open(&[])?;
                 return Err(WorkerError::Aborted(format!("committing: {e}")));
             }
-            Err(e) => {
+            Err(Some(e)) => {
                 // Fatal, or an outcome that stayed unknown for TXN_TIMEOUT:
                 // the producer cannot go on; a restart fences the
                 // transaction (it is aborted unless it committed).
@@ -657,14 +696,6 @@ impl TxnShared {
                     "transaction commit: {e} (fenced, fatal or timed out; a restart resumes from the last commit)"
                 )));
             }
-        }
-        // The same offsets again as a plain commit: a no-op where the broker
-        // applied TxnOffsetCommit, and the group's position where it did not
-        // (librdkafka's mock cluster), so a restart resumes there. Never
-        // ahead of committed output; synchronous, so that it lands before
-        // the next transaction's offsets.
-        if let Err(e) = consumer.commit(&offsets, CommitMode::Sync) {
-            debug!(error = %e, "plain commit after the transaction failed");
         }
         let done = std::mem::take(&mut *txn);
         drop(txn);
@@ -678,11 +709,15 @@ impl TxnShared {
         }
         // Per input topic where there is one; the common case has one.
         let input = done.consumed.keys().next().cloned().unwrap_or_default();
-        m.produced.with_label_values(&[&input]).inc_by(done.enriched);
+        m.produced
+            .with_label_values(&[&input])
+            .inc_by(done.enriched);
         summary.enriched += done.enriched;
         for (reason, n) in done.dead {
             *summary.dead_lettered.entry(reason).or_default() += n;
-            m.dead_lettered.with_label_values(&[&input, reason]).inc_by(n);
+            m.dead_lettered
+                .with_label_values(&[&input, reason])
+                .inc_by(n);
         }
         for (outcomes, warnings) in &done.outcomes {
             m.record_outcomes(outcomes, warnings);
@@ -700,10 +735,18 @@ impl TxnShared {
             return Ok(());
         }
         let producer = self.producer();
-        if let Err(e) = self.call("aborting", |t| producer.abort_transaction(t)) {
-            return Err(WorkerError::Fatal(format!(
-                "aborting a transaction failed: {e} (a restart fences it)"
-            )));
+        // An abort is what a failed delivery calls for: not interrupted.
+        let deadline = Instant::now() + TXN_TIMEOUT;
+        loop {
+            match self.shared.beating(|| producer.abort_transaction(TXN_STEP)) {
+                Ok(()) => break,
+                Err(e) if step_timed_out(&e) && Instant::now() < deadline => {}
+                Err(e) => {
+                    return Err(WorkerError::Fatal(format!(
+                        "aborting a transaction failed: {e} (a restart fences it)"
+                    )));
+                }
+            }
         }
         let done = std::mem::take(&mut *txn);
         drop(txn);
@@ -722,6 +765,19 @@ impl TxnShared {
     }
 }
 
+/// A transaction call that ran out of its step and may be called again to
+/// go on waiting (rust-rdkafka flushes before committing, and reports a
+/// flush that timed out as such).
+fn step_timed_out(e: &KafkaError) -> bool {
+    match e {
+        KafkaError::Transaction(t) => {
+            t.is_retriable() && t.code() == RDKafkaErrorCode::OperationTimedOut
+        }
+        KafkaError::Flush(code) => *code == RDKafkaErrorCode::OperationTimedOut,
+        _ => false,
+    }
+}
+
 /// Reads `tp` again from `offset`; a failure stops the worker (reading on
 /// would commit past records whose output was aborted).
 fn seek<C: ConsumerContext>(
@@ -730,7 +786,12 @@ fn seek<C: ConsumerContext>(
     offset: i64,
 ) -> Result<(), WorkerError> {
     consumer
-        .seek(&tp.topic, tp.partition, Offset::Offset(offset), Duration::from_secs(10))
+        .seek(
+            &tp.topic,
+            tp.partition,
+            Offset::Offset(offset),
+            Duration::from_secs(10),
+        )
         .map_err(|e| {
             WorkerError::Fatal(format!(
                 "reading {tp} again from offset {offset} after an aborted transaction failed: {e}"

@@ -38,7 +38,8 @@ pub fn kafka_libs() -> PathBuf {
         kafka_version()
     ));
     assert!(
-        p.join(format!("kafka_2.13-{}.jar", kafka_version())).is_file(),
+        p.join(format!("kafka_2.13-{}.jar", kafka_version()))
+            .is_file(),
         "Apache Kafka is not installed at {} (scripts/test installs it; or set KAFKA_LIBS)",
         p.display()
     );
@@ -315,7 +316,9 @@ impl Broker {
     fn signal_all(&self, sig: &str) {
         for node in &self.nodes {
             if let Some(c) = &node.child {
-                let _ = Command::new("kill").args([sig, &c.id().to_string()]).status();
+                let _ = Command::new("kill")
+                    .args([sig, &c.id().to_string()])
+                    .status();
             }
         }
     }
@@ -538,6 +541,8 @@ fn random_cluster_id() -> String {
     let mut bytes = [0u8; 16];
     bytes[..12].copy_from_slice(&nanos.to_le_bytes()[..12]);
     bytes[12..].copy_from_slice(&std::process::id().to_le_bytes());
+    // A first character of '-' would read as an option to the storage tool.
+    bytes[0] &= 0x7f;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
@@ -624,10 +629,7 @@ fn format_storage(node: &Node, cluster_id: &str, sasl: Option<&SaslSsl>) -> Chil
     if let Some(s) = sasl {
         cmd.args([
             "--add-scram",
-            &format!(
-                "SCRAM-SHA-512=[name={},password={}]",
-                s.user, s.password
-            ),
+            &format!("SCRAM-SHA-512=[name={},password={}]", s.user, s.password),
         ]);
     }
     cmd.stdin(Stdio::null())
@@ -749,7 +751,13 @@ fn make_tls(dir: &Path) -> PathBuf {
     // Kafka's PEM keystore: the private key (PKCS#8, unencrypted) and the
     // certificate chain in one file.
     run(&[
-        "pkcs8", "-topk8", "-nocrypt", "-in", "broker.key", "-out", "broker.p8",
+        "pkcs8",
+        "-topk8",
+        "-nocrypt",
+        "-in",
+        "broker.key",
+        "-out",
+        "broker.p8",
     ]);
     let mut keystore = std::fs::File::create(tls.join("broker-keystore.pem")).unwrap();
     for part in ["broker.p8", "broker.pem", "ca.pem"] {
