@@ -73,10 +73,10 @@ fn the_corpus_through_exactly_once_gives_every_input_once() {
     let extra = eos("eos-corpus-1", 1000, "1s");
     let mut worker = WorkerProcess::start(&eos_setup(&addr, &broker.dir, &extra), "w");
     wait_committed_to_end_within(&worker, &addr, Duration::from_secs(300));
-    assert_eq!(
-        worker.metric("posting_enricher_records_consumed_total"),
-        7685.0
-    );
+    // Counted once the commit returns, a moment after the broker applied it.
+    worker.wait_until("every input counted", Duration::from_secs(10), || {
+        worker.metric("posting_enricher_records_consumed_total") == 7685.0
+    });
     assert_eq!(
         worker.metric("posting_enricher_records_dead_lettered_total"),
         2.0

@@ -103,6 +103,17 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The shared state of a worker run with `config`.
+    pub fn for_run(
+        config: &crate::config::Config,
+        metrics: Arc<Metrics>,
+        health: Arc<Health>,
+        shutdown: Arc<super::Shutdown>,
+    ) -> Self {
+        let revoke_timeout = crate::config::Config::duration(&config.worker.revoke_timeout);
+        Self::new(metrics, health, revoke_timeout, shutdown)
+    }
+
     pub fn new(
         metrics: Arc<Metrics>,
         health: Arc<Health>,
@@ -125,6 +136,21 @@ impl Shared {
             revoke_timeout,
             shutdown,
         }
+    }
+
+    /// Partitions assigned: counted, logged, and consumed from now on.
+    pub fn assigned(&self, tps: &[TopicPartition]) {
+        self.metrics.rebalances.with_label_values(&["assign"]).inc();
+        self.metrics.assigned_partitions.add(tps.len() as i64);
+        info!(partitions = %names(tps), "partitions assigned");
+        for tp in tps {
+            self.activate(tp);
+        }
+    }
+
+    pub fn rebalance_error(&self, error: &KafkaError) {
+        self.metrics.rebalances.with_label_values(&["error"]).inc();
+        warn!(error = %error, "rebalance error");
     }
 
     /// Drops what is kept for partitions no longer owned: failures, lag
@@ -523,31 +549,15 @@ impl ConsumerContext for ConsumerCallbacks {
                 // Consumed from the start, whatever an earlier assignment
                 // of the same partition left paused.
                 let _ = consumer.resume(tpl);
-                shared
-                    .metrics
-                    .rebalances
-                    .with_label_values(&["assign"])
-                    .inc();
-                shared.metrics.assigned_partitions.add(tps.len() as i64);
-                info!(partitions = %names(&tps), "partitions assigned");
                 let mut tracker = lock(&shared.tracker);
                 for tp in &tps {
                     tracker.assign(tp);
                 }
                 drop(tracker);
-                for tp in &tps {
-                    shared.activate(tp);
-                }
+                shared.assigned(&tps);
             }
             Rebalance::Revoke(_) => {}
-            Rebalance::Error(e) => {
-                shared
-                    .metrics
-                    .rebalances
-                    .with_label_values(&["error"])
-                    .inc();
-                warn!(error = %e, "rebalance error");
-            }
+            Rebalance::Error(e) => shared.rebalance_error(e),
         }
     }
 

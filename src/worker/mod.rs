@@ -131,10 +131,10 @@ pub fn run(
     }
     let started = Instant::now();
     let settings = Settings::new(config);
-    let shared = Arc::new(Shared::new(
+    let shared = Arc::new(Shared::for_run(
+        config,
         metrics.clone(),
         health.clone(),
-        Config::duration(&config.worker.revoke_timeout),
         shutdown.clone(),
     ));
     let consumer: BaseConsumer<ConsumerCallbacks> =

@@ -237,26 +237,10 @@ impl ConsumerContext for TxnConsumerContext {
                     return;
                 }
                 let _ = consumer.resume(tpl);
-                shared
-                    .metrics
-                    .rebalances
-                    .with_label_values(&["assign"])
-                    .inc();
-                shared.metrics.assigned_partitions.add(tps.len() as i64);
-                info!(partitions = %context::names(&tps), "partitions assigned");
-                for tp in &tps {
-                    shared.activate(tp);
-                }
+                shared.assigned(&tps);
             }
             Rebalance::Revoke(_) => {}
-            Rebalance::Error(e) => {
-                shared
-                    .metrics
-                    .rebalances
-                    .with_label_values(&["error"])
-                    .inc();
-                warn!(error = %e, "rebalance error");
-            }
+            Rebalance::Error(e) => shared.rebalance_error(e),
         }
     }
 }
@@ -270,10 +254,10 @@ pub fn run(
 ) -> Result<RunSummary, WorkerError> {
     let started = Instant::now();
     let settings = Settings::new(config);
-    let shared = Arc::new(Shared::new(
+    let shared = Arc::new(Shared::for_run(
+        config,
         metrics.clone(),
         health.clone(),
-        Config::duration(&config.worker.revoke_timeout),
         shutdown.clone(),
     ));
     let txn = Arc::new(TxnShared {

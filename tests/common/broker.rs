@@ -6,8 +6,9 @@
 //! Every [`Broker`] lives in a fresh temporary directory, listens on free
 //! loopback ports, formats its storage with Kafka's own `StorageTool`, and
 //! is stopped when dropped. Its directory (configs, data and each node's
-//! `server.log`) is deleted then, unless the test is failing: then it is
-//! kept and its path printed.
+//! `server.log`, and the logs of the workers a test started there) is
+//! deleted then, unless the test is failing or `KEEP_BROKER_DIRS` is set:
+//! then it is kept and its path printed.
 //!
 //! When a broker or cluster is up, one line says so:
 //! `Apache Kafka <version> started on <addresses> in <ms> ms`.
@@ -510,7 +511,7 @@ impl Drop for Broker {
     fn drop(&mut self) {
         self.thaw();
         self.kill();
-        if std::thread::panicking() {
+        if std::thread::panicking() || std::env::var_os("KEEP_BROKER_DIRS").is_some() {
             eprintln!(
                 "Apache Kafka's data and logs kept in {} (node-*/server.log)",
                 self.dir.display()
