@@ -51,6 +51,8 @@ const TXN_TIMEOUT: Duration = Duration::from_secs(60);
 /// Each call waits at most this long at a time (then beats and calls again:
 /// a timed-out transaction call may be called again to go on waiting).
 const TXN_STEP: Duration = Duration::from_secs(5);
+/// The least time between two attempts of a transaction call.
+const RETRY_GAP: Duration = Duration::from_millis(200);
 const POLL_WAIT: Duration = Duration::from_millis(100);
 
 /// The transactional.id: configured, else derived from group and host.
@@ -601,6 +603,18 @@ impl TxnShared {
             .unwrap_or_else(|| unreachable!("the producer is set before the loop starts"))
     }
 
+    /// One step of a transaction call, beating the heartbeat while it runs.
+    /// An error that came back at once is not called again at once: the
+    /// broker it waits for is given a moment.
+    fn step(&self, f: impl Fn(Duration) -> KafkaResult<()> + Sync) -> KafkaResult<()> {
+        let started = Instant::now();
+        let result = self.shared.beating(|| f(TXN_STEP));
+        if result.is_err() {
+            std::thread::sleep(RETRY_GAP.saturating_sub(started.elapsed()));
+        }
+        result
+    }
+
     /// A transaction call that may take long, in steps of [`TXN_STEP`] with
     /// a heartbeat between them, [`TXN_TIMEOUT`] in all. Between steps a
     /// failed delivery in the open transaction ends the wait (it can only
@@ -612,13 +626,13 @@ impl TxnShared {
     ) -> Result<(), Option<KafkaError>> {
         let deadline = Instant::now() + TXN_TIMEOUT;
         loop {
-            match self.shared.beating(|| f(TXN_STEP)) {
+            match self.step(&f) {
                 Ok(()) => return Ok(()),
-                Err(e) if step_timed_out(&e) && Instant::now() < deadline => {
+                Err(e) if call_again(&e) && Instant::now() < deadline => {
                     if self.failed.load(Ordering::SeqCst) {
                         return Err(None);
                     }
-                    debug!(what, "transaction call still running");
+                    debug!(what, error = %e, "transaction call goes on");
                 }
                 Err(e) => return Err(Some(e)),
             }
@@ -722,9 +736,9 @@ impl TxnShared {
         // An abort is what a failed delivery calls for: not interrupted.
         let deadline = Instant::now() + TXN_TIMEOUT;
         loop {
-            match self.shared.beating(|| producer.abort_transaction(TXN_STEP)) {
+            match self.step(|t| producer.abort_transaction(t)) {
                 Ok(()) => break,
-                Err(e) if step_timed_out(&e) && Instant::now() < deadline => {}
+                Err(e) if call_again(&e) && Instant::now() < deadline => {}
                 Err(e) => {
                     return Err(WorkerError::Fatal(format!(
                         "aborting a transaction failed: {e} (a restart fences it)"
@@ -749,14 +763,14 @@ impl TxnShared {
     }
 }
 
-/// A transaction call that ran out of its step and may be called again to
-/// go on waiting (rust-rdkafka flushes before committing, and reports a
-/// flush that timed out as such).
-fn step_timed_out(e: &KafkaError) -> bool {
+/// A transaction call that may be called again to go on: librdkafka
+/// retries a request inside a call until the call's timeout and then
+/// returns the last error as retriable (a timeout, but also a broker
+/// connection lost or a coordinator still loading). rust-rdkafka flushes
+/// before committing, and reports a flush that timed out as such.
+fn call_again(e: &KafkaError) -> bool {
     match e {
-        KafkaError::Transaction(t) => {
-            t.is_retriable() && t.code() == RDKafkaErrorCode::OperationTimedOut
-        }
+        KafkaError::Transaction(t) => t.is_retriable(),
         KafkaError::Flush(code) => *code == RDKafkaErrorCode::OperationTimedOut,
         _ => false,
     }
