@@ -122,7 +122,7 @@ fn write_enrichment(out: &mut Vec<u8>, enrichment: &Enrichment) -> serde_json::R
 }
 
 /// Skills as serde writes them, with [`write_str`]: serde_json's escaping
-/// cost ~1,000 instructions per skill.
+/// of each small string was the larger cost (docs/performance.md).
 fn write_skills(out: &mut Vec<u8>, skills: &[crate::enrich::Skill]) {
     write_array(out, skills, |out, skill| {
         let crate::enrich::Skill {
@@ -230,9 +230,9 @@ fn first_escape(bytes: &[u8]) -> Option<usize> {
     first_escape_swar(bytes)
 }
 
-/// [`first_escape`] sixteen bytes at a time: the record's strings are ~9 KB
-/// per posting, and this took record encoding from 53.1k to 34.8k
-/// instructions per corpus line (docs/performance.md, tenth session).
+/// [`first_escape`] sixteen bytes at a time: the record's strings are most
+/// of its bytes, and this search is most of its encoding (measured in
+/// docs/performance.md).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[target_feature(enable = "sse2")]
 fn first_escape_sse2(bytes: &[u8]) -> Option<usize> {

@@ -1,7 +1,7 @@
 //! What the description decoder needs to know about an HTML element, looked
 //! up once per tag: a few bits instead of a string comparison against each
 //! list of names for every question asked (block? emphasis? void? ...),
-//! which had cost ~190 instructions per tag.
+//! which had cost far more per tag (docs/performance.md).
 
 /// The roles of one element name (lower case). Unknown names have none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -4,9 +4,9 @@
 //!
 //! Why not the aho-corasick crate's DFA, which finds the same matches:
 //! its search loop is generic over match kinds, anchoring and prefilters
-//! and costs ~20 instructions a byte here; the skill names are searched
-//! over every requirement line of every posting, where that loop was the
-//! largest single cost. This table also is a third smaller: byte classes
+//! and cost several times this table's per byte here (docs/performance.md);
+//! the skill names are searched over every requirement line of every
+//! posting, where that loop was the largest single cost. This table also is a third smaller: byte classes
 //! (for the skills, the 42 bytes the names use and one for every other
 //! byte) and `u32` state ids premultiplied by the row length. The states
 //! where a name ends are numbered last, so one comparison tells them.

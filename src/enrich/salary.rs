@@ -1,9 +1,7 @@
-//! Salary from the structured fields (`baseSalary`, else `estimatedSalary`):
-//! the stated figures and unit, the figures annualized, and the figures in
-//! the reporting currency.
-//!
-//! Not (yet) here: pay stated only in the description text, and exchange
-//! rates between different currencies (issue #4).
+//! Salary from the structured fields (`baseSalary`, else `estimatedSalary`),
+//! else from the description text (`salary_text`): the stated figures and
+//! unit, the figures annualized, and the figures in the reporting currency
+//! (exchange rates from `reference::money`).
 
 use serde::Serialize;
 use serde_json::Value;
@@ -214,7 +212,8 @@ pub struct SalaryContext<'a> {
 const HOURLY_CEILING_USD: f64 = 300.0;
 const YEARLY_FLOOR_USD: f64 = 10_000.0;
 
-/// The salary of a posting, if its structured fields state one.
+/// The salary of a posting: from its structured fields when they state
+/// one, else from its description text.
 pub fn enrich(
     view: &PostingView<'_>,
     description: &str,

@@ -181,7 +181,7 @@ const MARKERS: &[(&str, &str)] = &[
 
 /// Reads the job's pay from plain description text. `local_dollar` is the
 /// posting country's currency when it is a dollar (for a bare `$`).
-/// `scope_elsewhere`: the posting is not in Colorado, whose pay-disclosure
+/// `outside_colorado`: the posting is not in Colorado, whose pay-disclosure
 /// lines ("Colorado only: minimum salary of $X") state pay for Colorado.
 pub fn find(
     text: &str,

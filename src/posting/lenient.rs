@@ -40,8 +40,8 @@ pub fn raw_string<'a>(raw: &'a RawValue) -> Option<Cow<'a, str>> {
 /// The text of a JSON string literal that is valid JSON (a raw value):
 /// runs between backslashes copied whole, escapes decoded. `None` where
 /// serde_json would refuse it as a Rust string (unpaired surrogates).
-/// Descriptions carry a few escapes in 4-5 KB: serde_json scanned and
-/// copied such a string twice more, ~20k instructions per posting.
+/// Descriptions carry a few escapes in several KB: serde_json scanned and
+/// copied such a string twice more (the cost is in docs/performance.md).
 fn unescape_string_literal(literal: &str) -> Option<String> {
     let mut rest = literal.strip_prefix('"')?.strip_suffix('"')?;
     let mut out = String::with_capacity(rest.len());
