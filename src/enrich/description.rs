@@ -135,14 +135,7 @@ fn is_tag_start(b: Option<&u8>) -> bool {
 }
 
 fn cap(s: &str, max: usize) -> (&str, bool) {
-    if s.len() <= max {
-        return (s, false);
-    }
-    let mut end = max;
-    while end > 0 && !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    (&s[..end], true)
+    (&s[..s.floor_char_boundary(max)], s.len() > max)
 }
 
 /// Tag-like openings: `<p`, `</li`, `<br` ... and their escaped forms.

@@ -235,7 +235,9 @@ pub fn enrich(
             // A MonetaryAmount of nulls states nothing: absent, not unreadable.
             None if !has_content(&value) => None,
             None => {
-                unreadable.get_or_insert_with(|| truncate(raw.get(), 120).to_string());
+                unreadable.get_or_insert_with(|| {
+                    raw.get()[..raw.get().floor_char_boundary(120)].to_string()
+                });
                 None
             }
         }
@@ -570,17 +572,6 @@ fn infer_unit(max_usd: f64) -> Option<PayUnit> {
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
-}
-
-fn truncate(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 #[cfg(test)]

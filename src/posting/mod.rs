@@ -228,7 +228,10 @@ fn accept_object<'a>(raw: &'a str, f: &RawFields<'a>) -> Result<PostingView<'a>,
         Some(t) if !is_job_posting_type(Some(t)) => {
             return Err(Rejection::new(
                 RejectReason::NotAPosting,
-                format!("@type is {}, not JobPosting", truncate(t.get(), 80)),
+                format!(
+                    "@type is {}, not JobPosting",
+                    &t.get()[..t.get().floor_char_boundary(80)]
+                ),
             ));
         }
         Some(_) if f.property_count == 0 => {
@@ -293,17 +296,6 @@ fn json_kind(v: &Value) -> &'static str {
         Value::Array(_) => "array",
         Value::Object(_) => "object",
     }
-}
-
-fn truncate(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 /// Convenience for tests and tools: [`locate`] and [`parse`] in one, with

@@ -56,14 +56,7 @@ pub struct DeadLetter<'a> {
 }
 
 fn truncated(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s.get(..end).unwrap_or_default()
+    &s[..s.floor_char_boundary(max)]
 }
 
 /// Headers of a dead letter: `base` (the input headers), then ours.
