@@ -13,8 +13,7 @@ use posting_enricher::config::{Config, ConfigError};
 use posting_enricher::telemetry::logging;
 use posting_enricher::worker::replay;
 
-mod demo;
-mod shell;
+mod cli;
 use posting_enricher::offline::{self, Input, RunOptions};
 
 #[derive(Parser)]
@@ -139,7 +138,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run => {
             let config = Config::load(cli.config.as_deref(), std::env::vars())?;
             logging::init(config.telemetry.log_format, &config.telemetry.log_level);
-            shell::run_worker(config)
+            cli::shell::run_worker(config)
         }
         Command::ReplayDlq {
             from_topic,
@@ -199,7 +198,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo {
             keep_running,
             listen,
-        } => demo::run(keep_running, listen),
+        } => cli::demo::run(keep_running, listen),
         Command::ValidateConfig { file } => {
             let path = file.or(cli.config);
             let config = Config::load(path.as_deref(), std::env::vars())?;

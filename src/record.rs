@@ -90,6 +90,7 @@ fn write_enrichment(out: &mut Vec<u8>, enrichment: &Enrichment) -> serde_json::R
         salary,
         skills,
         warnings,
+        outcomes: _,
     } = enrichment;
     out.extend_from_slice(b"{\"description\":");
     write_description(out, description);
@@ -305,6 +306,7 @@ mod tests {
             salary: None,
             skills: Vec::new(),
             warnings: Vec::new(),
+            outcomes: Default::default(),
         };
         let mut ours = Vec::new();
         write_enrichment(&mut ours, &enrichment).expect("write");

@@ -240,11 +240,7 @@ fn corpus_outcome_counts() {
     let mut stages: BTreeMap<String, u64> = BTreeMap::new();
     for line in common::corpus_lines() {
         if let Ok(e) = pipeline.process(&line, &ctx) {
-            for (stage, o) in [
-                ("sections", e.outcomes.sections),
-                ("geo", e.outcomes.geo),
-                ("salary", e.outcomes.salary),
-            ] {
+            for (stage, o) in e.outcomes.by_stage() {
                 *stages.entry(format!("{stage}.{}", o.as_str())).or_default() += 1;
             }
         }

@@ -1,7 +1,7 @@
 //! The `/metrics` exposition parses as Prometheus text format, with every
 //! label value the worker knows in advance already present.
 
-use posting_enricher::enrich::{Outcomes, StageOutcome, WarningCode};
+use posting_enricher::enrich::{Outcomes, Stage, StageOutcome, WarningCode};
 use posting_enricher::telemetry::Metrics;
 
 #[test]
@@ -10,12 +10,10 @@ fn metrics_parse_as_prometheus_text_format() {
     m.init_topics(&["postings.raw".to_string()]);
     m.consumed.with_label_values(&["postings.raw"]).inc_by(3);
     m.record_outcomes(
-        &Outcomes {
-            sections: StageOutcome::Ok,
-            skills: StageOutcome::Ok,
-            geo: StageOutcome::Absent,
-            salary: StageOutcome::Failed,
-        },
+        &Outcomes::default()
+            .with(Stage::Sections, StageOutcome::Ok)
+            .with(Stage::Skills, StageOutcome::Ok)
+            .with(Stage::Salary, StageOutcome::Failed),
         &[WarningCode::ALL[0]],
     );
     m.processing_seconds.observe(0.004);

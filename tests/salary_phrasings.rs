@@ -5,7 +5,7 @@
 //! held above a floor.
 
 use posting_enricher::enrich::salary::PayUnit;
-use posting_enricher::enrich::salary_text::find;
+use posting_enricher::enrich::salary::description_text::find;
 
 struct Row {
     line: u32,

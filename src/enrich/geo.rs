@@ -14,6 +14,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use country_boundaries::LatLon;
 use serde::Serialize;
 
+use super::stage::{StageOutcome, Staged};
 use super::warning::{Warning, WarningCode};
 use crate::posting::{Address, Location};
 use crate::reference::GeoData;
@@ -114,6 +115,32 @@ pub struct Geo {
 
 /// Geo for every located `jobLocation`, in order. Warnings name the
 /// location by its index.
+/// The geo stage: every located `jobLocation`, in order. Ok when one is
+/// located; failed when coordinates were given but out of range or at
+/// (0, 0); absent otherwise.
+pub fn run(
+    data: &GeoData,
+    opts: &GeoOptions,
+    locations: &[Location],
+    date_posted: Option<&str>,
+) -> Staged<Vec<Geo>> {
+    let mut warnings = Vec::new();
+    let located = enrich(data, opts, locations, date_posted, &mut warnings);
+    let outcome = if !located.is_empty() {
+        StageOutcome::Ok
+    } else if warnings.iter().any(|w| {
+        matches!(
+            w.code,
+            WarningCode::GeoOutOfRange | WarningCode::GeoNullIsland
+        )
+    }) {
+        StageOutcome::Failed
+    } else {
+        StageOutcome::Absent
+    };
+    Staged::with_warnings(located, outcome, warnings)
+}
+
 pub fn enrich(
     data: &GeoData,
     opts: &GeoOptions,

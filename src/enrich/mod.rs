@@ -4,14 +4,11 @@
 
 pub mod description;
 pub mod geo;
-mod html_element;
-pub mod money_text;
-mod name_automaton;
+mod phrases;
 pub mod salary;
-pub mod salary_text;
-mod section_rules;
 pub mod sections;
 pub mod skills;
+mod stage;
 pub mod warning;
 
 use std::sync::Arc;
@@ -25,6 +22,7 @@ pub use geo::{Geo, GeoOptions};
 pub use salary::{Salary, SalaryOptions};
 pub use sections::{Section, SectionKind};
 pub use skills::{Skill, Taxonomy};
+pub use stage::{Outcomes, STAGES, Stage, StageOutcome, Staged};
 pub use warning::{Warning, WarningCode};
 
 /// Settings of all enrichers (see `[enrich.*]` in `config/default.toml`).
@@ -64,102 +62,16 @@ pub struct Enrichment {
     pub salary: Option<Salary>,
     /// Skills named in the requirement and preferred sections.
     pub skills: Vec<Skill>,
+    /// Every stage's warnings, in the order the stages ran.
     pub warnings: Vec<Warning>,
-}
-
-/// How one stage went for one posting (a metric label).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StageOutcome {
-    /// The stage produced a result.
-    Ok,
-    /// The posting gave the stage nothing to work from.
-    Absent,
-    /// The posting had input for the stage, but it could not be used.
-    Failed,
-}
-
-impl StageOutcome {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            StageOutcome::Ok => "ok",
-            StageOutcome::Absent => "absent",
-            StageOutcome::Failed => "failed",
-        }
-    }
-}
-
-/// The enrichment stages, as metric labels.
-pub const STAGES: [&str; 4] = ["sections", "skills", "geo", "salary"];
-
-/// Per-stage outcomes of one enrichment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Outcomes {
-    pub sections: StageOutcome,
-    /// Ok with at least one skill; absent without description text;
-    /// failed when the text named none.
-    pub skills: StageOutcome,
-    pub geo: StageOutcome,
-    pub salary: StageOutcome,
-}
-
-impl Outcomes {
-    /// Each stage with its label, in `STAGES` order.
-    pub fn by_stage(&self) -> [(&'static str, StageOutcome); 4] {
-        [
-            ("sections", self.sections),
-            ("skills", self.skills),
-            ("geo", self.geo),
-            ("salary", self.salary),
-        ]
-    }
+    /// How each stage went (not part of the record).
+    #[serde(skip)]
+    pub outcomes: Outcomes,
 }
 
 impl Enrichment {
     pub fn outcomes(&self) -> Outcomes {
-        let has_warning =
-            |codes: &[WarningCode]| self.warnings.iter().any(|w| codes.contains(&w.code));
-        let sections = if self
-            .description
-            .sections
-            .iter()
-            .any(|s| s.kind != SectionKind::Other)
-        {
-            StageOutcome::Ok
-        } else if self.description.text.is_empty() {
-            StageOutcome::Absent
-        } else {
-            StageOutcome::Failed
-        };
-        let geo = if self.geo.is_some() {
-            StageOutcome::Ok
-        } else if has_warning(&[WarningCode::GeoOutOfRange, WarningCode::GeoNullIsland]) {
-            StageOutcome::Failed
-        } else {
-            StageOutcome::Absent
-        };
-        let salary = if self.salary.is_some() {
-            StageOutcome::Ok
-        } else if has_warning(&[
-            WarningCode::SalaryUnreadable,
-            WarningCode::SalaryTextAmbiguous,
-        ]) {
-            StageOutcome::Failed
-        } else {
-            StageOutcome::Absent
-        };
-        let skills = if !self.skills.is_empty() {
-            StageOutcome::Ok
-        } else if self.description.text.is_empty() {
-            StageOutcome::Absent
-        } else {
-            StageOutcome::Failed
-        };
-        Outcomes {
-            sections,
-            skills,
-            geo,
-            salary,
-        }
+        self.outcomes
     }
 }
 
@@ -183,7 +95,7 @@ impl Enricher {
     pub fn new(opts: EnrichOptions, geo: Arc<GeoData>, money: Arc<MoneyData>) -> Self {
         // Built here, not on the first record (whose latency they would add).
         let _ = Taxonomy::shared();
-        section_rules::prepare();
+        sections::prepare();
         Enricher { opts, geo, money }
     }
 
@@ -198,16 +110,57 @@ impl Enricher {
         &self.opts
     }
 
+    /// Every stage over one posting, each from what the ones before it
+    /// made: description, sections, geo, salary (which needs the text and
+    /// the country), skills (which needs the sections).
     pub fn enrich(&self, view: &PostingView<'_>) -> Enrichment {
-        let mut warnings = Vec::new();
-        let description = self.description(view, &mut warnings);
-        let locations = geo::enrich(
+        let description = description::run(
+            view.description.as_deref().unwrap_or(""),
+            self.opts.description_max_bytes,
+        );
+        let decoded = description.value;
+        let sections = sections::run(
+            &decoded.lines,
+            view.title.as_deref(),
+            view.organization.as_deref(),
+        );
+        let text = decoded.plain_text();
+        let locations = geo::run(
             &self.geo,
             &self.opts.geo,
             &view.locations,
             view.date_posted.as_deref(),
-            &mut warnings,
         );
+        let salary_context = self.salary_context(view, &locations.value);
+        let salary = salary::run(view, &text, &self.opts.salary, &salary_context);
+        let skills = skills::run(&sections.value, &text, view.organization.as_deref());
+        let outcomes = Outcomes::default()
+            .with(Stage::Sections, sections.outcome)
+            .with(Stage::Skills, skills.outcome)
+            .with(Stage::Geo, locations.outcome)
+            .with(Stage::Salary, salary.outcome);
+        let warnings = [description.warnings, locations.warnings, salary.warnings].concat();
+        Enrichment {
+            description: DescriptionOut {
+                text,
+                sections: sections.value,
+            },
+            geo: locations.value.first().cloned(),
+            locations: locations.value,
+            salary: salary.value,
+            skills: skills.value,
+            warnings,
+            outcomes,
+        }
+    }
+
+    /// The money data, and the country and subdivision salary figures are
+    /// judged in: the first location's, else the posting's stated country.
+    fn salary_context<'a>(
+        &'a self,
+        view: &'a PostingView<'_>,
+        locations: &'a [Geo],
+    ) -> salary::SalaryContext<'a> {
         let country = locations
             .first()
             .and_then(|g| g.country.as_ref().map(|c| &*c.alpha2))
@@ -218,62 +171,11 @@ impl Enricher {
         let subdivision = locations
             .first()
             .and_then(|g| g.subdivision.as_ref().map(|s| &*s.code));
-        let ctx = salary::SalaryContext {
+        salary::SalaryContext {
             money: &self.money,
             countries: &self.geo.countries,
             country,
             subdivision,
-        };
-        let salary = salary::enrich(
-            view,
-            &description.text,
-            &self.opts.salary,
-            &ctx,
-            &mut warnings,
-        );
-        let skills = Taxonomy::shared().map_or_else(Vec::new, |t| {
-            t.skills(
-                &description.sections,
-                &description.text,
-                view.organization.as_deref(),
-            )
-        });
-        Enrichment {
-            description,
-            geo: locations.first().cloned(),
-            locations,
-            salary,
-            skills,
-            warnings,
-        }
-    }
-
-    fn description(&self, view: &PostingView<'_>, warnings: &mut Vec<Warning>) -> DescriptionOut {
-        let raw = view.description.as_deref().unwrap_or("");
-        let decoded = description::decode(raw, self.opts.description_max_bytes);
-        if decoded.truncated {
-            warnings.push(Warning::new(
-                WarningCode::DescriptionTruncated,
-                format!(
-                    "description of {} bytes cut at {} (enrich.description.max_bytes)",
-                    raw.len(),
-                    self.opts.description_max_bytes
-                ),
-            ));
-        }
-        if decoded.lines.is_empty() {
-            warnings.push(Warning::new(
-                WarningCode::DescriptionMissing,
-                "no description text",
-            ));
-        }
-        DescriptionOut {
-            text: decoded.plain_text(),
-            sections: sections::segment(
-                &decoded.lines,
-                view.title.as_deref(),
-                view.organization.as_deref(),
-            ),
         }
     }
 }

@@ -16,9 +16,9 @@ use std::sync::{Arc, OnceLock};
 use aho_corasick::AhoCorasick;
 use serde::Serialize;
 
-use super::name_automaton::NameAutomaton;
-use super::section_rules;
-use super::sections::{Section, SectionKind};
+use super::phrases::NameAutomaton;
+use super::sections::{self, Section, SectionKind};
+use super::stage::{StageOutcome, Staged};
 
 const TAXONOMY_TSV: &str = include_str!("../../data/skills.tsv");
 
@@ -123,6 +123,22 @@ pub struct Taxonomy {
 pub struct TaxonomyError {
     line: usize,
     message: String,
+}
+
+/// The skills stage: skills named in the requirement and preferred
+/// sections (and the description text), with the shipped taxonomy. Ok with
+/// at least one skill; absent without description text; failed when the
+/// text named none.
+pub fn run(sections: &[Section], text: &str, company: Option<&str>) -> Staged<Vec<Skill>> {
+    let skills = Taxonomy::shared().map_or_else(Vec::new, |t| t.skills(sections, text, company));
+    let outcome = if !skills.is_empty() {
+        StageOutcome::Ok
+    } else if text.is_empty() {
+        StageOutcome::Absent
+    } else {
+        StageOutcome::Failed
+    };
+    Staged::new(skills, outcome)
 }
 
 impl Taxonomy {
@@ -406,9 +422,7 @@ impl Taxonomy {
         // The team's stack names skills too, though it is not a requirement.
         for s in sections.iter().filter(|s| {
             s.kind == SectionKind::Other
-                && s.heading
-                    .as_deref()
-                    .is_some_and(section_rules::is_tech_stack)
+                && s.heading.as_deref().is_some_and(sections::is_tech_stack)
         }) {
             any_section = true;
             add(&s.text, "tech_stack");

@@ -5,6 +5,7 @@ use std::fmt;
 use std::io::Write;
 use std::time::Duration;
 
+use crate::enrich::StageOutcome;
 use crate::pipeline::Enriched;
 use crate::posting::Rejection;
 
@@ -77,12 +78,13 @@ impl fmt::Display for Summary {
             writeln!(f, "  rejected by reason: {}", parts.join(", "))?;
         }
         for stage in crate::enrich::STAGES {
-            let parts: Vec<String> = ["ok", "absent", "failed"]
+            let parts: Vec<String> = StageOutcome::ALL
                 .iter()
                 .map(|o| {
+                    let o = o.as_str();
                     format!(
                         "{o} {}",
-                        self.outcomes.get(&(stage, *o)).copied().unwrap_or(0)
+                        self.outcomes.get(&(stage, o)).copied().unwrap_or(0)
                     )
                 })
                 .collect();

@@ -251,7 +251,7 @@ impl Metrics {
         // Every label value known in advance is exported from the start, so
         // dashboards and alerts see zeros rather than gaps.
         for stage in STAGES {
-            for outcome in [StageOutcome::Ok, StageOutcome::Absent, StageOutcome::Failed] {
+            for outcome in StageOutcome::ALL {
                 m.outcomes.with_label_values(&[stage, outcome.as_str()]);
             }
         }

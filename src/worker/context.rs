@@ -17,30 +17,13 @@ use rdkafka::{Offset, TopicPartitionList};
 use tracing::{debug, error, info, warn};
 
 use super::offsets::{OffsetTracker, TopicPartition};
-use super::records::{Refused, Trim};
+use super::records::{Kind, Refused};
 use crate::telemetry::{Health, Metrics};
 
 /// Locks, ignoring poisoning: every critical section leaves the state
 /// consistent, and a panic elsewhere must not stop delivery bookkeeping.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// What a produced record is, for its delivery report.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Kind {
-    Enriched,
-    DeadLetter { reason: &'static str, trim: Trim },
-}
-
-impl Kind {
-    /// What a size refusal of this record means for its input's next read.
-    pub fn refused(self) -> Refused {
-        match self {
-            Kind::Enriched => Refused::Enriched,
-            Kind::DeadLetter { trim, .. } => Refused::DeadLetter(trim),
-        }
-    }
 }
 
 /// Travels with each produced record and comes back in its delivery report.

@@ -40,8 +40,9 @@ use crate::pipeline::{Enriched, Pipeline};
 use crate::posting::{RejectReason, Rejection};
 use crate::record::{RecordContext, Source};
 use crate::telemetry::{Health, Metrics};
-use context::{ConsumerCallbacks, DeliveryCallbacks, Kind, Shared, Tag, lock};
+use context::{ConsumerCallbacks, DeliveryCallbacks, Shared, Tag, lock};
 pub use offsets::{Commits, OffsetTracker, TopicPartition};
+use records::Kind;
 use records::{Limits, Refused};
 pub use shutdown::Shutdown;
 

@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 
 use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
 
-use super::context::Kind;
 use super::dead_letter::{self, DeadLetter};
 use crate::config::KafkaConfig;
 use crate::pipeline::Enriched;
@@ -199,6 +198,23 @@ fn too_large(size: usize, limit: usize, refused: bool) -> Rejection {
         )
     };
     Rejection::new(RejectReason::OutputTooLarge, detail)
+}
+
+/// What a produced record is, for its delivery report.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kind {
+    Enriched,
+    DeadLetter { reason: &'static str, trim: Trim },
+}
+
+impl Kind {
+    /// What a size refusal of this record means for its input's next read.
+    pub fn refused(self) -> Refused {
+        match self {
+            Kind::Enriched => Refused::Enriched,
+            Kind::DeadLetter { trim, .. } => Refused::DeadLetter(trim),
+        }
+    }
 }
 
 #[cfg(test)]

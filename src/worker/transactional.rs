@@ -37,7 +37,8 @@ use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, T
 use rdkafka::{ClientContext, Offset, Statistics, TopicPartitionList};
 use tracing::{debug, info, warn};
 
-use super::context::{self, Kind, Shared, lock};
+use super::context::{self, Shared, lock};
+use super::records::Kind;
 use super::records::{self, Limits, Refused};
 use super::{RunSummary, Settings, Shutdown, TopicPartition, WorkerError, client};
 use crate::config::Config;

@@ -3,7 +3,7 @@
 //! feeds send as strings, and for pay stated in the description
 //! (`salary_text`).
 
-use super::salary::PayUnit;
+use super::PayUnit;
 
 /// Words after a figure that multiply it, lower case.
 const MULTIPLIERS: &[(&str, f64)] = &[

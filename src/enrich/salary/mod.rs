@@ -1,15 +1,23 @@
 //! Salary from the structured fields (`baseSalary`, else `estimatedSalary`),
-//! else from the description text (`salary_text`): the stated figures and
+//! else from the description text ([`description_text`]): the stated figures and
 //! unit, the figures annualized, and the figures in the reporting currency
 //! (exchange rates from `reference::money`).
 
+pub mod description_text;
+pub mod money_figures;
+mod pay_unit;
+mod structured;
+
 use serde::Serialize;
 use serde_json::Value;
-use serde_json::value::RawValue;
 
+pub use pay_unit::PayUnit;
+use pay_unit::unit_name;
+use structured::{Amount, has_content, infer_unit, read_amount, stated};
+
+use super::stage::{StageOutcome, Staged};
 use super::warning::{Warning, WarningCode};
-use super::{money_text, salary_text};
-use crate::posting::{PostingView, lenient};
+use crate::posting::PostingView;
 use crate::reference::Countries;
 use crate::reference::money::MoneyData;
 
@@ -36,86 +44,6 @@ impl Default for SalaryOptions {
             plausible_min: 5_000.0,
             plausible_max: 2_000_000.0,
             fx_rates_file: None,
-        }
-    }
-}
-
-/// The period a figure is paid for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum PayUnit {
-    Hour,
-    Day,
-    Week,
-    Biweekly,
-    Semimonthly,
-    Month,
-    Quarter,
-    Year,
-}
-
-/// Spellings of units seen in feeds, normalized (lower case, letters only).
-const UNIT_SPELLINGS: &[(&str, PayUnit)] = &[
-    ("hour", PayUnit::Hour),
-    ("hourly", PayUnit::Hour),
-    ("perhour", PayUnit::Hour),
-    ("hr", PayUnit::Hour),
-    ("hrs", PayUnit::Hour),
-    ("anhour", PayUnit::Hour),
-    ("day", PayUnit::Day),
-    ("daily", PayUnit::Day),
-    ("perday", PayUnit::Day),
-    ("week", PayUnit::Week),
-    ("weekly", PayUnit::Week),
-    ("perweek", PayUnit::Week),
-    ("wk", PayUnit::Week),
-    ("biweekly", PayUnit::Biweekly),
-    ("fortnight", PayUnit::Biweekly),
-    ("fortnightly", PayUnit::Biweekly),
-    ("semimonthly", PayUnit::Semimonthly),
-    ("twicemonthly", PayUnit::Semimonthly),
-    ("month", PayUnit::Month),
-    ("monthly", PayUnit::Month),
-    ("permonth", PayUnit::Month),
-    ("mo", PayUnit::Month),
-    ("quarter", PayUnit::Quarter),
-    ("quarterly", PayUnit::Quarter),
-    ("year", PayUnit::Year),
-    ("yearly", PayUnit::Year),
-    ("peryear", PayUnit::Year),
-    ("annual", PayUnit::Year),
-    ("annually", PayUnit::Year),
-    ("annum", PayUnit::Year),
-    ("perannum", PayUnit::Year),
-    ("pa", PayUnit::Year),
-    ("yr", PayUnit::Year),
-];
-
-impl PayUnit {
-    pub fn parse(text: &str) -> Option<PayUnit> {
-        let norm: String = text
-            .chars()
-            .filter(|c| c.is_alphabetic())
-            .flat_map(char::to_lowercase)
-            .collect();
-        UNIT_SPELLINGS
-            .iter()
-            .find(|(s, _)| *s == norm)
-            .map(|&(_, u)| u)
-    }
-
-    /// How many of this unit make a year under the working-time constants.
-    pub fn per_year(self, opts: &SalaryOptions) -> f64 {
-        let days_per_week = 5.0;
-        match self {
-            PayUnit::Hour => opts.hours_per_week * opts.weeks_per_year,
-            PayUnit::Day => days_per_week * opts.weeks_per_year,
-            PayUnit::Week => opts.weeks_per_year,
-            PayUnit::Biweekly => 26.0,
-            PayUnit::Semimonthly => 24.0,
-            PayUnit::Month => 12.0,
-            PayUnit::Quarter => 4.0,
-            PayUnit::Year => 1.0,
         }
     }
 }
@@ -192,7 +120,7 @@ pub struct Salary {
     pub reporting: Option<Reporting>,
     /// A single figure stated as a floor ("minimum", "starting at") or a
     /// ceiling ("up to"); null for a range or a plain figure.
-    pub qualifier: Option<salary_text::Qualifier>,
+    pub qualifier: Option<description_text::Qualifier>,
     /// For `source: "description"`, the line the figures were read from.
     pub evidence: Option<String>,
 }
@@ -210,10 +138,36 @@ pub struct SalaryContext<'a> {
 
 /// Magnitude checks are made in US dollars, whatever the reporting currency.
 const HOURLY_CEILING_USD: f64 = 300.0;
+
 const YEARLY_FLOOR_USD: f64 = 10_000.0;
 
 /// The salary of a posting: from its structured fields when they state
 /// one, else from its description text.
+/// The salary stage. Ok with a salary; failed when pay was stated but
+/// could not be read (or the description's was ambiguous); absent otherwise.
+pub fn run(
+    view: &PostingView<'_>,
+    description: &str,
+    opts: &SalaryOptions,
+    ctx: &SalaryContext<'_>,
+) -> Staged<Option<Salary>> {
+    let mut warnings = Vec::new();
+    let salary = enrich(view, description, opts, ctx, &mut warnings);
+    let outcome = if salary.is_some() {
+        StageOutcome::Ok
+    } else if warnings.iter().any(|w| {
+        matches!(
+            w.code,
+            WarningCode::SalaryUnreadable | WarningCode::SalaryTextAmbiguous
+        )
+    }) {
+        StageOutcome::Failed
+    } else {
+        StageOutcome::Absent
+    };
+    Staged::with_warnings(salary, outcome, warnings)
+}
+
 pub fn enrich(
     view: &PostingView<'_>,
     description: &str,
@@ -254,10 +208,11 @@ pub fn enrich(
             let local_dollar = ctx
                 .country
                 .and_then(|c| ctx.money.sole_currency(c))
-                .and_then(|c| salary_text::DOLLARS.iter().find(|d| **d == c).copied());
+                .and_then(|c| description_text::DOLLARS.iter().find(|d| **d == c).copied());
             let outside_colorado = ctx.subdivision != Some("US-CO");
             let usd_per_unit = |c: &str| ctx.money.fx.rate(c, "USD");
-            match salary_text::find(description, local_dollar, outside_colorado, &usd_per_unit) {
+            match description_text::find(description, local_dollar, outside_colorado, &usd_per_unit)
+            {
                 Ok(Some(p)) => (
                     SalarySource::Description,
                     Amount {
@@ -270,7 +225,7 @@ pub fn enrich(
                     p.qualifier,
                 ),
                 Ok(None) => return None,
-                Err(salary_text::Unsure::Ambiguous(n)) => {
+                Err(description_text::Unsure::Ambiguous(n)) => {
                     warnings.push(Warning::new(
                         WarningCode::SalaryTextAmbiguous,
                         format!("the description states {n} different pay figures; none taken"),
@@ -370,19 +325,6 @@ pub fn enrich(
     })
 }
 
-fn unit_name(u: PayUnit) -> &'static str {
-    match u {
-        PayUnit::Hour => "HOUR",
-        PayUnit::Day => "DAY",
-        PayUnit::Week => "WEEK",
-        PayUnit::Biweekly => "BIWEEKLY",
-        PayUnit::Semimonthly => "SEMIMONTHLY",
-        PayUnit::Month => "MONTH",
-        PayUnit::Quarter => "QUARTER",
-        PayUnit::Year => "YEAR",
-    }
-}
-
 /// A stated unit that its magnitude contradicts (HOUR with 96,400; YEAR
 /// with 25) is corrected, with a warning. Judged in USD when a rate exists.
 fn correct_unit(
@@ -454,119 +396,6 @@ fn currency_code(
             ));
             None
         }
-    }
-}
-
-/// Whether a value holds anything besides JSON-LD type tags and nulls.
-fn has_content(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::String(s) => !s.trim().is_empty(),
-        Value::Bool(_) | Value::Number(_) => true,
-        Value::Array(items) => items.iter().any(has_content),
-        Value::Object(map) => map
-            .iter()
-            .any(|(k, v)| !k.starts_with('@') && has_content(v)),
-    }
-}
-
-fn stated(raw: &RawValue) -> bool {
-    !matches!(raw.get(), "null" | "\"\"" | "{}" | "[]")
-}
-
-struct Amount {
-    min: f64,
-    max: f64,
-    unit: Option<PayUnit>,
-    currency: Option<String>,
-}
-
-/// A `MonetaryAmount` (or a bare number/string, or an array of either).
-fn read_amount(v: &Value) -> Option<Amount> {
-    match v {
-        Value::Array(items) => items.iter().find_map(read_amount),
-        Value::Object(_) => {
-            let currency = lenient::get(v, "currency")
-                .and_then(lenient::string)
-                .map(str::to_string);
-            let outer_unit = lenient::get(v, "unitText")
-                .and_then(lenient::string)
-                .and_then(PayUnit::parse);
-            let inner = lenient::get(v, "value").unwrap_or(v);
-            let (min, max, unit) = read_value(inner).or_else(|| read_value(v))?;
-            Some(Amount {
-                min,
-                max,
-                unit: unit.or(outer_unit),
-                currency,
-            })
-        }
-        other => {
-            let (min, max, unit) = read_value(other)?;
-            Some(Amount {
-                min,
-                max,
-                unit,
-                currency: None,
-            })
-        }
-    }
-}
-
-/// A `QuantitativeValue` (`value` or `minValue`/`maxValue`) or a bare figure.
-fn read_value(v: &Value) -> Option<(f64, f64, Option<PayUnit>)> {
-    let positive = |key: &str| {
-        lenient::get(v, key)
-            .and_then(|x| match x {
-                // "7 triệu", "120k", "$100,000.00": the text reader knows multipliers.
-                Value::String(t) => money_text::range(t).map(|r| r.0),
-                other => lenient::number(other),
-            })
-            .filter(|n| *n > 0.0)
-    };
-    match v {
-        Value::Object(_) => {
-            let unit = lenient::get(v, "unitText")
-                .and_then(lenient::string)
-                .and_then(PayUnit::parse);
-            let single = positive("value");
-            // "value": "7-20 triệu" beside minValue/maxValue strings.
-            let text_range = lenient::get(v, "value")
-                .and_then(Value::as_str)
-                .and_then(money_text::range);
-            let (min, max) = match (positive("minValue"), positive("maxValue")) {
-                (Some(a), Some(b)) => (a, b),
-                (Some(a), None) => (a, single.unwrap_or(a)),
-                (None, Some(b)) => (single.unwrap_or(b), b),
-                (None, None) => match text_range {
-                    Some((lo, hi, _)) => (lo, hi),
-                    None => (single?, single?),
-                },
-            };
-            let unit = unit.or(text_range.and_then(|r| r.2));
-            Some((min, max, unit))
-        }
-        Value::String(text) => {
-            let (min, max, unit) = money_text::range(text)?;
-            (min > 0.0 && max > 0.0).then_some((min, max, unit))
-        }
-        other => {
-            let n = lenient::number(other).filter(|n| *n > 0.0)?;
-            Some((n, n, None))
-        }
-    }
-}
-
-/// Without a stated unit, only clear magnitudes (in USD when a rate
-/// exists) are read: a few hundred at most is hourly, ten thousand and more
-/// yearly; between, nothing.
-fn infer_unit(max_usd: f64) -> Option<PayUnit> {
-    if max_usd >= YEARLY_FLOOR_USD {
-        Some(PayUnit::Year)
-    } else if max_usd <= HOURLY_CEILING_USD {
-        Some(PayUnit::Hour)
-    } else {
-        None
     }
 }
 

@@ -5,73 +5,17 @@
 //! all-bold line, a short line ending in a colon, a short Title Case line
 //! followed by text), never a label–value line ("Location: Austin, TX") nor
 //! the job title repeated. Kinds come from the heading via the rule table in
-//! `section_rules.rs`, and from the body where the heading says little.
+//! `rules.rs`, and from the body where the heading says little.
 
-use serde::Serialize;
-
-use super::description::{Line, LineKind};
-use super::section_rules::{self, HeadingClass};
-
-/// The kind of a section. Part of the output contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SectionKind {
-    AboutCompany,
-    Role,
-    Responsibilities,
-    Requirements,
-    Preferred,
-    Benefits,
-    Compensation,
-    EqualOpportunity,
-    Application,
-    Other,
-}
-
-impl SectionKind {
-    pub const ALL: [SectionKind; 10] = [
-        SectionKind::AboutCompany,
-        SectionKind::Role,
-        SectionKind::Responsibilities,
-        SectionKind::Requirements,
-        SectionKind::Preferred,
-        SectionKind::Benefits,
-        SectionKind::Compensation,
-        SectionKind::EqualOpportunity,
-        SectionKind::Application,
-        SectionKind::Other,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            SectionKind::AboutCompany => "about_company",
-            SectionKind::Role => "role",
-            SectionKind::Responsibilities => "responsibilities",
-            SectionKind::Requirements => "requirements",
-            SectionKind::Preferred => "preferred",
-            SectionKind::Benefits => "benefits",
-            SectionKind::Compensation => "compensation",
-            SectionKind::EqualOpportunity => "equal_opportunity",
-            SectionKind::Application => "application",
-            SectionKind::Other => "other",
-        }
-    }
-}
-
-/// One section of a description.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Section {
-    pub kind: SectionKind,
-    /// `None` for text before the first heading.
-    pub heading: Option<String>,
-    /// The body as plain text (items as "• " lines).
-    pub text: String,
-    pub items: Vec<String>,
-}
+use super::classify::{self, HeadingClass};
+use super::{Section, SectionKind, is_label_value};
+use crate::enrich::description::{Line, LineKind};
 
 /// Longest heading, in characters, for each way a heading can be marked.
 const MAX_MARKED_HEADING_CHARS: usize = 100;
+
 const MAX_PLAIN_HEADING_CHARS: usize = 60;
+
 const MAX_PLAIN_HEADING_WORDS: usize = 9;
 
 /// Cuts lines into sections and classifies them. `title` and `company` are
@@ -146,7 +90,7 @@ pub fn segment(lines: &[Line], title: Option<&str>, company: Option<&str>) -> Ve
     }
     split_trailing_eeo(&mut sections);
     // Normalized once, compared with every heading and the intro.
-    let company = company.map(section_rules::normalize);
+    let company = company.map(classify::normalize);
     for s in &mut sections {
         s.kind = classify(s, company.as_deref());
         unmarked_items(s);
@@ -192,8 +136,7 @@ fn is_leading_banner(i: usize, lines: &[Line], title: Option<&Title>) -> bool {
     };
     i == 0
         && line.emphasized
-        && section_rules::classify_heading(Some(&line.text))
-            == HeadingClass::Generic(SectionKind::Other)
+        && classify::classify_heading(Some(&line.text)) == HeadingClass::Generic(SectionKind::Other)
         && is_heading(next, lines.get(i + 2), title)
 }
 
@@ -319,7 +262,7 @@ fn is_heading(line: &Line, next: Option<&Line>, title: Option<&Title>) -> bool {
         return false;
     }
     // Asked only when the layout leaves the question open.
-    let kind = || match section_rules::classify_heading(Some(text)) {
+    let kind = || match classify::classify_heading(Some(text)) {
         HeadingClass::Kind(k) if k != SectionKind::Other => Some(k),
         _ => None,
     };
@@ -331,8 +274,7 @@ fn is_heading(line: &Line, next: Option<&Line>, title: Option<&Title>) -> bool {
             !n.emphasized
                 || n.kind == LineKind::Item
                 || kind().is_some_and(|k| {
-                    words <= 3
-                        || section_rules::classify_heading(Some(&n.text)) == HeadingClass::Kind(k)
+                    words <= 3 || classify::classify_heading(Some(&n.text)) == HeadingClass::Kind(k)
                 })
         });
     }
@@ -358,7 +300,7 @@ fn is_never_a_heading(text: &str) -> bool {
     if text.starts_with(['”', '’', '»', ')', ']']) {
         return true;
     }
-    section_rules::is_footer_or_terms(text)
+    classify::is_footer_or_terms(text)
 }
 
 /// `needle` in a short text such as a heading candidate: a window scan
@@ -373,27 +315,6 @@ fn find_short(text: &str, needle: &str) -> Option<usize> {
         .windows(needle.len())
         .position(|w| w == needle.as_bytes())
 }
-
-/// "Location: Austin, TX", "Salary: $50k": a label, a colon, then a value.
-pub(crate) fn is_label_value(text: &str) -> bool {
-    // The first colon counts only within 40 bytes, so a paragraph is not
-    // read to its end looking for one.
-    let bytes = text.as_bytes();
-    let window = bytes.get(..=MAX_LABEL_BYTES).unwrap_or(bytes);
-    let first_colon = window.iter().enumerate().position(|(i, &b)| {
-        b == b':'
-            || (b == 0xEF
-                && bytes
-                    .get(i..)
-                    .is_some_and(|r| r.starts_with("：".as_bytes())))
-    });
-    first_colon
-        .and_then(|pos| text.get(pos..))
-        .is_some_and(|rest| !rest.trim_start_matches([':', '：']).trim().is_empty())
-}
-
-/// Where a label's colon may be at the latest ("Years of experience:").
-const MAX_LABEL_BYTES: usize = 40;
 
 fn ends_like_sentence(text: &str) -> bool {
     text.ends_with(['.', '!', '?', ',', ';', '。'])
@@ -429,7 +350,7 @@ fn split_trailing_eeo(sections: &mut Vec<Section>) {
     let Some(last) = sections.last_mut() else {
         return;
     };
-    if section_rules::classify_heading(last.heading.as_deref())
+    if classify::classify_heading(last.heading.as_deref())
         == HeadingClass::Kind(SectionKind::EqualOpportunity)
     {
         return;
@@ -438,7 +359,7 @@ fn split_trailing_eeo(sections: &mut Vec<Section>) {
         return;
     };
     let tail = &last.text[pos + 1..];
-    if tail.starts_with("• ") || !section_rules::is_equal_opportunity_text(tail) {
+    if tail.starts_with("• ") || !classify::is_equal_opportunity_text(tail) {
         return;
     }
     // A diversity paragraph right before the statement belongs with it.
@@ -448,7 +369,7 @@ fn split_trailing_eeo(sections: &mut Vec<Section>) {
         let prev_end = start - 1;
         let prev_start = text[..prev_end].rfind('\n').map_or(0, |p| p + 1);
         let line = &text[prev_start..prev_end];
-        let statement = is_diversity_text(line) || section_rules::is_equal_opportunity_text(line);
+        let statement = is_diversity_text(line) || classify::is_equal_opportunity_text(line);
         if line.starts_with("• ") || !statement {
             break;
         }
@@ -486,10 +407,10 @@ fn is_diversity_text(line: &str) -> bool {
 }
 
 fn classify(section: &Section, company: Option<&str>) -> SectionKind {
-    match section_rules::classify_heading_for(section.heading.as_deref(), company) {
+    match classify::classify_heading_for(section.heading.as_deref(), company) {
         HeadingClass::Kind(kind) => kind,
         HeadingClass::Generic(default) => {
-            section_rules::classify_body(section, default, company).unwrap_or(default)
+            classify::classify_body(section, default, company).unwrap_or(default)
         }
     }
 }

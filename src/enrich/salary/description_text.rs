@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 
-use super::money_text;
-use super::salary::PayUnit;
+use super::PayUnit;
+use super::money_figures;
 
 /// What the text says, before annualizing.
 #[derive(Debug, Clone, PartialEq)]
@@ -206,7 +206,7 @@ pub fn find(
             continue;
         };
         let from_figure = &line[at..];
-        let Some((min, max, unit, read)) = money_text::range_with_count(from_figure) else {
+        let Some((min, max, unit, read)) = money_figures::range_with_count(from_figure) else {
             continue;
         };
         // More money on the line than the range read (levels, bonuses,

@@ -17,10 +17,10 @@ use rdkafka::{Offset, TopicPartitionList};
 use posting_enricher::config::{Config, LogFormat};
 use posting_enricher::telemetry::logging;
 
-use crate::shell::{self, Telemetry};
+use super::shell::{self, Telemetry};
 
 /// 341 real postings from the corpus, one of them `{}` and one not JSON at all.
-const SAMPLE: &[u8] = include_bytes!("../data/sample/postings.jsonl");
+const SAMPLE: &[u8] = include_bytes!("../../data/sample/postings.jsonl");
 const PARTITIONS: i32 = 3;
 
 pub fn run(keep_running: bool, listen: String) -> anyhow::Result<ExitCode> {

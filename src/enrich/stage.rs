@@ -1,0 +1,144 @@
+//! What every enrichment stage shares: the one list of stages, the outcome
+//! each reports for a posting, and the shape of what a stage returns.
+//! Metric labels, the offline summary and `STAGES` all follow [`Stage::ALL`].
+
+use super::warning::Warning;
+
+/// An enrichment stage, named as in metrics (`stage` label) and summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Stage {
+    Sections,
+    Skills,
+    Geo,
+    Salary,
+}
+
+impl Stage {
+    /// Every stage, in the order metrics and summaries list them.
+    pub const ALL: [Stage; 4] = [Stage::Sections, Stage::Skills, Stage::Geo, Stage::Salary];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Stage::Sections => "sections",
+            Stage::Skills => "skills",
+            Stage::Geo => "geo",
+            Stage::Salary => "salary",
+        }
+    }
+
+    const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The enrichment stages' names, as metric labels.
+pub const STAGES: [&str; Stage::ALL.len()] = {
+    let mut names = [""; Stage::ALL.len()];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = Stage::ALL[i].name();
+        i += 1;
+    }
+    names
+};
+
+/// How one stage went for one posting (a metric label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StageOutcome {
+    /// The stage produced a result.
+    Ok,
+    /// The posting gave the stage nothing to work from.
+    Absent,
+    /// The posting had input for the stage, but it could not be used.
+    Failed,
+}
+
+impl StageOutcome {
+    pub const ALL: [StageOutcome; 3] =
+        [StageOutcome::Ok, StageOutcome::Absent, StageOutcome::Failed];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StageOutcome::Ok => "ok",
+            StageOutcome::Absent => "absent",
+            StageOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// What a stage made of one posting: its value, how it went, and its
+/// warnings (in the order the record lists them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Staged<T> {
+    pub value: T,
+    pub outcome: StageOutcome,
+    pub warnings: Vec<Warning>,
+}
+
+impl<T> Staged<T> {
+    pub fn new(value: T, outcome: StageOutcome) -> Self {
+        Staged {
+            value,
+            outcome,
+            warnings: Vec::new(),
+        }
+    }
+
+    pub fn with_warnings(value: T, outcome: StageOutcome, warnings: Vec<Warning>) -> Self {
+        Staged {
+            value,
+            outcome,
+            warnings,
+        }
+    }
+}
+
+/// Every stage's outcome for one posting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcomes([StageOutcome; Stage::ALL.len()]);
+
+impl Default for Outcomes {
+    /// Every stage absent.
+    fn default() -> Self {
+        Outcomes([StageOutcome::Absent; Stage::ALL.len()])
+    }
+}
+
+impl Outcomes {
+    pub fn get(&self, stage: Stage) -> StageOutcome {
+        self.0[stage.index()]
+    }
+
+    pub fn set(&mut self, stage: Stage, outcome: StageOutcome) {
+        self.0[stage.index()] = outcome;
+    }
+
+    /// The same outcomes with `stage`'s set (for building them in one expression).
+    #[must_use]
+    pub fn with(mut self, stage: Stage, outcome: StageOutcome) -> Self {
+        self.set(stage, outcome);
+        self
+    }
+
+    /// Each stage's name and outcome, in [`Stage::ALL`] order.
+    pub fn by_stage(&self) -> impl Iterator<Item = (&'static str, StageOutcome)> + '_ {
+        Stage::ALL.iter().map(|&s| (s.name(), self.get(s)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_are_listed_once_in_index_order() {
+        for (i, stage) in Stage::ALL.iter().enumerate() {
+            assert_eq!(stage.index(), i);
+            assert_eq!(STAGES[i], stage.name());
+        }
+        let outcomes = Outcomes::default().with(Stage::Geo, StageOutcome::Failed);
+        assert_eq!(outcomes.get(Stage::Geo), StageOutcome::Failed);
+        assert_eq!(outcomes.get(Stage::Salary), StageOutcome::Absent);
+        assert_eq!(outcomes.by_stage().count(), Stage::ALL.len());
+    }
+}
