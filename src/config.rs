@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::enrich::{EnrichOptions, GeoOptions, SalaryOptions};
+use crate::enrich::EnrichOptions;
 use crate::pipeline::OutputOptions;
 use crate::posting::DecodeOptions;
 
@@ -65,9 +65,9 @@ pub const ENV_PREFIX: &str = "POSTING_ENRICHER__";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    pub decode: DecodeConfig,
+    pub decode: DecodeOptions,
     pub output: OutputConfig,
-    pub enrich: EnrichConfig,
+    pub enrich: EnrichOptions,
     pub kafka: KafkaConfig,
     pub worker: WorkerConfig,
     pub telemetry: TelemetryConfig,
@@ -117,7 +117,8 @@ pub struct KafkaConfig {
     pub group_instance_id: String,
     /// How long authentication may keep failing (a credential being
     /// rotated) before the worker exits.
-    pub auth_failure_grace: String,
+    #[serde(with = "humantime_serde")]
+    pub auth_failure_grace: Duration,
     /// librdkafka properties for both clients (TLS, SASL).
     pub common: BTreeMap<String, String>,
     /// librdkafka consumer properties, passed through (fetch sizes; TLS and
@@ -139,7 +140,7 @@ impl Default for KafkaConfig {
             transactional_id: String::new(),
             group_protocol: GroupProtocol::Classic,
             group_instance_id: String::new(),
-            auth_failure_grace: "2m".into(),
+            auth_failure_grace: Duration::from_secs(2 * 60),
             common: BTreeMap::new(),
             consumer: BTreeMap::new(),
             producer: BTreeMap::new(),
@@ -153,20 +154,26 @@ pub struct WorkerConfig {
     pub max_in_flight: u64,
     pub batch_size: u64,
     pub threads: u64,
-    pub commit_interval: String,
-    pub revoke_timeout: String,
-    pub shutdown_timeout: String,
+    #[serde(with = "humantime_serde")]
+    pub commit_interval: Duration,
+    #[serde(with = "humantime_serde")]
+    pub revoke_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub shutdown_timeout: Duration,
     pub delivery_retries: u64,
-    pub retry_backoff_max: String,
+    #[serde(with = "humantime_serde")]
+    pub retry_backoff_max: Duration,
     /// How long a partition stays stopped (its delivery failed after every
     /// retry) before it is tried again.
-    pub stopped_partition_retry: String,
+    #[serde(with = "humantime_serde")]
+    pub stopped_partition_retry: Duration,
     /// Records in flight are also bounded by their bytes (the produced
     /// records librdkafka holds until the broker acknowledges them).
     pub max_in_flight_bytes: u64,
     /// Readiness fails when records wait for the broker and none has been
     /// acknowledged (or, exactly-once, committed) for this long.
-    pub progress_timeout: String,
+    #[serde(with = "humantime_serde")]
+    pub progress_timeout: Duration,
     /// Exactly-once: most records in one transaction (it also ends after
     /// `commit_interval`).
     pub transaction_records: u64,
@@ -178,14 +185,14 @@ impl Default for WorkerConfig {
             max_in_flight: 1_000,
             batch_size: 256,
             threads: 0,
-            commit_interval: "1s".into(),
-            revoke_timeout: "10s".into(),
-            shutdown_timeout: "30s".into(),
+            commit_interval: Duration::from_secs(1),
+            revoke_timeout: Duration::from_secs(10),
+            shutdown_timeout: Duration::from_secs(30),
             delivery_retries: 5,
-            retry_backoff_max: "10s".into(),
-            stopped_partition_retry: "5m".into(),
+            retry_backoff_max: Duration::from_secs(10),
+            stopped_partition_retry: Duration::from_secs(5 * 60),
             max_in_flight_bytes: 64 * 1024 * 1024,
-            progress_timeout: "60s".into(),
+            progress_timeout: Duration::from_secs(60),
             transaction_records: 1_000,
         }
     }
@@ -197,9 +204,11 @@ pub struct TelemetryConfig {
     pub listen: String,
     pub log_format: LogFormat,
     pub log_level: String,
-    pub summary_interval: String,
+    #[serde(with = "humantime_serde")]
+    pub summary_interval: Duration,
     /// `/health/live` fails when the worker loop has not turned for this long.
-    pub stall_timeout: String,
+    #[serde(with = "humantime_serde")]
+    pub stall_timeout: Duration,
 }
 
 impl Default for TelemetryConfig {
@@ -208,26 +217,8 @@ impl Default for TelemetryConfig {
             listen: "0.0.0.0:9464".into(),
             log_format: LogFormat::Auto,
             log_level: "info".into(),
-            summary_interval: "60s".into(),
-            stall_timeout: "120s".into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DecodeConfig {
-    pub max_record_bytes: u64,
-    pub max_depth: u32,
-    pub envelope_pointer: String,
-}
-
-impl Default for DecodeConfig {
-    fn default() -> Self {
-        DecodeConfig {
-            max_record_bytes: 1024 * 1024,
-            max_depth: 64,
-            envelope_pointer: String::new(),
+            summary_interval: Duration::from_secs(60),
+            stall_timeout: Duration::from_secs(120),
         }
     }
 }
@@ -244,74 +235,6 @@ impl Default for OutputConfig {
         OutputConfig {
             include_posting: true,
             enriched_at: String::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[serde(default, deny_unknown_fields)]
-pub struct EnrichConfig {
-    pub description: DescriptionConfig,
-    pub salary: SalaryConfig,
-    pub geo: GeoConfig,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct GeoConfig {
-    pub coast_snap_km: f64,
-    pub centroid_km: f64,
-    pub locality_match_km: f64,
-    pub territory_as_country: bool,
-}
-
-impl Default for GeoConfig {
-    fn default() -> Self {
-        let d = GeoOptions::default();
-        GeoConfig {
-            coast_snap_km: d.coast_snap_km,
-            centroid_km: d.centroid_km,
-            locality_match_km: d.locality_match_km,
-            territory_as_country: d.territory_as_country,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DescriptionConfig {
-    pub max_bytes: u64,
-}
-
-impl Default for DescriptionConfig {
-    fn default() -> Self {
-        DescriptionConfig {
-            max_bytes: 256 * 1024,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SalaryConfig {
-    pub hours_per_week: f64,
-    pub weeks_per_year: f64,
-    pub reporting_currency: String,
-    pub plausible_min: f64,
-    pub plausible_max: f64,
-    pub fx_rates_file: String,
-}
-
-impl Default for SalaryConfig {
-    fn default() -> Self {
-        let d = SalaryOptions::default();
-        SalaryConfig {
-            hours_per_week: d.hours_per_week,
-            weeks_per_year: d.weeks_per_year,
-            reporting_currency: d.reporting_currency,
-            plausible_min: d.plausible_min,
-            plausible_max: d.plausible_max,
-            fx_rates_file: String::new(),
         }
     }
 }
@@ -497,8 +420,9 @@ impl Config {
                 "must be at least 4 (a posting with a location nests 3 deep)".into(),
             );
         }
-        let p = &self.decode.envelope_pointer;
-        if !p.is_empty() && !p.starts_with('/') {
+        if let Some(p) = &self.decode.envelope_pointer
+            && !p.starts_with('/')
+        {
             return invalid(
                 "decode.envelope_pointer",
                 format!("{p:?} is not a JSON pointer (it must start with `/`, e.g. \"/payload\")"),
@@ -651,63 +575,24 @@ impl Config {
             );
         }
         for (key, value) in [
-            ("worker.commit_interval", &w.commit_interval),
-            ("worker.revoke_timeout", &w.revoke_timeout),
-            ("worker.shutdown_timeout", &w.shutdown_timeout),
-            ("worker.retry_backoff_max", &w.retry_backoff_max),
-            ("worker.stopped_partition_retry", &w.stopped_partition_retry),
-            ("worker.progress_timeout", &w.progress_timeout),
-            ("kafka.auth_failure_grace", &k.auth_failure_grace),
+            ("worker.commit_interval", w.commit_interval),
+            ("worker.revoke_timeout", w.revoke_timeout),
+            ("worker.shutdown_timeout", w.shutdown_timeout),
+            ("worker.retry_backoff_max", w.retry_backoff_max),
+            ("worker.stopped_partition_retry", w.stopped_partition_retry),
+            ("worker.progress_timeout", w.progress_timeout),
+            ("kafka.auth_failure_grace", k.auth_failure_grace),
             (
                 "telemetry.summary_interval",
-                &self.telemetry.summary_interval,
+                self.telemetry.summary_interval,
             ),
-            ("telemetry.stall_timeout", &self.telemetry.stall_timeout),
+            ("telemetry.stall_timeout", self.telemetry.stall_timeout),
         ] {
-            match humantime::parse_duration(value) {
-                Ok(d) if !d.is_zero() => {}
-                _ => {
-                    return invalid(
-                        key,
-                        format!(
-                            "{value:?} is not a positive duration such as \"30s\" or \"500ms\""
-                        ),
-                    );
-                }
+            if value.is_zero() {
+                return invalid(key, "must be longer than zero".into());
             }
         }
         Ok(())
-    }
-
-    pub fn decode_options(&self) -> DecodeOptions {
-        DecodeOptions {
-            max_record_bytes: usize::try_from(self.decode.max_record_bytes).unwrap_or(usize::MAX),
-            max_depth: self.decode.max_depth as usize,
-            envelope_pointer: Some(self.decode.envelope_pointer.clone()).filter(|p| !p.is_empty()),
-        }
-    }
-
-    pub fn enrich_options(&self) -> EnrichOptions {
-        EnrichOptions {
-            description_max_bytes: usize::try_from(self.enrich.description.max_bytes)
-                .unwrap_or(usize::MAX),
-            salary: SalaryOptions {
-                hours_per_week: self.enrich.salary.hours_per_week,
-                weeks_per_year: self.enrich.salary.weeks_per_year,
-                reporting_currency: self.enrich.salary.reporting_currency.clone(),
-                plausible_min: self.enrich.salary.plausible_min,
-                plausible_max: self.enrich.salary.plausible_max,
-                fx_rates_file: Some(&self.enrich.salary.fx_rates_file)
-                    .filter(|p| !p.is_empty())
-                    .map(PathBuf::from),
-            },
-            geo: GeoOptions {
-                coast_snap_km: self.enrich.geo.coast_snap_km,
-                centroid_km: self.enrich.geo.centroid_km,
-                locality_match_km: self.enrich.geo.locality_match_km,
-                territory_as_country: self.enrich.geo.territory_as_country,
-            },
-        }
     }
 
     /// A copy safe to log or print: secret librdkafka properties (passwords,
@@ -728,19 +613,14 @@ impl Config {
         c
     }
 
-    /// A duration setting, already validated by [`Config::validate`].
-    pub fn duration(value: &str) -> Duration {
-        humantime::parse_duration(value).unwrap_or(Duration::from_secs(1))
-    }
-
     /// The core configured by this config (loads the reference data once
     /// per process).
     pub fn pipeline(
         &self,
     ) -> Result<crate::pipeline::Pipeline, std::sync::Arc<crate::reference::DataError>> {
         crate::pipeline::Pipeline::new(
-            self.decode_options(),
-            self.enrich_options(),
+            self.decode.clone(),
+            self.enrich.clone(),
             self.output_options(),
         )
     }
@@ -902,6 +782,50 @@ mod tests {
     }
 
     #[test]
+    fn an_invalid_duration_is_an_error_naming_its_key() {
+        let err = Config::from_toml("[worker]\nshutdown_timeout = \"soon\"\n").unwrap_err();
+        assert!(err.contains("shutdown_timeout"), "{err}");
+        let err = Config::from_toml("[telemetry]\nstall_timeout = 120\n").unwrap_err();
+        assert!(err.contains("stall_timeout"), "{err}");
+        let e = Config::default()
+            .with_env(env(&[(
+                "POSTING_ENRICHER__WORKER__COMMIT_INTERVAL",
+                "often",
+            )]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("POSTING_ENRICHER__WORKER__COMMIT_INTERVAL"),
+            "{e}"
+        );
+        let (c, _) = Config::default()
+            .with_env(env(&[(
+                "POSTING_ENRICHER__WORKER__COMMIT_INTERVAL",
+                "250ms",
+            )]))
+            .unwrap();
+        assert_eq!(c.worker.commit_interval, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn empty_text_means_an_optional_setting_is_unset() {
+        let c = Config::from_toml("[decode]\nenvelope_pointer = \"/payload\"\n").unwrap();
+        assert_eq!(c.decode.envelope_pointer.as_deref(), Some("/payload"));
+        let c = Config::from_toml("[enrich.salary]\nfx_rates_file = \"\"\n").unwrap();
+        assert_eq!(c.enrich.salary.fx_rates_file, None);
+        let (c, _) = Config::default()
+            .with_env(env(&[(
+                "POSTING_ENRICHER__ENRICH__SALARY__FX_RATES_FILE",
+                "/etc/fx.toml",
+            )]))
+            .unwrap();
+        assert_eq!(
+            c.enrich.salary.fx_rates_file.as_deref(),
+            Some(Path::new("/etc/fx.toml"))
+        );
+    }
+
+    #[test]
     fn wrong_type_is_named() {
         let err = Config::from_toml("[output]\ninclude_posting = \"yes\"\n").unwrap_err();
         assert!(err.contains("include_posting"), "{err}");
@@ -980,7 +904,7 @@ mod tests {
         c.kafka.input_topics = vec!["postings.enriched".into()];
         assert!(c.validate("x").is_err(), "reading its own output");
         let mut c = Config::default();
-        c.worker.shutdown_timeout = "soon".into();
+        c.worker.shutdown_timeout = Duration::ZERO;
         let e = c.validate("x").unwrap_err().to_string();
         assert!(e.contains("worker.shutdown_timeout"), "{e}");
         let c = Config::from_toml(
@@ -988,16 +912,13 @@ mod tests {
         )
         .unwrap();
         assert!(c.validate("x").is_ok());
-        assert_eq!(
-            Config::duration(&c.worker.shutdown_timeout),
-            Duration::from_secs(30)
-        );
+        assert_eq!(c.worker.shutdown_timeout, Duration::from_secs(30));
     }
 
     #[test]
     fn invalid_values_are_named() {
         let mut c = Config::default();
-        c.decode.envelope_pointer = "payload".into();
+        c.decode.envelope_pointer = Some("payload".into());
         let e = c.validate("test.toml").unwrap_err().to_string();
         assert!(
             e.contains("test.toml") && e.contains("decode.envelope_pointer"),

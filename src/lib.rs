@@ -20,4 +20,5 @@ pub mod reference;
 pub mod telemetry;
 #[cfg(test)]
 mod test_random;
+mod unset_if_empty;
 pub mod worker;

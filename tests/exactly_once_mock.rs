@@ -54,9 +54,9 @@ fn start(brokers: &str) -> Running {
     config.kafka.dead_letter_topic = DLQ.into();
     config.kafka.delivery = Delivery::ExactlyOnce;
     config.kafka.transactional_id = TXN_ID.into();
-    config.worker.commit_interval = "200ms".into();
+    config.worker.commit_interval = Duration::from_millis(200);
     config.worker.transaction_records = 30;
-    config.worker.shutdown_timeout = "10s".into();
+    config.worker.shutdown_timeout = Duration::from_secs(10);
     common::worker::start(config)
 }
 

@@ -65,10 +65,10 @@ fn start_with(brokers: &str, retries: u64, adjust: impl FnOnce(&mut Config)) -> 
         .kafka
         .producer
         .insert("message.timeout.ms".into(), "1000".into());
-    config.worker.commit_interval = "100ms".into();
-    config.worker.retry_backoff_max = "300ms".into();
+    config.worker.commit_interval = Duration::from_millis(100);
+    config.worker.retry_backoff_max = Duration::from_millis(300);
     config.worker.delivery_retries = retries;
-    config.worker.shutdown_timeout = "10s".into();
+    config.worker.shutdown_timeout = Duration::from_secs(10);
     adjust(&mut config);
     common::worker::start(config)
 }
@@ -219,7 +219,7 @@ fn a_stopped_partition_is_tried_again_later_and_recovers() {
     produce_inputs(&brokers, &lines);
     mock.broker_down(2).unwrap();
     let w = start_with(&brokers, 1, |c| {
-        c.worker.stopped_partition_retry = "3s".into();
+        c.worker.stopped_partition_retry = Duration::from_secs(3);
     });
     wait("partitions stopped", Duration::from_secs(30), || {
         w.metrics.stopped_partitions.get() == 2

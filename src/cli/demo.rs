@@ -29,7 +29,7 @@ pub fn run(keep_running: bool, listen: String) -> anyhow::Result<ExitCode> {
     config.telemetry.log_format = LogFormat::Text;
     // The demo prints its own summary; the worker's log lines stay quiet.
     config.telemetry.log_level = "warn".into();
-    config.worker.commit_interval = "200ms".into();
+    config.worker.commit_interval = Duration::from_millis(200);
     config.validate("demo")?;
     logging::init(config.telemetry.log_format, &config.telemetry.log_level);
 

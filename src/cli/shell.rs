@@ -47,9 +47,7 @@ impl Telemetry {
         Telemetry {
             metrics: Arc::new(Metrics::new()),
             health: Arc::new(Health::new()),
-            shutdown: Arc::new(Shutdown::new(Config::duration(
-                &config.worker.shutdown_timeout,
-            ))),
+            shutdown: Arc::new(Shutdown::new(config.worker.shutdown_timeout)),
         }
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use country_boundaries::LatLon;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::stage::{StageOutcome, Staged};
 use super::warning::{Warning, WarningCode};
@@ -20,8 +20,9 @@ use crate::posting::{Address, Location};
 use crate::reference::GeoData;
 use crate::reference::text::{fold, fold_into};
 
-/// Geo settings (see `[enrich.geo]` in `config/default.toml`).
-#[derive(Debug, Clone, PartialEq)]
+/// Geo settings (`[enrich.geo]` in `config/default.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct GeoOptions {
     /// A point off the coast within this distance takes the nearest
     /// subdivision (piers, harbours, reclaimed land).

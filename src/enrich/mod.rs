@@ -13,7 +13,7 @@ pub mod warning;
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::posting::PostingView;
 use crate::reference::money::MoneyData;
@@ -25,21 +25,28 @@ pub use skills::{Skill, Taxonomy};
 pub use stage::{Outcomes, STAGES, Stage, StageOutcome, Staged};
 pub use warning::{Warning, WarningCode};
 
-/// Settings of all enrichers (see `[enrich.*]` in `config/default.toml`).
-#[derive(Debug, Clone, PartialEq)]
+/// Settings of all enrichers: `[enrich.*]` in `config/default.toml`,
+/// deserialized as they are.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct EnrichOptions {
-    /// Longest description read, in bytes; longer ones are cut with a warning.
-    pub description_max_bytes: usize,
+    pub description: DescriptionOptions,
     pub salary: SalaryOptions,
     pub geo: GeoOptions,
 }
 
-impl Default for EnrichOptions {
+/// `[enrich.description]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DescriptionOptions {
+    /// Longest description read, in bytes; longer ones are cut with a warning.
+    pub max_bytes: usize,
+}
+
+impl Default for DescriptionOptions {
     fn default() -> Self {
-        EnrichOptions {
-            description_max_bytes: 256 * 1024,
-            salary: SalaryOptions::default(),
-            geo: GeoOptions::default(),
+        DescriptionOptions {
+            max_bytes: 256 * 1024,
         }
     }
 }
@@ -116,7 +123,7 @@ impl Enricher {
     pub fn enrich(&self, view: &PostingView<'_>) -> Enrichment {
         let description = description::run(
             view.description.as_deref().unwrap_or(""),
-            self.opts.description_max_bytes,
+            self.opts.description.max_bytes,
         );
         let decoded = description.value;
         let sections = sections::run(

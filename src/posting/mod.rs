@@ -14,7 +14,7 @@ mod view;
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -23,13 +23,17 @@ pub use view::{Address, Identifier, Location, PostingView};
 
 use fields::RawFields;
 
-/// How raw events are read. See `[decode]` in `config/default.toml`.
-#[derive(Debug, Clone)]
+/// How raw events are read (`[decode]` in `config/default.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DecodeOptions {
+    /// Largest event accepted, in bytes.
     pub max_record_bytes: usize,
     /// Deepest nesting of arrays and objects accepted.
     pub max_depth: usize,
-    /// RFC 6901 JSON pointer to the posting inside a wrapper event.
+    /// RFC 6901 JSON pointer to the posting inside a wrapper event (`None`,
+    /// written "": the event is the posting).
+    #[serde(with = "crate::unset_if_empty")]
     pub envelope_pointer: Option<String>,
 }
 

@@ -13,7 +13,11 @@ use crate::config::{Config, GroupProtocol};
 /// Producer `message.max.bytes` default: room for the largest accepted
 /// event enriched (about twice its size) and for its dead letter.
 pub fn default_message_max_bytes(config: &Config) -> u64 {
-    (config.decode.max_record_bytes.saturating_mul(2) + 64 * 1024).clamp(1_000_000, 1_000_000_000)
+    u64::try_from(config.decode.max_record_bytes)
+        .unwrap_or(u64::MAX)
+        .saturating_mul(2)
+        .saturating_add(64 * 1024)
+        .clamp(1_000_000, 1_000_000_000)
 }
 
 /// The properties every client gets from the config: the operator's

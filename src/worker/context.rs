@@ -93,7 +93,7 @@ impl Shared {
         health: Arc<Health>,
         shutdown: Arc<super::Shutdown>,
     ) -> Self {
-        let revoke_timeout = crate::config::Config::duration(&config.worker.revoke_timeout);
+        let revoke_timeout = config.worker.revoke_timeout;
         Self::new(metrics, health, revoke_timeout, shutdown)
     }
 

@@ -96,16 +96,16 @@ impl Settings {
     pub fn new(config: &Config) -> Settings {
         let w = &config.worker;
         Settings {
-            commit_every: Config::duration(&w.commit_interval),
-            summary_every: Config::duration(&config.telemetry.summary_interval),
+            commit_every: w.commit_interval,
+            summary_every: config.telemetry.summary_interval,
             batch_size: usize::try_from(w.batch_size).unwrap_or(256),
             max_in_flight: usize::try_from(w.max_in_flight).unwrap_or(usize::MAX),
             max_in_flight_bytes: usize::try_from(w.max_in_flight_bytes).unwrap_or(usize::MAX),
             delivery_retries: u32::try_from(w.delivery_retries).unwrap_or(u32::MAX),
-            retry_backoff_max: Config::duration(&w.retry_backoff_max),
-            stopped_retry: Config::duration(&w.stopped_partition_retry),
-            progress_timeout: Config::duration(&w.progress_timeout),
-            auth_grace: Config::duration(&config.kafka.auth_failure_grace),
+            retry_backoff_max: w.retry_backoff_max,
+            stopped_retry: w.stopped_partition_retry,
+            progress_timeout: w.progress_timeout,
+            auth_grace: config.kafka.auth_failure_grace,
         }
     }
 
@@ -126,7 +126,7 @@ pub fn run(
     health: Arc<Health>,
     shutdown: Arc<Shutdown>,
 ) -> Result<RunSummary, WorkerError> {
-    health.set_stall_timeout(Config::duration(&config.telemetry.stall_timeout));
+    health.set_stall_timeout(config.telemetry.stall_timeout);
     if config.kafka.delivery == Delivery::ExactlyOnce {
         return transactional::run(config, pipeline, metrics, health, shutdown);
     }

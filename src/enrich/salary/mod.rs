@@ -8,7 +8,7 @@ pub mod money_figures;
 mod pay_unit;
 mod structured;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use pay_unit::PayUnit;
@@ -21,8 +21,9 @@ use crate::posting::PostingView;
 use crate::reference::Countries;
 use crate::reference::money::MoneyData;
 
-/// Working-time constants and the reporting currency.
-#[derive(Debug, Clone, PartialEq)]
+/// Working-time constants and the reporting currency (`[enrich.salary]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SalaryOptions {
     pub hours_per_week: f64,
     pub weeks_per_year: f64,
@@ -31,7 +32,8 @@ pub struct SalaryOptions {
     /// `salary_implausible` warning (figures kept).
     pub plausible_min: f64,
     pub plausible_max: f64,
-    /// Rates file replacing the embedded one (`None`: embedded).
+    /// Rates file replacing the embedded one (`None`, written "": embedded).
+    #[serde(with = "crate::unset_if_empty")]
     pub fx_rates_file: Option<std::path::PathBuf>,
 }
 
