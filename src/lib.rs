@@ -7,7 +7,6 @@
 //! imperative shell around [`pipeline::Pipeline`]; only they use rdkafka
 //! and tokio.
 
-mod bytes8;
 pub mod config;
 pub mod enrich;
 pub mod fuzz_input;
@@ -20,5 +19,6 @@ pub mod reference;
 pub mod telemetry;
 #[cfg(test)]
 mod test_random;
+mod text_scan;
 mod unset_if_empty;
 pub mod worker;

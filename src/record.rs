@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::enrich::{DescriptionOut, Enrichment};
+use crate::text_scan;
 
 /// The version of the record's shape; bumped only on breaking changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -184,13 +185,13 @@ fn write_array<T>(out: &mut Vec<u8>, items: &[T], mut write_item: impl FnMut(&mu
 /// A JSON string exactly as serde_json writes it (`\"`, `\\`, `\n`, `\t`,
 /// `\r`, `\b`, `\f`, other control bytes as `\u00xx`): the runs between
 /// the few bytes that need escaping, found sixteen bytes at a time
-/// ([`first_escape`]), are copied whole.
+/// ([`text_scan::first_json_escape`]), are copied whole.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut rest = bytes;
-    while let Some(at) = first_escape(rest) {
+    while let Some(at) = text_scan::first_json_escape(rest) {
         let (run, tail) = rest.split_at(at);
         out.extend_from_slice(run);
         let Some((&b, tail)) = tail.split_first() else {
@@ -217,63 +218,6 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(rest);
     out.push(b'"');
-}
-
-/// The first byte JSON must escape (a control byte, `"` or `\`).
-fn first_escape(bytes: &[u8]) -> Option<usize> {
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    {
-        // SAFETY: the function only needs SSE2, which this build targets
-        // (the cfg above; every x86-64 CPU has it).
-        unsafe { first_escape_sse2(bytes) }
-    }
-    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-    first_escape_swar(bytes)
-}
-
-/// [`first_escape`] sixteen bytes at a time: the record's strings are most
-/// of its bytes, and this search is most of its encoding (measured in
-/// docs/performance.md).
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[target_feature(enable = "sse2")]
-fn first_escape_sse2(bytes: &[u8]) -> Option<usize> {
-    use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set_epi64x, _mm_set1_epi8,
-        _mm_setzero_si128, _mm_subs_epu8,
-    };
-    let quote = _mm_set1_epi8(b'"' as i8);
-    let backslash = _mm_set1_epi8(b'\\' as i8);
-    let control_max = _mm_set1_epi8(0x1f);
-    let zero = _mm_setzero_si128();
-    let mut chunks = bytes.chunks_exact(16);
-    let mut at = 0;
-    for chunk in &mut chunks {
-        let (lo, hi) = chunk.split_at(8);
-        let word = |b: &[u8]| i64::from_le_bytes(b.try_into().unwrap_or_default());
-        // Two loads the compiler joins into one unaligned 16-byte load.
-        let x = _mm_set_epi64x(word(hi), word(lo));
-        // A byte is a control byte when saturating 0x1f off leaves zero.
-        let escapes = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
-            _mm_cmpeq_epi8(_mm_subs_epu8(x, control_max), zero),
-        );
-        let mask = _mm_movemask_epi8(escapes);
-        if mask != 0 {
-            return Some(at + mask.trailing_zeros() as usize);
-        }
-        at += 16;
-    }
-    first_escape_swar(chunks.remainder()).map(|i| at + i)
-}
-
-/// [`first_escape`] eight bytes at a time, in plain Rust.
-fn first_escape_swar(bytes: &[u8]) -> Option<usize> {
-    use crate::bytes8::{control_lanes, first_where, lanes_equal};
-    first_where(
-        bytes,
-        |x| control_lanes(x) | lanes_equal(x, b'"') | lanes_equal(x, b'\\'),
-        |b| b < 0x20 || b == b'"' || b == b'\\',
-    )
 }
 
 #[cfg(test)]
@@ -331,45 +275,6 @@ mod tests {
             write_str(&mut ours, &s);
             let serde = serde_json::to_vec(&s).expect("serialize");
             assert_eq!(ours, serde, "{s:?}");
-        }
-    }
-
-    /// Every byte value, at every position of the sixteen- and eight-byte
-    /// loops and their tails: the vector search agrees with the byte test.
-    #[test]
-    fn first_escape_agrees_with_a_byte_by_byte_search() {
-        let needs_escape = |b: &u8| *b < 0x20 || *b == b'"' || *b == b'\\';
-        let mut rng = crate::test_random::Lcg::new(31);
-        for _ in 0..50_000 {
-            let len = (rng.next_u64() >> 58) as usize + (rng.next_u64() >> 62) as usize * 40;
-            // Mostly plain bytes (ASCII letters and bytes from 0x7f up),
-            // with an escape-worthy byte now and then.
-            let bytes: Vec<u8> = (0..len)
-                .map(|_| {
-                    let r = rng.next_u64() >> 32;
-                    match r % 64 {
-                        0 => (r >> 8) as u8 % 0x20,
-                        1 => b'"',
-                        2 => b'\\',
-                        3..=20 => 0x7f + (r >> 8) as u8 % 0x81,
-                        _ => b'a' + (r >> 8) as u8 % 26,
-                    }
-                })
-                .collect();
-            let want = bytes.iter().position(needs_escape);
-            assert_eq!(first_escape(&bytes), want, "{bytes:?}");
-            assert_eq!(first_escape_swar(&bytes), want, "{bytes:?}");
-        }
-        for b in 0..=255u8 {
-            for at in 0..40 {
-                let mut bytes = vec![b'x'; 40];
-                if let Some(slot) = bytes.get_mut(at) {
-                    *slot = b;
-                }
-                let want = bytes.iter().position(needs_escape);
-                assert_eq!(first_escape(&bytes), want, "byte {b:#x} at {at}");
-                assert_eq!(first_escape_swar(&bytes), want, "byte {b:#x} at {at}");
-            }
         }
     }
 

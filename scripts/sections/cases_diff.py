@@ -67,7 +67,7 @@ BODY_LIST = "classify_body list→responsibilities (§6.10)"
 UNMARKED = "unmarked list lines (§6.12)"
 INLINE = "inline headings in plain text (§6.13)"
 NOT_HEADING = "not-a-heading lines (emails, signatures, titles, link lines) (§5)"
-OTHER_TABLE = "other: heading table gives the wrong kind (section_rules)"
+OTHER_TABLE = "other: heading table gives the wrong kind (sections/rules.rs)"
 OTHER_INTRO = "other: unheaded intro kind (classify_body)"
 OTHER_STAR = 'other: "* … *" decoration read as a text bullet'
 

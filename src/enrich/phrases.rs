@@ -1,17 +1,26 @@
-//! Every occurrence of a fixed set of byte strings (the skill names, the
-//! heading-rule phrases, the employment terms), as a dense Aho–Corasick
-//! automaton walked one table load per byte.
+//! The one phrase-matching facility of the rule tables: a fixed set of
+//! phrases (skill names, heading phrasings, cues, currency markers) and
+//! where they occur in a text. Every stage that matches phrases uses
+//! [`Phrases`]; what counts as a match beyond the bytes (a word start, a
+//! whole word) is the caller's rule, read from [`PhraseMatch`].
 //!
-//! Why not the aho-corasick crate's DFA, which finds the same matches:
-//! its search loop is generic over match kinds, anchoring and prefilters
-//! and cost several times this table's per byte here (docs/performance.md);
-//! the skill names are searched over every requirement line of every
-//! posting, where that loop was the largest single cost. This table also is a third smaller: byte classes
-//! (for the skills, the 42 bytes the names use and one for every other
-//! byte) and `u32` state ids premultiplied by the row length. The states
-//! where a name ends are numbered last, so one comparison tells them.
+//! Underneath, a dense Aho–Corasick automaton walked one table load per
+//! byte. Why not the aho-corasick crate's DFA, which finds the same
+//! matches: its search loop is generic over match kinds, anchoring and
+//! prefilters and cost several times this table's per byte here
+//! (docs/performance.md); the skill names are searched over every
+//! requirement line of every posting, where that loop was the largest
+//! single cost. This table also is a third smaller: byte classes (for the
+//! skills, the 42 bytes the names use and one for every other byte) and
+//! `u32` state ids premultiplied by the row length. The states where a
+//! phrase ends are numbered last, so one comparison tells them.
 
-pub struct NameAutomaton {
+/// Sets up to this size get the packed searcher (its own limit is 64
+/// patterns; small sets are where it is fast).
+const PACKED_MAX_PHRASES: usize = 32;
+
+/// A fixed set of phrases, searched for all at once.
+pub struct Phrases {
     /// Byte -> class; class 0 is every byte no name uses.
     classes: [u8; 256],
     /// Row length: the number of classes.
@@ -25,30 +34,37 @@ pub struct NameAutomaton {
     ends_at: Vec<u32>,
     ends: Vec<u32>,
     lengths: Vec<usize>,
+    /// For [`Phrases::occurs_in`] on a small case-sensitive set:
+    /// aho-corasick's packed (Teddy, SIMD) searcher, which skips most of a
+    /// paragraph without stepping through it; the automaton walks every
+    /// byte, several times the cost on the section and salary cue checks
+    /// (docs/performance.md). Which phrases occur does not depend on it.
+    packed: Option<aho_corasick::packed::Searcher>,
 }
 
 /// One occurrence: `hay[start..end]` is name `name`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NameMatch {
+pub struct PhraseMatch {
     pub start: usize,
     pub end: usize,
+    /// The phrase's position in the list the set was built from.
     pub name: usize,
 }
 
-impl NameAutomaton {
+impl Phrases {
     /// The automaton of `names` (ids are their positions). Empty names
     /// are refused: they would match everywhere.
-    pub fn new<S: AsRef<[u8]>>(names: &[S]) -> Result<NameAutomaton, String> {
-        NameAutomaton::build(names, false)
+    pub fn new<S: AsRef<[u8]>>(names: &[S]) -> Result<Phrases, String> {
+        Phrases::build(names, false)
     }
 
     /// The same, with ASCII letters matching in either case (a letter and
     /// its other case share a byte class, so the table does not grow).
-    pub fn ascii_case_insensitive<S: AsRef<[u8]>>(names: &[S]) -> Result<NameAutomaton, String> {
-        NameAutomaton::build(names, true)
+    pub fn ascii_case_insensitive<S: AsRef<[u8]>>(names: &[S]) -> Result<Phrases, String> {
+        Phrases::build(names, true)
     }
 
-    fn build<S: AsRef<[u8]>>(names: &[S], fold: bool) -> Result<NameAutomaton, String> {
+    fn build<S: AsRef<[u8]>>(names: &[S], fold: bool) -> Result<Phrases, String> {
         if names.iter().any(|n| n.as_ref().is_empty()) {
             return Err("an empty name".into());
         }
@@ -161,7 +177,7 @@ impl NameAutomaton {
             flat.extend_from_slice(ends.get(old).map_or(&[][..], Vec::as_slice));
         }
         ends_at.push(u32::try_from(flat.len()).map_err(|_| "too many matches")?);
-        Ok(NameAutomaton {
+        Ok(Phrases {
             classes,
             stride,
             transitions,
@@ -169,19 +185,48 @@ impl NameAutomaton {
             ends_at,
             ends: flat,
             lengths: names.iter().map(|n| n.as_ref().len()).collect(),
+            packed: if fold || names.len() > PACKED_MAX_PHRASES {
+                None
+            } else {
+                aho_corasick::packed::Config::new()
+                    .builder()
+                    .extend(names)
+                    .build()
+            },
         })
     }
 
     /// Every occurrence of every name in `hay`, by end position (names
     /// ending at the same byte: longest first).
-    pub fn overlapping<'a>(&'a self, hay: &'a [u8]) -> Overlapping<'a> {
-        Overlapping {
+    pub fn occurrences<'a>(&'a self, hay: &'a [u8]) -> Occurrences<'a> {
+        Occurrences {
             automaton: self,
             hay,
             at: 0,
             state: 0,
             pending: [].iter(),
         }
+    }
+
+    /// Whether any phrase occurs in `hay`.
+    pub fn occurs_in(&self, hay: &[u8]) -> bool {
+        match &self.packed {
+            Some(packed) => packed.find(hay).is_some(),
+            None => self.occurrences(hay).next().is_some(),
+        }
+    }
+
+    /// The occurrences that stand as whole words: no ASCII letter or digit
+    /// right before or right after.
+    pub fn whole_word_occurrences<'a>(
+        &'a self,
+        hay: &'a [u8],
+    ) -> impl Iterator<Item = PhraseMatch> + 'a {
+        self.occurrences(hay).filter(move |m| {
+            let before = m.start.checked_sub(1).and_then(|i| hay.get(i));
+            !before.is_some_and(u8::is_ascii_alphanumeric)
+                && !hay.get(m.end).is_some_and(u8::is_ascii_alphanumeric)
+        })
     }
 
     #[cfg(test)]
@@ -200,8 +245,8 @@ impl NameAutomaton {
     }
 }
 
-pub struct Overlapping<'a> {
-    automaton: &'a NameAutomaton,
+pub struct Occurrences<'a> {
+    automaton: &'a Phrases,
     hay: &'a [u8],
     /// Bytes read so far.
     at: usize,
@@ -210,15 +255,15 @@ pub struct Overlapping<'a> {
     pending: std::slice::Iter<'a, u32>,
 }
 
-impl Iterator for Overlapping<'_> {
-    type Item = NameMatch;
+impl Iterator for Occurrences<'_> {
+    type Item = PhraseMatch;
 
-    fn next(&mut self) -> Option<NameMatch> {
+    fn next(&mut self) -> Option<PhraseMatch> {
         let a = self.automaton;
         loop {
             if let Some(&name) = self.pending.next() {
                 let len = a.lengths.get(name as usize).copied().unwrap_or(0);
-                return Some(NameMatch {
+                return Some(PhraseMatch {
                     start: self.at.saturating_sub(len),
                     end: self.at,
                     name: name as usize,
@@ -250,9 +295,9 @@ mod tests {
     use super::*;
 
     fn all(names: &[&str], hay: &str) -> Vec<(usize, usize, usize)> {
-        let a = NameAutomaton::new(names).expect("automaton");
+        let a = Phrases::new(names).expect("automaton");
         let mut got: Vec<_> = a
-            .overlapping(hay.as_bytes())
+            .occurrences(hay.as_bytes())
             .map(|m| (m.start, m.end, m.name))
             .collect();
         got.sort_unstable();
@@ -322,17 +367,54 @@ mod tests {
 
     #[test]
     fn ascii_case_insensitive_matches_either_case() {
-        let a = NameAutomaton::ascii_case_insensitive(&["w2", "Corp to Corp", "1099"])
-            .expect("automaton");
+        let a =
+            Phrases::ascii_case_insensitive(&["w2", "Corp to Corp", "1099"]).expect("automaton");
         let got: Vec<_> = a
-            .overlapping(b"W2 or CORP TO corp, not w3; 1099")
+            .occurrences(b"W2 or CORP TO corp, not w3; 1099")
             .map(|m| (m.start, m.end, m.name))
             .collect();
         assert_eq!(got, [(0, 2, 0), (6, 18, 1), (28, 32, 2)]);
     }
 
     #[test]
+    fn occurs_in_agrees_with_the_occurrences() {
+        let cues = [
+            " equal opportunity ",
+            " eoe ",
+            "e-verify",
+            " our team ",
+            " join our ",
+        ];
+        let case_sensitive = Phrases::new(&cues).expect("phrases");
+        let any_case = Phrases::ascii_case_insensitive(&cues).expect("phrases");
+        assert!(case_sensitive.packed.is_some() || cfg!(not(target_arch = "x86_64")));
+        let alphabet = [
+            " ",
+            "equal",
+            "opportunity",
+            "eoe",
+            "e-verify",
+            "our",
+            "team",
+            "join",
+            "x",
+            "EOE",
+        ];
+        let mut rng = crate::test_random::Lcg::new(17);
+        for round in 0..20_000 {
+            let hay = rng.text(&alphabet, round % 40);
+            for set in [&case_sensitive, &any_case] {
+                assert_eq!(
+                    set.occurs_in(hay.as_bytes()),
+                    set.occurrences(hay.as_bytes()).next().is_some(),
+                    "{hay:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn refuses_an_empty_name() {
-        assert!(NameAutomaton::new(&["a", ""]).is_err());
+        assert!(Phrases::new(&["a", ""]).is_err());
     }
 }

@@ -13,10 +13,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use aho_corasick::AhoCorasick;
 use serde::Serialize;
 
-use super::phrases::NameAutomaton;
+use super::phrases::Phrases;
 use super::sections::{self, Section, SectionKind};
 use super::stage::{StageOutcome, Staged};
 
@@ -106,7 +105,7 @@ pub struct Taxonomy {
     /// the text as it is. A letter and its other case share a byte class,
     /// so ignoring case costs the table nothing (0.96 MB; the aho-corasick
     /// DFA took 2.9 MB ignoring case, 1.46 MB over a lowered copy).
-    names: NameAutomaton,
+    names: Phrases,
     patterns: Vec<Pattern>,
     /// One-letter spellings ("C", "R"), found byte by byte: in the
     /// automaton they would report a match at every such letter.
@@ -114,7 +113,7 @@ pub struct Taxonomy {
     /// Bytes that may be a one-letter spelling (found with `memchr` when
     /// there are at most three, as in the shipped taxonomy).
     letter_triggers: Vec<u8>,
-    qualifiers: AhoCorasick,
+    qualifiers: Phrases,
 }
 
 /// A problem in `data/skills.tsv` (caught by a unit test, so never at run time).
@@ -210,7 +209,7 @@ impl Taxonomy {
             }
         }
         // Overlapping search: one table step per byte.
-        let names = NameAutomaton::ascii_case_insensitive(&names_all).map_err(|e| err(0, e))?;
+        let names = Phrases::ascii_case_insensitive(&names_all).map_err(|e| err(0, e))?;
         // An ambiguous letter only as written, another in either case.
         let mut letter_triggers: Vec<u8> = letters
             .iter()
@@ -227,10 +226,7 @@ impl Taxonomy {
             patterns,
             letters,
             letter_triggers,
-            qualifiers: AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(QUALIFIERS)
-                .map_err(|e| err(0, e.to_string()))?,
+            qualifiers: Phrases::ascii_case_insensitive(&QUALIFIERS).map_err(|e| err(0, e))?,
             entries,
         })
     }
@@ -262,7 +258,7 @@ impl Taxonomy {
         found: &mut Vec<usize>,
     ) {
         let bytes = text.as_bytes();
-        let mut named = self.names.overlapping(bytes).peekable();
+        let mut named = self.names.occurrences(bytes).peekable();
         let mut next_letter = self.next_letter(bytes, 0);
         let mut line_start = 0;
         for line in text.split('\n') {
@@ -355,7 +351,7 @@ impl Taxonomy {
     /// Whether `text` starts with a whole spelling ("Python" in "Python and
     /// SQL").
     fn starts_with_name(&self, text: &str) -> bool {
-        let named = self.names.overlapping(text.as_bytes()).any(|m| {
+        let named = self.names.occurrences(text.as_bytes()).any(|m| {
             m.start == 0
                 && self
                     .patterns
@@ -384,8 +380,8 @@ impl Taxonomy {
 
     fn has_qualifier(&self, line: &str) -> bool {
         self.qualifiers
-            .find_overlapping_iter(line)
-            .any(|m| word_bounded(line, m.start(), m.end()))
+            .occurrences(line.as_bytes())
+            .any(|m| word_bounded(line, m.start, m.end))
     }
 
     /// Skills of a posting: requirement and preferred sections first, the

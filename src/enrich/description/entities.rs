@@ -1,6 +1,8 @@
 //! Character references (`&amp;`, `&#8217;`, `&ouml;`) decoded, and the
 //! escaped tags counted on the way (they tell how often markup was escaped).
 
+use markup5ever::data::NAMED_ENTITIES;
+
 use super::is_tag_start;
 
 /// What unescaping met besides the text.
@@ -22,8 +24,9 @@ pub fn unescape_entities(s: &str) -> String {
     out
 }
 
-/// Entities a browser decodes even without the ";" ("&amp", "&nbsp").
-pub(super) const LEGACY_ENTITIES: [&str; 7] = ["amp", "lt", "gt", "quot", "nbsp", "copy", "reg"];
+/// The longest reference after its "&", ";" included
+/// ("CounterClockwiseContourIntegral;", or a numeric one with leading zeros).
+const LONGEST_REFERENCE: usize = 33;
 
 /// Appends `s` with character references decoded; says whether every
 /// reference that looked named (`&name;`) was known, and counts the
@@ -34,7 +37,7 @@ pub(super) fn unescape_into(s: &str, out: &mut String) -> Unescaped {
         escapes: Escapes::default(),
     };
     let mut rest = s;
-    while let Some(amp) = next_amp(rest.as_bytes()) {
+    while let Some(amp) = memchr::memchr(b'&', rest.as_bytes()) {
         if amp > 0 {
             out.push_str(&rest[..amp]);
         }
@@ -51,12 +54,16 @@ pub(super) fn unescape_into(s: &str, out: &mut String) -> Unescaped {
             rest = after.get(len..).unwrap_or_default();
             continue;
         }
-        let semi = after.bytes().take(12).position(|b| b == b';');
-        let decoded = semi.and_then(|end| decode_entity(&after[..end]).map(|c| (c, end)));
+        let semi = after
+            .bytes()
+            .take(LONGEST_REFERENCE)
+            .position(|b| b == b';');
+        let decoded = semi.and_then(|end| decode_entity(&after[..=end]).map(|c| (c, end)));
         match decoded {
-            Some((c, end)) => {
+            Some(((c, second), end)) => {
                 result.escapes.numeric |= after.starts_with('#');
                 out.push(c);
+                out.extend(second);
                 rest = &after[end + 1..];
             }
             None => {
@@ -69,10 +76,7 @@ pub(super) fn unescape_into(s: &str, out: &mut String) -> Unescaped {
                     result.all_known = false;
                 }
                 // A bare "&name" without ";" may also be a legacy entity.
-                if LEGACY_ENTITIES.iter().any(|e| after.starts_with(e))
-                    && decoded.is_none()
-                    && semi.is_none()
-                {
+                if semi.is_none() && starts_with_legacy_entity(after) {
                     result.all_known = false;
                 }
                 out.push('&');
@@ -82,20 +86,6 @@ pub(super) fn unescape_into(s: &str, out: &mut String) -> Unescaped {
     }
     out.push_str(rest);
     result
-}
-
-/// The next "&". Escaped markup has one every few bytes, where looking at
-/// the next eight bytes at once costs less than a `memchr` call.
-pub(super) fn next_amp(bytes: &[u8]) -> Option<usize> {
-    use crate::bytes8::{first_lane, lanes_equal, word};
-    let Some(x) = word(bytes) else {
-        return memchr::memchr(b'&', bytes);
-    };
-    let amps = lanes_equal(x, b'&');
-    if amps != 0 {
-        return Some(first_lane(amps));
-    }
-    memchr::memchr(b'&', bytes.get(8..)?).map(|at| at + 8)
 }
 
 /// What unescaping found.
@@ -117,36 +107,35 @@ pub(super) fn common_entity(after_amp: &[u8]) -> Option<(char, usize)> {
     }
 }
 
-pub(super) fn decode_entity(name: &str) -> Option<char> {
+/// The character(s) of a reference, given what follows its "&" up to and
+/// including the ";": numeric (`#8217;`, `#x2019;`), or named as in the
+/// HTML standard's table (html5ever's copy of it, so the scanner and the
+/// parser know the same names). A few names stand for two characters.
+pub(super) fn decode_entity(name: &str) -> Option<(char, Option<char>)> {
     if let Some(num) = name.strip_prefix('#') {
+        let num = num.strip_suffix(';')?;
         let code = match num.strip_prefix(['x', 'X']) {
             Some(hex) => u32::from_str_radix(hex, 16).ok()?,
             None => num.parse().ok()?,
         };
-        return char::from_u32(code).filter(|&c| c != '\0');
+        return char::from_u32(code)
+            .filter(|&c| c != '\0')
+            .map(|c| (c, None));
     }
-    Some(match name {
-        "lt" => '<',
-        "gt" => '>',
-        "amp" => '&',
-        "quot" => '"',
-        "apos" => '\'',
-        "nbsp" => '\u{a0}',
-        "ndash" => '–',
-        "mdash" => '—',
-        "rsquo" => '’',
-        "lsquo" => '‘',
-        "rdquo" => '”',
-        "ldquo" => '“',
-        "bull" => '•',
-        "middot" => '·',
-        "hellip" => '…',
-        "copy" => '©',
-        "reg" => '®',
-        "trade" => '™',
-        "euro" => '€',
-        "pound" => '£',
-        "eacute" => 'é',
-        _ => return None,
+    let &(first, second) = NAMED_ENTITIES.get(name)?;
+    Some((
+        char::from_u32(first)?,
+        char::from_u32(second).filter(|&c| c != '\0'),
+    ))
+}
+
+/// Whether the text after a "&" starts with a name a browser decodes even
+/// without its ";" ("&amp", "&copy", "&ouml"): the table's names without
+/// one, all of two to six letters.
+fn starts_with_legacy_entity(after: &str) -> bool {
+    (2..=6).any(|len| {
+        after
+            .get(..len)
+            .is_some_and(|name| NAMED_ENTITIES.contains_key(name))
     })
 }

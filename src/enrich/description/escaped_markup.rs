@@ -3,7 +3,6 @@
 
 use super::Line;
 use super::element::Element;
-use super::entities::next_amp;
 use super::entities::unescape_into;
 use super::is_tag_start;
 use super::line_writer::LineWriter;
@@ -117,12 +116,15 @@ pub(super) fn escaped_tag_end(after: &[u8]) -> Option<(usize, usize)> {
 }
 
 /// The next `&lt;` that opens a tag (a letter, "/" or "!" after it), and
-/// whether another "&" comes before it. Tags are a few dozen bytes apart:
-/// [`next_amp`] looks at eight bytes before it calls `memchr`.
+/// whether another "&" comes before it.
 pub(super) fn next_escaped_tag_start(bytes: &[u8]) -> (Option<usize>, bool) {
     let mut from = 0;
     let mut amp_before = false;
-    while let Some(i) = bytes.get(from..).and_then(next_amp).map(|at| from + at) {
+    while let Some(i) = bytes
+        .get(from..)
+        .and_then(|b| memchr::memchr(b'&', b))
+        .map(|at| from + at)
+    {
         if bytes.get(i + 1..i + 4) == Some(b"lt;") && is_tag_start(bytes.get(i + 4)) {
             return (Some(i), amp_before);
         }

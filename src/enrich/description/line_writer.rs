@@ -7,6 +7,7 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 use super::element::Element;
 use super::{Line, LineKind};
+use crate::text_scan;
 
 #[derive(Default)]
 pub(super) struct LineWriter {
@@ -161,39 +162,14 @@ impl LineWriter {
 /// The run of visible text that starts at `start` (a visible character):
 /// its end and its count of spaces. Inside a run, single ASCII spaces; at
 /// its end, whitespace (not included), an invisible character or the end
-/// of the text. Printable ASCII is read eight bytes at a time (no branch
-/// per byte): most description text is.
+/// of the text.
 pub(super) fn visible_run(text: &str, start: usize) -> (usize, usize) {
-    use crate::bytes8::{count_lanes, first_lane, lanes_equal, printable_lanes, word};
-    const HIGH: u64 = crate::bytes8::HIGH;
     let bytes = text.as_bytes();
     let (mut at, mut spaces) = (start, 0);
     loop {
-        if let Some(x) = bytes.get(at..).and_then(word) {
-            let space = lanes_equal(x, b' ');
-            // Not printable ASCII, or the first of two spaces.
-            let stop = (!printable_lanes(x) & HIGH) | (space & (space >> 8));
-            if stop == 0 {
-                // A space in the last lane is left to the next word, which
-                // sees whether a second one follows.
-                let last_is_space = space >> 56 != 0;
-                spaces += count_lanes(space) - usize::from(last_is_space);
-                at += 8 - usize::from(last_is_space);
-                continue;
-            }
-            let lane = first_lane(stop);
-            spaces += count_lanes(space & ((1u64 << (8 * lane)) - 1));
-            at += lane;
-        } else {
-            while let Some(&b) = bytes.get(at) {
-                if b == b' ' && bytes.get(at + 1) != Some(&b' ') {
-                    spaces += 1;
-                } else if !(0x21..0x7f).contains(&b) {
-                    break;
-                }
-                at += 1;
-            }
-        }
+        let (end, run_spaces) = text_scan::printable_ascii_run(bytes, at);
+        at = end;
+        spaces += run_spaces;
         // A visible character beyond ASCII continues the run.
         match text.get(at..).and_then(|t| t.chars().next()) {
             Some(c) if !c.is_ascii() && !is_space(c) && !is_invisible(c) => at += c.len_utf8(),
@@ -283,7 +259,7 @@ pub(super) fn is_nfc(text: &str) -> bool {
     // A lead byte from 0xCC up starts a character from U+0300 up.
     while let Some(start) = bytes
         .get(from..)
-        .and_then(first_from_u0300)
+        .and_then(|b| b.iter().position(|&b| b >= 0xCC))
         .map(|at| from + at)
     {
         let Some(run) = text.get(start..) else {
@@ -299,18 +275,6 @@ pub(super) fn is_nfc(text: &str) -> bool {
         from = start + len.max(1);
     }
     true
-}
-
-/// The first lead byte from 0xCC up (a character from U+0300 up), eight
-/// bytes at a time: paragraphs with one curly quote are mostly ASCII.
-pub(super) fn first_from_u0300(bytes: &[u8]) -> Option<usize> {
-    use crate::bytes8::{ascii_lanes_between, first_where, non_ascii_lanes, splat};
-    first_where(
-        bytes,
-        // Lanes from 0x80 up whose low seven bits are from 0x4C up.
-        |x| non_ascii_lanes(x) & ascii_lanes_between(x & splat(0x7f), 0x4C, 0x7F),
-        |b| b >= 0xCC,
-    )
 }
 
 /// Characters below this are NFC alone and have combining class 0.

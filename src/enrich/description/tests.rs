@@ -17,23 +17,6 @@ fn characters_below_u0300_are_nfc_and_start_a_sequence() {
 }
 
 #[test]
-fn first_from_u0300_agrees_with_a_byte_scan() {
-    let mut rng = crate::test_random::Lcg::new(5);
-    let edges = [b'a', b' ', 0x80, 0xBF, 0xC3, 0xCB, 0xCC, 0xE2, 0xFF, 0x7F];
-    for _ in 0..50_000 {
-        let seed = rng.next_u64();
-        let bytes: Vec<u8> = (0..(seed >> 59))
-            .map(|k| edges[((seed >> (k % 60)) as usize) % edges.len()])
-            .collect();
-        assert_eq!(
-            first_from_u0300(&bytes),
-            bytes.iter().position(|&b| b >= 0xCC),
-            "{bytes:?}"
-        );
-    }
-}
-
-#[test]
 fn nfc_check_by_runs_agrees_with_the_whole_text_check() {
     let pieces = [
         "a",
@@ -436,4 +419,37 @@ fn entities() {
         "a & b 'c' &bogus; &"
     );
     assert_eq!(unescape_entities("&#0;"), "&#0;");
+    // Every named reference of the HTML standard, not only the common ones.
+    assert_eq!(unescape_entities("Gr&ouml;&szlig;e"), "Größe");
+    assert_eq!(
+        unescape_entities("&NotEqualTilde; &fjlig;"),
+        "\u{2242}\u{338} fj"
+    );
+    assert_eq!(
+        unescape_entities("&CounterClockwiseContourIntegral;"),
+        "\u{2233}"
+    );
+    assert_eq!(unescape_entities("&ouml &Ouml"), "&ouml &Ouml");
+}
+
+#[test]
+fn named_entities_in_markup_agree_with_the_parser() {
+    for html in [
+        "<p>Gr&ouml;&szlig;e &amp; &Auml;rger</p><ul><li>&hearts; &rarr; &frac12;</li></ul>",
+        "<p>Caf&eacute; &ouml without a semicolon</p>",
+        "<p>&NotEqualTilde; &unknownentity; &amp</p>",
+    ] {
+        let scanned = scanned_lines(html);
+        let parsed = parsed_lines(html);
+        if let Some(scanned) = scanned {
+            assert_eq!(scanned, parsed, "{html}");
+        }
+        assert_eq!(decode(html, 1 << 20).lines, parsed, "{html}");
+    }
+    assert!(scanned_lines("<p>Gr&ouml;&szlig;e</p>").is_some());
+    assert_eq!(
+        decode("Gr&ouml;&szlig;e", 1 << 20).plain_text(),
+        "Größe",
+        "plain text"
+    );
 }

@@ -9,10 +9,10 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::AhoCorasick;
-
 use super::PayUnit;
 use super::money_figures;
+use crate::enrich::phrases::Phrases;
+use crate::text_scan;
 
 /// What the text says, before annualizing.
 #[derive(Debug, Clone, PartialEq)]
@@ -266,7 +266,7 @@ fn lines_with_digits(text: &str) -> impl Iterator<Item = &str> {
     let bytes = text.as_bytes();
     let mut from = 0;
     std::iter::from_fn(move || {
-        let digit = from + first_digit(bytes.get(from..)?)?;
+        let digit = from + text_scan::first_ascii_digit(bytes.get(from..)?)?;
         let start =
             memchr::memrchr(b'\n', bytes.get(from..digit)?).map_or(from, |at| from + at + 1);
         let (end, next) = match memchr::memchr(b'\n', bytes.get(digit..)?) {
@@ -282,15 +282,6 @@ fn lines_with_digits(text: &str) -> impl Iterator<Item = &str> {
             line
         })
     })
-}
-
-fn first_digit(bytes: &[u8]) -> Option<usize> {
-    use crate::bytes8::{HIGH, ascii_lanes_between, first_where, splat};
-    first_where(
-        bytes,
-        |x| ascii_lanes_between(x & splat(0x7f), b'0', b'9') & !x & HIGH,
-        |b| b.is_ascii_digit(),
-    )
 }
 
 /// `cue` in `lower` at a word start ("fee" is not in "coffee"); cues that
@@ -321,46 +312,27 @@ const INDIAN_AMOUNT_WORDS: [&str; 6] = ["lpa", "lakh", "lakhs", "lac", "lacs", "
 /// A cheap superset of what `money_start` accepts: a currency marker
 /// (case as in `MARKERS`) or an Indian amount word in any case.
 fn may_hold_money(text: &str) -> bool {
-    static MARKERS_AC: OnceLock<Option<AhoCorasick>> = OnceLock::new();
-    // Leftmost-first only to get the packed (SIMD) searcher: whether there
-    // is a match does not depend on the match kind.
-    let markers = MARKERS_AC.get_or_init(|| {
-        AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-            .build([
-                "$", "£", "€", "₹", "USD", "CAD", "AUD", "GBP", "EUR", "INR", "Rs",
-            ])
-            .ok()
+    static MARKERS: OnceLock<Option<Phrases>> = OnceLock::new();
+    let markers = MARKERS.get_or_init(|| {
+        Phrases::new(&[
+            "$", "£", "€", "₹", "USD", "CAD", "AUD", "GBP", "EUR", "INR", "Rs",
+        ])
+        .ok()
     });
     // Built from constants; should that ever fail, everything goes to the
     // exact check.
-    markers.as_ref().is_none_or(|m| m.is_match(text)) || has_indian_amount_word(text)
+    markers
+        .as_ref()
+        .is_none_or(|m| m.occurs_in(text.as_bytes()))
+        || has_indian_amount_word(text)
 }
 
 /// An Indian amount word (`INDIAN_AMOUNT_WORDS`, any case) standing as a
-/// word. Every such word starts with "l" or "c": eight bytes at a time are
-/// checked for either, and only their positions are looked at (an
-/// automaton over every byte cost ten times more).
+/// word. Every such word starts with "l" or "c", so only the positions of
+/// those letters are looked at.
 fn has_indian_amount_word(text: &str) -> bool {
-    use crate::bytes8::{lanes_equal, splat, word};
     let bytes = text.as_bytes();
-    let mut at = 0;
-    while let Some(rest) = bytes.get(at..) {
-        let Some(w) = word(rest) else {
-            return (at..bytes.len()).any(|i| indian_amount_word_at(bytes, i));
-        };
-        let folded = w | splat(0x20);
-        // One high bit per lane holding "l" or "c" (either case).
-        let mut lanes = lanes_equal(folded, b'l') | lanes_equal(folded, b'c');
-        while lanes != 0 {
-            if indian_amount_word_at(bytes, at + lanes.trailing_zeros() as usize / 8) {
-                return true;
-            }
-            lanes &= lanes - 1;
-        }
-        at += 8;
-    }
-    false
+    text_scan::letter_positions_any_case(bytes, b'l', b'c').any(|i| indian_amount_word_at(bytes, i))
 }
 
 fn indian_amount_word_at(bytes: &[u8], i: usize) -> bool {
@@ -485,7 +457,7 @@ mod tests {
 
     #[test]
     fn indian_amount_words_are_found_as_an_automaton_finds_them() {
-        let ac = AhoCorasick::builder()
+        let ac = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
             .build(INDIAN_AMOUNT_WORDS)

@@ -1,7 +1,7 @@
 //! Figures written as text: "$100,000 - $150,000", "7-20 triệu",
 //! "120k", "12 LPA", "Up to $43/hr". Used for structured salary values that
 //! feeds send as strings, and for pay stated in the description
-//! (`salary_text`).
+//! ([`super::description_text`]).
 
 use super::PayUnit;
 

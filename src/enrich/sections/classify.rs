@@ -3,11 +3,9 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::packed;
-
 use super::rules::*;
 use super::{Section, SectionKind};
-use crate::enrich::phrases::{NameAutomaton, NameMatch};
+use crate::enrich::phrases::Phrases;
 use SectionKind::*;
 
 /// What a heading says about its section.
@@ -83,7 +81,7 @@ pub fn is_tech_stack(heading: &str) -> bool {
 /// All phrases of all rules in one automaton, each tagged with its rule's
 /// position: one pass over the heading instead of a search per phrase.
 struct RuleMatcher {
-    automaton: NameAutomaton,
+    automaton: Phrases,
     rule_of_pattern: Vec<usize>,
 }
 
@@ -101,12 +99,10 @@ fn matcher() -> Option<&'static RuleMatcher> {
             }
             // Building can only fail on absurd pattern sizes; then the slow
             // rule-by-rule path answers instead.
-            NameAutomaton::new(&phrases)
-                .ok()
-                .map(|automaton| RuleMatcher {
-                    automaton,
-                    rule_of_pattern,
-                })
+            Phrases::new(&phrases).ok().map(|automaton| RuleMatcher {
+                automaton,
+                rule_of_pattern,
+            })
         })
         .as_ref()
 }
@@ -121,7 +117,7 @@ fn first_rule_matching(norm: &str) -> Option<SectionKind> {
             .map(|(k, _)| *k);
     };
     m.automaton
-        .overlapping(norm.as_bytes())
+        .occurrences(norm.as_bytes())
         .filter(|hit| hit.start > 0 && norm.as_bytes().get(hit.start - 1) == Some(&b' '))
         .filter_map(|hit| m.rule_of_pattern.get(hit.name).copied())
         .min()
@@ -180,47 +176,25 @@ fn intro_kind(text: &str, company: Option<&str>) -> Option<SectionKind> {
         return Some(Other);
     }
     let norm = normalize(text);
-    // Cues are written padded with spaces: whole words in `norm`; one
-    // searcher holds both lists (role cues first). Every occurrence counts,
-    // overlapping ones too (" join our team "): the search starts again one
-    // byte after each match's start, and since no cue is a prefix of
-    // another (tested), at most one cue starts at a position.
-    static CUES: OnceLock<Option<packed::Searcher>> = OnceLock::new();
-    let cues =
-        CUES.get_or_init(|| packed_searcher(ROLE_INTRO_CUES.iter().chain(&COMPANY_INTRO_CUES)));
+    // Cues are written padded with spaces: whole words in `norm`; one set
+    // holds both lists (role cues first). Every occurrence counts,
+    // overlapping ones too (" join our team ").
+    static CUES: OnceLock<Option<Phrases>> = OnceLock::new();
+    let cues = CUES.get_or_init(|| {
+        let all: Vec<&str> = ROLE_INTRO_CUES
+            .iter()
+            .chain(&COMPANY_INTRO_CUES)
+            .copied()
+            .collect();
+        Phrases::new(&all).ok()
+    });
     let (mut role, mut about) = (0, 0);
-    let mut count = |pattern: usize| {
-        if pattern < ROLE_INTRO_CUES.len() {
+    let cues = cues.as_ref().filter(|c| c.occurs_in(norm.as_bytes()));
+    for m in cues.iter().flat_map(|c| c.occurrences(norm.as_bytes())) {
+        if m.name < ROLE_INTRO_CUES.len() {
             role += 1;
         } else {
             about += 1;
-        }
-    };
-    match cues {
-        Some(cues) => {
-            let mut from = 0;
-            while from < norm.len() {
-                let Some(m) = cues.find_in(&norm, aho_corasick::Span::from(from..norm.len()))
-                else {
-                    break;
-                };
-                count(m.pattern().as_usize());
-                from = m.start() + 1;
-            }
-        }
-        // No packed searcher on this target: the same counts, slower.
-        None => {
-            for (pattern, cue) in ROLE_INTRO_CUES
-                .iter()
-                .chain(&COMPANY_INTRO_CUES)
-                .enumerate()
-            {
-                let mut from = 0;
-                while let Some(at) = norm.get(from..).and_then(|rest| rest.find(cue)) {
-                    count(pattern);
-                    from += at + 1;
-                }
-            }
         }
     }
     if let Some(c) = company.filter(|c| !c.trim().is_empty()) {
@@ -238,10 +212,10 @@ fn intro_kind(text: &str, company: Option<&str>) -> Option<SectionKind> {
 /// "Powered by JazzHR", "Only W2 candidates", "Contract to Hire": an ATS
 /// footer or employment terms (whole words, any case).
 pub fn is_footer_or_terms(text: &str) -> bool {
-    static TERMS: OnceLock<Option<NameAutomaton>> = OnceLock::new();
+    static TERMS: OnceLock<Option<Phrases>> = OnceLock::new();
     let Some(terms) = TERMS
         .get_or_init(|| {
-            NameAutomaton::ascii_case_insensitive(&[
+            Phrases::ascii_case_insensitive(&[
                 "w2",
                 "c2c",
                 "1099",
@@ -258,15 +232,12 @@ pub fn is_footer_or_terms(text: &str) -> bool {
     else {
         return false;
     };
-    let bytes = text.as_bytes();
-    let word = |m: &NameMatch| {
-        let before = m.start.checked_sub(1).and_then(|i| bytes.get(i));
-        !before.is_some_and(u8::is_ascii_alphanumeric)
-            && !bytes.get(m.end).is_some_and(u8::is_ascii_alphanumeric)
-    };
     text.get(..11)
         .is_some_and(|p| p.eq_ignore_ascii_case("powered by "))
-        || terms.overlapping(bytes).any(|m| word(&m))
+        || terms
+            .whole_word_occurrences(text.as_bytes())
+            .next()
+            .is_some()
 }
 
 /// Whether a paragraph is an equal-opportunity statement.
@@ -281,17 +252,14 @@ enum Cues {
     Requirement,
 }
 
-/// One searcher per cue list, built once: a single pass over the text,
-/// lowered to ASCII lower case first. An automaton told to ignore case
-/// cannot use a vectorized search; over lowered text aho-corasick's packed
-/// (Teddy) searcher can, and skips most of a paragraph without stepping
-/// through it (the same matches: the cues are lower-case ASCII).
+/// Whether `text` holds one of the cues (lower-case ASCII phrases) in any
+/// case: one pass over the text lowered to ASCII lower case.
 fn has_cue(cues: Cues, text: &str) -> bool {
-    static SEARCHERS: OnceLock<Option<[packed::Searcher; 2]>> = OnceLock::new();
-    let searchers = SEARCHERS.get_or_init(|| {
+    static SETS: OnceLock<Option<[Phrases; 2]>> = OnceLock::new();
+    let sets = SETS.get_or_init(|| {
         Some([
-            packed_searcher(&EQUAL_OPPORTUNITY_CUES)?,
-            packed_searcher(&REQUIREMENT_CUES)?,
+            Phrases::new(&EQUAL_OPPORTUNITY_CUES).ok()?,
+            Phrases::new(&REQUIREMENT_CUES).ok()?,
         ])
     });
     let phrases: &[&str] = match cues {
@@ -299,17 +267,11 @@ fn has_cue(cues: Cues, text: &str) -> bool {
         Cues::Requirement => &REQUIREMENT_CUES,
     };
     let lowered = text.to_ascii_lowercase();
-    match searchers {
-        Some(s) => s[cues as usize].find(&lowered).is_some(),
-        // No packed searcher on this target: the same answer, slower.
+    match sets {
+        Some(s) => s[cues as usize].occurs_in(lowered.as_bytes()),
+        // Built from constants; should that ever fail, the same answer, slower.
         None => phrases.iter().any(|p| lowered.contains(p)),
     }
-}
-
-/// aho-corasick's packed (Teddy, SIMD) searcher for a few phrases, leftmost
-/// first; `None` where the target has no vector instructions for it.
-fn packed_searcher<'a>(phrases: impl IntoIterator<Item = &'a &'a str>) -> Option<packed::Searcher> {
-    packed::Config::new().builder().extend(phrases).build()
 }
 
 /// Lower case; apostrophes removed; other non-alphanumerics as spaces;
@@ -320,21 +282,6 @@ pub fn normalize(text: &str) -> String {
     let mut space = true;
     let mut rest = text;
     while let Some(&b) = rest.as_bytes().first() {
-        // Eight letters, digits and single spaces at once (most running text).
-        if let Some((word, lowered)) = rest
-            .get(..8)
-            .and_then(|w| Some((w, lowered8(w.as_bytes(), space)?)))
-        {
-            if word.as_bytes() == lowered {
-                out.push_str(word);
-            } else {
-                // Lowered ASCII, so always valid UTF-8.
-                out.push_str(std::str::from_utf8(&lowered).unwrap_or_default());
-            }
-            space = lowered.last() == Some(&b' ');
-            rest = rest.get(8..).unwrap_or_default();
-            continue;
-        }
         // Lower-case letters and digits: copied as a run.
         let run = rest
             .bytes()
@@ -375,26 +322,6 @@ pub fn normalize(text: &str) -> String {
         out.push(' ');
     }
     out
-}
-
-/// Eight bytes as `normalize` writes them, when they are ASCII letters,
-/// digits and single spaces, the first not a space when one was just
-/// written (`after_space`): the letters lowered. Checked as one `u64`.
-fn lowered8(chunk: &[u8], after_space: bool) -> Option<[u8; 8]> {
-    use crate::bytes8::{HIGH, ascii_lanes_between, lanes_equal, non_ascii_lanes, word};
-    let x = word(chunk)?;
-    if non_ascii_lanes(x) != 0 {
-        return None;
-    }
-    let spaces = lanes_equal(x, b' ');
-    let upper = ascii_lanes_between(x, b'A', b'Z');
-    let kept =
-        ascii_lanes_between(x, b'a', b'z') | upper | ascii_lanes_between(x, b'0', b'9') | spaces;
-    let doubled = spaces & (spaces >> 8);
-    let leading_space = spaces & 0x80 != 0;
-    // The high bit of an upper-case lane, moved to 0x20, lowers it.
-    (kept == HIGH && doubled == 0 && !(after_space && leading_space))
-        .then(|| (x | (upper >> 2)).to_le_bytes())
 }
 
 /// `phrase` at a word start in `norm` (which starts with a space); the
@@ -466,21 +393,6 @@ mod tests {
                 text.push_str(pieces[pick % pieces.len()]);
             }
             assert_eq!(normalize(&text), normalize_by_char(&text), "{text:?}");
-        }
-    }
-
-    #[test]
-    fn no_intro_cue_is_a_prefix_of_another() {
-        // What lets `intro_kind` count overlapping cues with a leftmost search.
-        let cues: Vec<&str> = ROLE_INTRO_CUES
-            .iter()
-            .chain(&COMPANY_INTRO_CUES)
-            .copied()
-            .collect();
-        for a in &cues {
-            for b in &cues {
-                assert!(a == b || !b.starts_with(a), "{a:?} starts {b:?}");
-            }
         }
     }
 
