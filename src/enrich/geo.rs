@@ -127,18 +127,11 @@ pub fn run(
 ) -> Staged<Vec<Geo>> {
     let mut warnings = Vec::new();
     let located = enrich(data, opts, locations, date_posted, &mut warnings);
-    let outcome = if !located.is_empty() {
-        StageOutcome::Ok
-    } else if warnings.iter().any(|w| {
-        matches!(
-            w.code,
-            WarningCode::GeoOutOfRange | WarningCode::GeoNullIsland
-        )
-    }) {
-        StageOutcome::Failed
-    } else {
-        StageOutcome::Absent
-    };
+    let outcome = StageOutcome::judged(
+        !located.is_empty(),
+        &warnings,
+        &[WarningCode::GeoOutOfRange, WarningCode::GeoNullIsland],
+    );
     Staged::with_warnings(located, outcome, warnings)
 }
 

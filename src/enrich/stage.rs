@@ -2,7 +2,7 @@
 //! each reports for a posting, and the shape of what a stage returns.
 //! Metric labels, the offline summary and `STAGES` all follow [`Stage::ALL`].
 
-use super::warning::Warning;
+use super::warning::{Warning, WarningCode};
 
 /// An enrichment stage, named as in metrics (`stage` label) and summaries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -56,6 +56,19 @@ pub enum StageOutcome {
 impl StageOutcome {
     pub const ALL: [StageOutcome; 3] =
         [StageOutcome::Ok, StageOutcome::Absent, StageOutcome::Failed];
+
+    /// The usual judgement: ok with a value; failed without one when a
+    /// warning says the input was there but unusable (`failure_codes`);
+    /// absent otherwise.
+    pub fn judged(has_value: bool, warnings: &[Warning], failure_codes: &[WarningCode]) -> Self {
+        if has_value {
+            StageOutcome::Ok
+        } else if warnings.iter().any(|w| failure_codes.contains(&w.code)) {
+            StageOutcome::Failed
+        } else {
+            StageOutcome::Absent
+        }
+    }
 
     pub const fn as_str(self) -> &'static str {
         match self {

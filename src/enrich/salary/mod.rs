@@ -155,18 +155,14 @@ pub fn run(
 ) -> Staged<Option<Salary>> {
     let mut warnings = Vec::new();
     let salary = enrich(view, description, opts, ctx, &mut warnings);
-    let outcome = if salary.is_some() {
-        StageOutcome::Ok
-    } else if warnings.iter().any(|w| {
-        matches!(
-            w.code,
-            WarningCode::SalaryUnreadable | WarningCode::SalaryTextAmbiguous
-        )
-    }) {
-        StageOutcome::Failed
-    } else {
-        StageOutcome::Absent
-    };
+    let outcome = StageOutcome::judged(
+        salary.is_some(),
+        &warnings,
+        &[
+            WarningCode::SalaryUnreadable,
+            WarningCode::SalaryTextAmbiguous,
+        ],
+    );
     Staged::with_warnings(salary, outcome, warnings)
 }
 
