@@ -120,14 +120,12 @@ fn benches(c: &mut Criterion) {
     let geo_opts = GeoOptions::default();
     group.bench_function("geo", |b| {
         b.iter(|| {
-            let mut w = Vec::new();
             for loc in &locations {
-                std::hint::black_box(geo::enrich(
+                std::hint::black_box(geo::run(
                     &data,
                     &geo_opts,
                     std::slice::from_ref(loc),
                     Some("2021-08-21T04:00:20.000Z"),
-                    &mut w,
                 ));
             }
         })
@@ -158,19 +156,16 @@ fn benches(c: &mut Criterion) {
 /// so time each lookup on its own (5 rounds over the sample) and print them.
 fn print_geo_percentiles(data: &GeoData, opts: &GeoOptions, locations: &[Location]) {
     let mut ns: Vec<u128> = Vec::with_capacity(locations.len() * 5);
-    let mut w = Vec::new();
     for _ in 0..5 {
         for loc in locations {
             let t = std::time::Instant::now();
-            std::hint::black_box(geo::enrich(
+            std::hint::black_box(geo::run(
                 data,
                 opts,
                 std::slice::from_ref(loc),
                 Some("2021-08-21T04:00:20.000Z"),
-                &mut w,
             ));
             ns.push(t.elapsed().as_nanos());
-            w.clear();
         }
     }
     ns.sort_unstable();

@@ -90,7 +90,7 @@ impl Pipeline {
         .write_json(&mut json)
         .map_err(|e| Rejection::new(posting::RejectReason::EncodeFailed, e.to_string()))?;
         Ok(Enriched {
-            outcomes: enrichment.outcomes(),
+            outcomes: enrichment.outcomes,
             warnings: enrichment.warnings.iter().map(|w| w.code).collect(),
             id,
             json,

@@ -80,8 +80,8 @@ impl Record<'_> {
 
 /// The enrichment as serde would write it, with the description (most of a
 /// record's text, ~11 KB on an average corpus posting) through
-/// [`write_str`]: serde_json's escaping, byte by byte, was 15% of the
-/// pipeline's instructions. Destructured so that a new field fails to
+/// [`write_str`] instead of serde_json's byte-by-byte escaping (the cost
+/// is in docs/performance.md). Destructured so that a new field fails to
 /// compile here; `enrichment_is_written_as_serde_writes_it` checks bytes.
 fn write_enrichment(out: &mut Vec<u8>, enrichment: &Enrichment) -> serde_json::Result<()> {
     let Enrichment {
@@ -90,6 +90,9 @@ fn write_enrichment(out: &mut Vec<u8>, enrichment: &Enrichment) -> serde_json::R
         locations,
         salary,
         skills,
+        lifecycle,
+        employment,
+        work_arrangement,
         warnings,
         outcomes: _,
     } = enrichment;
@@ -117,6 +120,12 @@ fn write_enrichment(out: &mut Vec<u8>, enrichment: &Enrichment) -> serde_json::R
     serde_json::to_writer(&mut *out, salary)?;
     out.extend_from_slice(b",\"skills\":");
     write_skills(out, skills);
+    out.extend_from_slice(b",\"lifecycle\":");
+    serde_json::to_writer(&mut *out, lifecycle)?;
+    out.extend_from_slice(b",\"employment\":");
+    serde_json::to_writer(&mut *out, employment)?;
+    out.extend_from_slice(b",\"work_arrangement\":");
+    serde_json::to_writer(&mut *out, work_arrangement)?;
     out.extend_from_slice(b",\"warnings\":");
     serde_json::to_writer(&mut *out, warnings)?;
     out.push(b'}');
@@ -249,6 +258,16 @@ mod tests {
             locations: Vec::new(),
             salary: None,
             skills: Vec::new(),
+            lifecycle: Some(crate::enrich::Lifecycle {
+                posted_at: Some("2021-08-21T04:00:20Z".into()),
+                valid_through: None,
+            }),
+            employment: Some(crate::enrich::Employment {
+                types: vec![crate::enrich::EmploymentType::FullTime],
+                source: crate::enrich::employment::EmploymentSource::Structured,
+                evidence: "employmentType=FULL_TIME".into(),
+            }),
+            work_arrangement: None,
             warnings: Vec::new(),
             outcomes: Default::default(),
         };

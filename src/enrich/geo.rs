@@ -114,8 +114,6 @@ pub struct Geo {
     pub address_agreement: AddressAgreement,
 }
 
-/// Geo for every located `jobLocation`, in order. Warnings name the
-/// location by its index.
 /// The geo stage: every located `jobLocation`, in order. Ok when one is
 /// located; failed when coordinates were given but out of range or at
 /// (0, 0); absent otherwise.
@@ -135,7 +133,11 @@ pub fn run(
     Staged::with_warnings(located, outcome, warnings)
 }
 
-pub fn enrich(
+/// Geo for every located `jobLocation`, in order. Warnings name the
+/// location by its index.
+// Not inlined: scripts/bench-instructions counts this stage by its name.
+#[inline(never)]
+pub(crate) fn enrich(
     data: &GeoData,
     opts: &GeoOptions,
     locations: &[Location],

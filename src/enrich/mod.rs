@@ -3,13 +3,16 @@
 //! values and the caller reports them.
 
 pub mod description;
+pub mod employment;
 pub mod geo;
+pub mod lifecycle;
 mod phrases;
 pub mod salary;
 pub mod sections;
 pub mod skills;
 mod stage;
 pub mod warning;
+pub mod work_arrangement;
 
 use std::sync::Arc;
 
@@ -18,12 +21,15 @@ use serde::{Deserialize, Serialize};
 use crate::posting::PostingView;
 use crate::reference::money::MoneyData;
 use crate::reference::{DataError, GeoData};
+pub use employment::{Employment, EmploymentType};
 pub use geo::{Geo, GeoOptions};
+pub use lifecycle::Lifecycle;
 pub use salary::{Salary, SalaryOptions};
 pub use sections::{Section, SectionKind};
 pub use skills::{Skill, Taxonomy};
 pub use stage::{Outcomes, STAGES, Stage, StageOutcome, Staged};
 pub use warning::{Warning, WarningCode};
+pub use work_arrangement::WorkArrangement;
 
 /// Settings of all enrichers: `[enrich.*]` in `config/default.toml`,
 /// deserialized as they are.
@@ -69,17 +75,17 @@ pub struct Enrichment {
     pub salary: Option<Salary>,
     /// Skills named in the requirement and preferred sections.
     pub skills: Vec<Skill>,
+    /// When the posting opened and closes.
+    pub lifecycle: Option<Lifecycle>,
+    /// The kinds of employment offered.
+    pub employment: Option<Employment>,
+    /// Remote, hybrid or on-site.
+    pub work_arrangement: Option<WorkArrangement>,
     /// Every stage's warnings, in the order the stages ran.
     pub warnings: Vec<Warning>,
     /// How each stage went (not part of the record).
     #[serde(skip)]
     pub outcomes: Outcomes,
-}
-
-impl Enrichment {
-    pub fn outcomes(&self) -> Outcomes {
-        self.outcomes
-    }
 }
 
 /// Runs every enricher over a posting.
@@ -121,41 +127,73 @@ impl Enricher {
     /// made: description, sections, geo, salary (which needs the text and
     /// the country), skills (which needs the sections).
     pub fn enrich(&self, view: &PostingView<'_>) -> Enrichment {
-        let description = description::run(
+        // Each stage's warnings join these as its value is taken, so they
+        // are in the order the stages ran.
+        let mut warnings = Vec::new();
+        let (decoded, _) = description::run(
             view.description.as_deref().unwrap_or(""),
             self.opts.description.max_bytes,
-        );
-        let decoded = description.value;
-        let sections = sections::run(
+        )
+        .into_parts(&mut warnings);
+        let (sections, sections_outcome) = sections::run(
             &decoded.lines,
             view.title.as_deref(),
             view.organization.as_deref(),
-        );
+        )
+        .into_parts(&mut warnings);
         let text = decoded.plain_text();
-        let locations = geo::run(
+        let (locations, geo_outcome) = geo::run(
             &self.geo,
             &self.opts.geo,
             &view.locations,
             view.date_posted.as_deref(),
-        );
-        let salary_context = self.salary_context(view, &locations.value);
-        let salary = salary::run(view, &text, &self.opts.salary, &salary_context);
-        let skills = skills::run(&sections.value, &text, view.organization.as_deref());
-        let outcomes = Outcomes::default()
-            .with(Stage::Sections, sections.outcome)
-            .with(Stage::Skills, skills.outcome)
-            .with(Stage::Geo, locations.outcome)
-            .with(Stage::Salary, salary.outcome);
-        let warnings = [description.warnings, locations.warnings, salary.warnings].concat();
+        )
+        .into_parts(&mut warnings);
+        let salary_context = self.salary_context(view, &locations);
+        let (salary, salary_outcome) =
+            salary::run(view, &text, &self.opts.salary, &salary_context).into_parts(&mut warnings);
+        let (skills, skills_outcome) =
+            skills::run(&sections, &text, view.organization.as_deref()).into_parts(&mut warnings);
+        let (lifecycle, lifecycle_outcome) = lifecycle::run(
+            view.date_posted.as_deref(),
+            view.valid_through.as_deref(),
+            locations.first().and_then(|g| g.timezone.as_deref()),
+        )
+        .into_parts(&mut warnings);
+        let (employment, employment_outcome) =
+            employment::run(view.employment_type, view.title.as_deref()).into_parts(&mut warnings);
+        let (work_arrangement, work_arrangement_outcome) =
+            work_arrangement::run(&work_arrangement::Input {
+                job_location_type: view.job_location_type,
+                applicant_location_requirements: view.applicant_location_requirements,
+                title: view.title.as_deref(),
+                text: &text,
+                locality: view
+                    .locations
+                    .first()
+                    .and_then(|l| l.address.locality.as_deref()),
+                countries: &self.geo.countries,
+            })
+            .into_parts(&mut warnings);
+        // Exhaustive: a new stage does not compile until its outcome is here.
+        let outcomes = Outcomes::from_fn(|stage| match stage {
+            Stage::Sections => sections_outcome,
+            Stage::Skills => skills_outcome,
+            Stage::Geo => geo_outcome,
+            Stage::Salary => salary_outcome,
+            Stage::Lifecycle => lifecycle_outcome,
+            Stage::Employment => employment_outcome,
+            Stage::WorkArrangement => work_arrangement_outcome,
+        });
         Enrichment {
-            description: DescriptionOut {
-                text,
-                sections: sections.value,
-            },
-            geo: locations.value.first().cloned(),
-            locations: locations.value,
-            salary: salary.value,
-            skills: skills.value,
+            description: DescriptionOut { text, sections },
+            geo: locations.first().cloned(),
+            locations,
+            salary,
+            skills,
+            lifecycle,
+            employment,
+            work_arrangement,
             warnings,
             outcomes,
         }

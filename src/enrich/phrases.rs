@@ -10,10 +10,12 @@
 //! prefilters and cost several times this table's per byte here
 //! (docs/performance.md); the skill names are searched over every
 //! requirement line of every posting, where that loop was the largest
-//! single cost. This table also is a third smaller: byte classes (for the
-//! skills, the 42 bytes the names use and one for every other byte) and
-//! `u32` state ids premultiplied by the row length. The states where a
+//! single cost. This table also is smaller: byte classes (one for each
+//! byte the phrases use and one for every other byte) and `u32` state ids
+//! premultiplied by the row length. The states where a
 //! phrase ends are numbered last, so one comparison tells them.
+
+use std::ops::Range;
 
 /// Sets up to this size get the packed searcher (its own limit is 64
 /// patterns; small sets are where it is fast).
@@ -42,13 +44,13 @@ pub struct Phrases {
     packed: Option<aho_corasick::packed::Searcher>,
 }
 
-/// One occurrence: `hay[start..end]` is name `name`.
+/// One occurrence: `hay[start..end]` is phrase number `phrase`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PhraseMatch {
     pub start: usize,
     pub end: usize,
     /// The phrase's position in the list the set was built from.
-    pub name: usize,
+    pub phrase: usize,
 }
 
 impl Phrases {
@@ -216,6 +218,35 @@ impl Phrases {
         }
     }
 
+    /// The lines of `text` (split at "\n") in which a phrase occurs, as
+    /// byte ranges without their "\n", in order. With the packed searcher
+    /// the text between them is skipped, not stepped through: a cheap way
+    /// to find the few lines worth a closer look. (No phrase may contain a
+    /// "\n".)
+    pub fn lines_containing<'a>(
+        &'a self,
+        text: &'a str,
+    ) -> impl Iterator<Item = Range<usize>> + 'a {
+        let bytes = text.as_bytes();
+        let mut from = 0;
+        std::iter::from_fn(move || {
+            let rest = bytes.get(from..)?;
+            let at = from
+                + match &self.packed {
+                    Some(packed) => packed
+                        .find_in(rest, aho_corasick::Span::from(0..rest.len()))?
+                        .start(),
+                    // The first occurrence to end is on the first line that
+                    // holds one (an occurrence never spans lines).
+                    None => self.occurrences(rest).next()?.start,
+                };
+            let start = memchr::memrchr(b'\n', bytes.get(..at)?).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', bytes.get(at..)?).map_or(bytes.len(), |i| at + i);
+            from = end + 1;
+            Some(start..end)
+        })
+    }
+
     /// The occurrences that stand as whole words: no ASCII letter or digit
     /// right before or right after.
     pub fn whole_word_occurrences<'a>(
@@ -266,7 +297,7 @@ impl Iterator for Occurrences<'_> {
                 return Some(PhraseMatch {
                     start: self.at.saturating_sub(len),
                     end: self.at,
-                    name: name as usize,
+                    phrase: name as usize,
                 });
             }
             // The walk: one class and one table load per byte.
@@ -298,7 +329,7 @@ mod tests {
         let a = Phrases::new(names).expect("automaton");
         let mut got: Vec<_> = a
             .occurrences(hay.as_bytes())
-            .map(|m| (m.start, m.end, m.name))
+            .map(|m| (m.start, m.end, m.phrase))
             .collect();
         got.sort_unstable();
         got
@@ -371,7 +402,7 @@ mod tests {
             Phrases::ascii_case_insensitive(&["w2", "Corp to Corp", "1099"]).expect("automaton");
         let got: Vec<_> = a
             .occurrences(b"W2 or CORP TO corp, not w3; 1099")
-            .map(|m| (m.start, m.end, m.name))
+            .map(|m| (m.start, m.end, m.phrase))
             .collect();
         assert_eq!(got, [(0, 2, 0), (6, 18, 1), (28, 32, 2)]);
     }
@@ -409,6 +440,37 @@ mod tests {
                     set.occurrences(hay.as_bytes()).next().is_some(),
                     "{hay:?}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn lines_containing_agrees_with_a_line_by_line_search() {
+        let words = ["remote", "hybrid", "on-site", "office"];
+        let packed = Phrases::new(&words).expect("phrases");
+        let many: Vec<String> = (0..40)
+            .map(|i| format!("zz{i}"))
+            .chain(words.iter().map(|w| w.to_string()))
+            .collect();
+        let automaton = Phrases::new(&many).expect("phrases");
+        assert!(automaton.packed.is_none());
+        let alphabet = [
+            "remote", "hybrid", "on-site", "office", "\n", " ", "x", "re", "mote",
+        ];
+        let mut rng = crate::test_random::Lcg::new(19);
+        for round in 0..20_000 {
+            let text = rng.text(&alphabet, round % 30);
+            let mut want = Vec::new();
+            let mut start = 0;
+            for line in text.split('\n') {
+                if words.iter().any(|w| line.contains(w)) {
+                    want.push(start..start + line.len());
+                }
+                start += line.len() + 1;
+            }
+            for set in [&packed, &automaton] {
+                let got: Vec<_> = set.lines_containing(&text).collect();
+                assert_eq!(got, want, "{text:?}");
             }
         }
     }

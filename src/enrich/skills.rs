@@ -103,8 +103,8 @@ pub struct Taxonomy {
     /// Every spelling longer than one byte, matched in any ASCII case
     /// (ambiguous ones checked as written after a match): one pass over
     /// the text as it is. A letter and its other case share a byte class,
-    /// so ignoring case costs the table nothing (0.96 MB; the aho-corasick
-    /// DFA took 2.9 MB ignoring case, 1.46 MB over a lowered copy).
+    /// so ignoring case costs the table nothing (sizes against the
+    /// aho-corasick DFA: docs/performance.md).
     names: Phrases,
     patterns: Vec<Pattern>,
     /// One-letter spellings ("C", "R"), found byte by byte: in the
@@ -272,7 +272,7 @@ impl Taxonomy {
                 ) else {
                     continue;
                 };
-                if let Some(p) = self.patterns.get(m.name)
+                if let Some(p) = self.patterns.get(m.phrase)
                     && line
                         .get(start..end)
                         .is_some_and(|matched| p.accepts(matched))
@@ -355,7 +355,7 @@ impl Taxonomy {
             m.start == 0
                 && self
                     .patterns
-                    .get(m.name)
+                    .get(m.phrase)
                     .zip(text.get(m.start..m.end))
                     .is_some_and(|(p, matched)| p.accepts(matched))
                 && word_bounded(text, 0, m.end)
@@ -386,6 +386,8 @@ impl Taxonomy {
 
     /// Skills of a posting: requirement and preferred sections first, the
     /// whole text when there are none. Each skill once, first mention first.
+    // Not inlined: scripts/bench-instructions counts this stage by its name.
+    #[inline(never)]
     pub fn skills(&self, sections: &[Section], text: &str, company: Option<&str>) -> Vec<Skill> {
         let mut found: Vec<Skill> = Vec::new();
         let mut seen = vec![false; self.entries.len()];

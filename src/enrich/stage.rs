@@ -11,11 +11,22 @@ pub enum Stage {
     Skills,
     Geo,
     Salary,
+    Lifecycle,
+    Employment,
+    WorkArrangement,
 }
 
 impl Stage {
     /// Every stage, in the order metrics and summaries list them.
-    pub const ALL: [Stage; 4] = [Stage::Sections, Stage::Skills, Stage::Geo, Stage::Salary];
+    pub const ALL: [Stage; 7] = [
+        Stage::Sections,
+        Stage::Skills,
+        Stage::Geo,
+        Stage::Salary,
+        Stage::Lifecycle,
+        Stage::Employment,
+        Stage::WorkArrangement,
+    ];
 
     pub const fn name(self) -> &'static str {
         match self {
@@ -23,6 +34,9 @@ impl Stage {
             Stage::Skills => "skills",
             Stage::Geo => "geo",
             Stage::Salary => "salary",
+            Stage::Lifecycle => "lifecycle",
+            Stage::Employment => "employment",
+            Stage::WorkArrangement => "work_arrangement",
         }
     }
 
@@ -104,6 +118,12 @@ impl<T> Staged<T> {
             warnings,
         }
     }
+
+    /// The value and the outcome; the warnings join `warnings`.
+    pub fn into_parts(self, warnings: &mut Vec<Warning>) -> (T, StageOutcome) {
+        warnings.extend(self.warnings);
+        (self.value, self.outcome)
+    }
 }
 
 /// Every stage's outcome for one posting.
@@ -118,6 +138,11 @@ impl Default for Outcomes {
 }
 
 impl Outcomes {
+    /// Each stage's outcome from `outcome_of`.
+    pub fn from_fn(outcome_of: impl Fn(Stage) -> StageOutcome) -> Self {
+        Outcomes(Stage::ALL.map(outcome_of))
+    }
+
     pub fn get(&self, stage: Stage) -> StageOutcome {
         self.0[stage.index()]
     }

@@ -44,10 +44,14 @@ pub enum WarningCode {
     SalaryTextAmbiguous,
     /// No exchange rate to the reporting currency; no reporting figures.
     FxRateUnavailable,
+    /// `datePosted` or `validThrough` is not a date or time.
+    LifecycleDateUnreadable,
+    /// `validThrough` is before `datePosted` (both kept as stated).
+    LifecycleValidThroughBeforePosted,
 }
 
 impl WarningCode {
-    pub const ALL: [WarningCode; 18] = [
+    pub const ALL: [WarningCode; 20] = [
         WarningCode::DescriptionTruncated,
         WarningCode::DescriptionMissing,
         WarningCode::GeoMissing,
@@ -66,6 +70,8 @@ impl WarningCode {
         WarningCode::SalaryImplausible,
         WarningCode::SalaryTextAmbiguous,
         WarningCode::FxRateUnavailable,
+        WarningCode::LifecycleDateUnreadable,
+        WarningCode::LifecycleValidThroughBeforePosted,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -88,6 +94,10 @@ impl WarningCode {
             WarningCode::SalaryImplausible => "salary_implausible",
             WarningCode::SalaryTextAmbiguous => "salary_text_ambiguous",
             WarningCode::FxRateUnavailable => "fx_rate_unavailable",
+            WarningCode::LifecycleDateUnreadable => "lifecycle_date_unreadable",
+            WarningCode::LifecycleValidThroughBeforePosted => {
+                "lifecycle_valid_through_before_posted"
+            }
         }
     }
 }

@@ -25,6 +25,10 @@ pub struct RawFields<'a> {
     pub estimated_salary: Option<&'a RawValue>,
     pub salary_currency: Option<&'a RawValue>,
     pub date_posted: Option<&'a RawValue>,
+    pub valid_through: Option<&'a RawValue>,
+    pub employment_type: Option<&'a RawValue>,
+    pub job_location_type: Option<&'a RawValue>,
+    pub applicant_location_requirements: Option<&'a RawValue>,
     /// Keys other than `@context`/`@id`/`@type`/`@graph`: does the object
     /// say anything at all?
     pub property_count: usize,
@@ -47,6 +51,10 @@ enum Key {
     EstimatedSalary,
     SalaryCurrency,
     DatePosted,
+    ValidThrough,
+    EmploymentType,
+    JobLocationType,
+    ApplicantLocationRequirements,
     /// A JobPosting property we do not read but that marks a posting.
     OtherPostingProperty,
     Other,
@@ -56,13 +64,11 @@ enum Key {
 /// object as a posting (so `{"@type": "JobPosting", "skills": "..."}` is
 /// one, and `{"foo": 1}` is not).
 const OTHER_POSTING_PROPERTIES: &[&str] = &[
-    "applicantLocationRequirements",
     "applicationContact",
     "directApply",
     "educationRequirements",
     "eligibilityToWorkRequirement",
     "employerOverview",
-    "employmentType",
     "employmentUnit",
     "experienceInPlaceOfEducation",
     "experienceRequirements",
@@ -70,7 +76,6 @@ const OTHER_POSTING_PROPERTIES: &[&str] = &[
     "industry",
     "jobBenefits",
     "jobImmediateStart",
-    "jobLocationType",
     "jobStartDate",
     "occupationalCategory",
     "physicalRequirement",
@@ -82,7 +87,6 @@ const OTHER_POSTING_PROPERTIES: &[&str] = &[
     "skills",
     "specialCommitments",
     "totalJobOpenings",
-    "validThrough",
     "workHours",
 ];
 
@@ -101,6 +105,10 @@ fn classify(key: &str) -> Key {
         "estimatedSalary" => Key::EstimatedSalary,
         "salaryCurrency" => Key::SalaryCurrency,
         "datePosted" => Key::DatePosted,
+        "validThrough" => Key::ValidThrough,
+        "employmentType" => Key::EmploymentType,
+        "jobLocationType" => Key::JobLocationType,
+        "applicantLocationRequirements" => Key::ApplicantLocationRequirements,
         k if OTHER_POSTING_PROPERTIES.contains(&k) => Key::OtherPostingProperty,
         _ => Key::Other,
     }
@@ -146,6 +154,12 @@ impl<'de> Deserialize<'de> for RawFields<'de> {
                         Key::EstimatedSalary => &mut fields.estimated_salary,
                         Key::SalaryCurrency => &mut fields.salary_currency,
                         Key::DatePosted => &mut fields.date_posted,
+                        Key::ValidThrough => &mut fields.valid_through,
+                        Key::EmploymentType => &mut fields.employment_type,
+                        Key::JobLocationType => &mut fields.job_location_type,
+                        Key::ApplicantLocationRequirements => {
+                            &mut fields.applicant_location_requirements
+                        }
                         Key::JsonLdKeyword => {
                             map.next_value::<IgnoredAny>()?;
                             continue;

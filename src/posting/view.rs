@@ -20,6 +20,14 @@ pub struct PostingView<'a> {
     pub identifier: Option<Identifier>,
     pub organization: Option<String>,
     pub date_posted: Option<Cow<'a, str>>,
+    /// `validThrough`: when the posting closes.
+    pub valid_through: Option<Cow<'a, str>>,
+    /// `employmentType`, kept raw (one value or a list) for the employment stage.
+    pub employment_type: Option<&'a RawValue>,
+    /// `jobLocationType` (`TELECOMMUTE`), kept raw.
+    pub job_location_type: Option<&'a RawValue>,
+    /// `applicantLocationRequirements`, kept raw.
+    pub applicant_location_requirements: Option<&'a RawValue>,
     pub locations: Vec<Location>,
     /// `baseSalary` (the employer's statement), kept raw for the salary stage.
     pub base_salary: Option<&'a RawValue>,
@@ -88,6 +96,10 @@ impl<'a> PostingView<'a> {
                 .and_then(parse_small)
                 .and_then(|v| organization(&v)),
             date_posted: f.date_posted.and_then(lenient::raw_string),
+            valid_through: f.valid_through.and_then(lenient::raw_string),
+            employment_type: f.employment_type,
+            job_location_type: f.job_location_type,
+            applicant_location_requirements: f.applicant_location_requirements,
             locations: f
                 .job_location
                 .and_then(parse_small)

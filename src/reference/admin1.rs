@@ -17,7 +17,7 @@ use geo::{
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
-use super::DataError;
+use super::data_error::DataError;
 
 /// One subdivision: possibly many polygons (islands, merged finer units).
 #[derive(Debug)]

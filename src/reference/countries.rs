@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::DataError;
+use super::data_error::DataError;
 use super::text::fold;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

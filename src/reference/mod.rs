@@ -7,6 +7,7 @@
 
 pub mod admin1;
 pub mod countries;
+mod data_error;
 pub mod money;
 mod pages;
 mod place_grid;
@@ -20,6 +21,7 @@ use country_boundaries::{BOUNDARIES_ODBL_360X180, CountryBoundaries};
 
 pub use admin1::{Admin1Index, Area};
 pub use countries::{Countries, Country};
+pub use data_error::DataError;
 pub use places::{Place, PlaceIndex};
 
 // Statics, not consts: one copy each, whose pages `pages::release` hands back.
@@ -27,23 +29,6 @@ static ADMIN1_PACKED: &[u8] = include_bytes!("../../data/geo/admin1.bin");
 static PLACES_GZ: &[u8] = include_bytes!("../../data/geo/places.tsv.gz");
 static ISO3166_1: &str = include_str!("../../data/iso3166-1.tsv");
 static ISO3166_2: &str = include_str!("../../data/iso3166-2.tsv");
-
-/// Reference data that could not be loaded (a build defect, never input).
-#[derive(Debug, thiserror::Error)]
-#[error("reference data {what}: {detail}")]
-pub struct DataError {
-    pub what: &'static str,
-    pub detail: String,
-}
-
-impl DataError {
-    pub(crate) fn new(what: &'static str, detail: impl ToString) -> Self {
-        DataError {
-            what,
-            detail: detail.to_string(),
-        }
-    }
-}
 
 /// Everything geo enrichment looks up.
 pub struct GeoData {

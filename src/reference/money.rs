@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 
-use super::DataError;
+use super::data_error::DataError;
 
 const FX_RATES: &str = include_str!("../../config/fx-rates.toml");
 const ISO4217: &str = include_str!("../../data/iso4217.tsv");

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use flate2::read::GzDecoder;
 use geo::{Distance, Haversine, Point};
 
-use super::DataError;
+use super::data_error::DataError;
 use super::place_grid::PlaceGrid;
 
 /// A place, borrowed from the index.

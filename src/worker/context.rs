@@ -82,7 +82,7 @@ pub(crate) struct Shared {
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
     pub revoke_timeout: Duration,
-    pub shutdown: Arc<super::Shutdown>,
+    pub shutdown: Arc<super::shutdown::Shutdown>,
 }
 
 impl Shared {
@@ -91,7 +91,7 @@ impl Shared {
         config: &crate::config::Config,
         metrics: Arc<Metrics>,
         health: Arc<Health>,
-        shutdown: Arc<super::Shutdown>,
+        shutdown: Arc<super::shutdown::Shutdown>,
     ) -> Self {
         let revoke_timeout = config.worker.revoke_timeout;
         Self::new(metrics, health, revoke_timeout, shutdown)
@@ -101,7 +101,7 @@ impl Shared {
         metrics: Arc<Metrics>,
         health: Arc<Health>,
         revoke_timeout: Duration,
-        shutdown: Arc<super::Shutdown>,
+        shutdown: Arc<super::shutdown::Shutdown>,
     ) -> Self {
         Shared {
             tracker: Mutex::new(OffsetTracker::new()),

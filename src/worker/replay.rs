@@ -19,8 +19,8 @@ use rdkafka::{Offset, TopicPartitionList};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::WorkerError;
 use super::dead_letter::{self, HEADER_REASON};
+use super::outcome::WorkerError;
 use crate::config::Config;
 
 /// How many times the record was replayed before (0 on a first failure).

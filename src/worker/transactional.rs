@@ -37,10 +37,15 @@ use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, T
 use rdkafka::{ClientContext, Offset, Statistics, TopicPartitionList};
 use tracing::{debug, info, warn};
 
+use super::batch::{self, OUTPUT_FACTOR, Sent};
 use super::context::{self, Shared, lock};
+use super::offsets::TopicPartition;
+use super::outcome::{RunSummary, WorkerError};
 use super::records::Kind;
 use super::records::{self, Limits, Refused};
-use super::{RunSummary, Settings, Shutdown, TopicPartition, WorkerError, client};
+use super::settings::Settings;
+use super::shutdown::Shutdown;
+use super::{client, setup};
 use crate::config::Config;
 use crate::enrich::{Outcomes, WarningCode};
 use crate::pipeline::{Enriched, Pipeline};
@@ -277,10 +282,10 @@ pub fn run(
     let consumer: BaseConsumer<TxnConsumerContext> = client::consumer(config)
         .set("isolation.level", "read_committed")
         .create_with_context(TxnConsumerContext { txn: txn.clone() })?;
-    if !super::wait_for_topics(config, &consumer, &shared, &settings)? {
+    if !setup::wait_for_topics(config, &consumer, &shared, &settings)? {
         return Ok(RunSummary::default());
     }
-    let (mut producer_config, limits) = super::producer_config(config);
+    let (mut producer_config, limits) = setup::producer_config(config);
     let producer_max = client::message_max_bytes(&producer_config);
     let txn_id = transactional_id(config);
     producer_config.set("transactional.id", &txn_id);
@@ -292,7 +297,7 @@ pub fn run(
         producer_config.create_with_context(deliveries)?;
     let _ = producer.context().txn.set(Arc::downgrade(&txn));
     let _ = txn.producer.set(producer);
-    let pool = super::enrichment_pool(config)?;
+    let pool = setup::enrichment_pool(config)?;
     metrics.init_topics(&config.kafka.input_topics);
 
     // Registers the transactional.id: fences an older instance of it and
@@ -399,10 +404,10 @@ impl TxnLoop<'_> {
                             info!("consuming again");
                             shared.auth_ok();
                         }
-                        batch_bytes += m.payload_len() * super::OUTPUT_FACTOR;
+                        batch_bytes += m.payload_len() * OUTPUT_FACTOR;
                         batch.push(m);
                     }
-                    Err(e) => super::on_poll_error(self.consumer, shared, e, &mut last_poll_error),
+                    Err(e) => batch::on_poll_error(self.consumer, shared, e, &mut last_poll_error),
                 }
                 if batch.len() >= room || batch_bytes >= s.max_in_flight_bytes {
                     break;
@@ -478,11 +483,11 @@ impl TxnLoop<'_> {
     /// Enriches a batch and writes it into the open transaction (opening
     /// one if none is).
     fn write(&self, batch: &[BorrowedMessage<'_>], limits: Limits) -> Result<(), WorkerError> {
-        let enriched_at = super::enriched_at(self.config);
+        let enriched_at = batch::enriched_at(self.config);
         let results: Vec<Result<Enriched, Rejection>> = self.pool.install(|| {
             batch
                 .par_iter()
-                .map(|m| super::enrich_message(self.pipeline, m, &enriched_at))
+                .map(|m| batch::enrich_message(self.pipeline, m, &enriched_at))
                 .collect()
         });
         let producer = self.txn.producer();
@@ -528,7 +533,7 @@ impl TxnLoop<'_> {
             if let Some(k) = out.key {
                 record = record.key(k);
             }
-            if self.queue(record)? == super::Sent::Abandoned {
+            if self.queue(record)? == Sent::Abandoned {
                 // Shutdown: the transaction was aborted; nothing more is
                 // written (a later one would commit past these records).
                 return Ok(());
@@ -560,11 +565,11 @@ impl TxnLoop<'_> {
     fn queue(
         &self,
         mut record: BaseRecord<'_, [u8], [u8], Box<TxnTag>>,
-    ) -> Result<super::Sent, WorkerError> {
+    ) -> Result<Sent, WorkerError> {
         let producer = self.txn.producer();
         loop {
             match producer.send(record) {
-                Ok(()) => return Ok(super::Sent::Yes),
+                Ok(()) => return Ok(Sent::Yes),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                     if self
                         .shutdown
@@ -572,7 +577,7 @@ impl TxnLoop<'_> {
                         .is_some_and(|at| Instant::now() + Duration::from_secs(2) >= at)
                     {
                         self.txn.abort_open(&[])?;
-                        return Ok(super::Sent::Abandoned);
+                        return Ok(Sent::Abandoned);
                     }
                     record = back;
                     self.txn.shared.health.beat();
@@ -590,7 +595,7 @@ impl TxnLoop<'_> {
                     }
                     *lock(&self.txn.last_error) = Some(e.to_string());
                     self.txn.failed.store(true, Ordering::SeqCst);
-                    return Ok(super::Sent::Yes);
+                    return Ok(Sent::Yes);
                 }
             }
         }

@@ -3,8 +3,6 @@
 
 use markup5ever::data::NAMED_ENTITIES;
 
-use super::is_tag_start;
-
 /// What unescaping met besides the text.
 #[derive(Default)]
 pub(super) struct Escapes {
@@ -16,7 +14,12 @@ pub(super) struct Escapes {
     pub(super) numeric: bool,
 }
 
-/// Decodes character references: the named ones feeds use, and numeric
+/// After "<": a letter, "/" or "!" (so "x < 5" is not a tag).
+pub(super) fn is_tag_start(b: Option<&u8>) -> bool {
+    matches!(b, Some(c) if c.is_ascii_alphabetic() || *c == b'/' || *c == b'!')
+}
+
+/// Decodes character references: named (the HTML standard's table) and numeric
 /// ones. Unknown or malformed references are kept as written.
 pub fn unescape_entities(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -75,8 +78,9 @@ pub(super) fn unescape_into(s: &str, out: &mut String) -> Unescaped {
                 }) {
                     result.all_known = false;
                 }
-                // A bare "&name" without ";" may also be a legacy entity.
-                if semi.is_none() && starts_with_legacy_entity(after) {
+                // "&copy 2024" or "&nbsp&nbsp": a legacy name a browser
+                // decodes without its ";" (wherever a later ";" is).
+                if starts_with_legacy_entity(after) {
                     result.all_known = false;
                 }
                 out.push('&');
@@ -122,7 +126,7 @@ pub(super) fn decode_entity(name: &str) -> Option<(char, Option<char>)> {
             .filter(|&c| c != '\0')
             .map(|c| (c, None));
     }
-    let &(first, second) = NAMED_ENTITIES.get(name)?;
+    let &(first, second) = NAMED_ENTITIES.get(name).filter(|(first, _)| *first != 0)?;
     Some((
         char::from_u32(first)?,
         char::from_u32(second).filter(|&c| c != '\0'),
@@ -131,11 +135,13 @@ pub(super) fn decode_entity(name: &str) -> Option<(char, Option<char>)> {
 
 /// Whether the text after a "&" starts with a name a browser decodes even
 /// without its ";" ("&amp", "&copy", "&ouml"): the table's names without
-/// one, all of two to six letters.
+/// one, all of two to six letters. (The table also holds every prefix of
+/// every name, with no character: those are not names.)
 fn starts_with_legacy_entity(after: &str) -> bool {
     (2..=6).any(|len| {
         after
             .get(..len)
-            .is_some_and(|name| NAMED_ENTITIES.contains_key(name))
+            .and_then(|name| NAMED_ENTITIES.get(name))
+            .is_some_and(|&(first, _)| first != 0)
     })
 }

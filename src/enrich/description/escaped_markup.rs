@@ -1,10 +1,9 @@
 //! Markup escaped once (`&lt;li&gt;...`), read where it lies instead of
 //! through an unescaped copy.
 
-use super::Line;
 use super::element::Element;
-use super::entities::unescape_into;
-use super::is_tag_start;
+use super::entities::{is_tag_start, unescape_into};
+use super::line::Line;
 use super::line_writer::LineWriter;
 use super::tag_scanner::{TagName, name_ends_at, next_tag_start, opens_value, read_tag};
 

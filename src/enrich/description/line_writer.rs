@@ -6,7 +6,7 @@
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 use super::element::Element;
-use super::{Line, LineKind};
+use super::line::{Line, LineKind};
 use crate::text_scan;
 
 #[derive(Default)]
@@ -27,7 +27,8 @@ pub(super) struct LineWriter {
 
 impl LineWriter {
     /// Room for the lines and the longest line of a typical description
-    /// up front: growing them a step at a time cost ~5% of decoding.
+    /// up front, rather than growing them a step at a time (measured in
+    /// docs/performance.md).
     pub(super) fn sized_for(html: &str) -> LineWriter {
         LineWriter {
             lines: Vec::with_capacity(html.len() / 128),

@@ -27,6 +27,7 @@ mod element;
 mod entities;
 mod escaped_markup;
 mod html_repair;
+mod line;
 mod line_writer;
 mod tag_scanner;
 #[cfg(test)]
@@ -35,56 +36,12 @@ mod tests;
 use super::stage::{StageOutcome, Staged};
 use super::warning::{Warning, WarningCode};
 pub use entities::unescape_entities;
-use entities::{Escapes, unescape_into};
+use entities::{Escapes, is_tag_start, unescape_into};
 pub use escaped_markup::escaped_markup_lines;
 use html_repair::{needs_parser, parse_tags};
+pub use line::{Decoded, Line, LineKind};
 use line_writer::{LineWriter, finish_line, push_normalized};
 use tag_scanner::{Markup, has_block_markup, scan_tags};
-
-/// One visual line of the description.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
-    /// Whitespace-normalized text, never empty.
-    pub text: String,
-    pub kind: LineKind,
-    /// Every visible character is inside `<strong>`/`<b>`/`<u>`/`<em>`/`<i>`.
-    pub emphasized: bool,
-    /// Inside `<h1>`–`<h6>`.
-    pub heading_tag: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineKind {
-    Text,
-    /// A list item (`<li>`, or a bulleted/numbered plain-text line).
-    Item,
-}
-
-/// The decoded description.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Decoded {
-    pub lines: Vec<Line>,
-    /// The description was cut at `max_bytes` before decoding.
-    pub truncated: bool,
-}
-
-impl Decoded {
-    /// The description as plain text: one line per block or list item,
-    /// items marked with "• ".
-    pub fn plain_text(&self) -> String {
-        let mut out = String::with_capacity(self.lines.iter().map(|l| l.text.len() + 5).sum());
-        for line in &self.lines {
-            if !out.is_empty() {
-                out.push('\n');
-            }
-            if line.kind == LineKind::Item {
-                out.push_str("• ");
-            }
-            out.push_str(&line.text);
-        }
-        out
-    }
-}
 
 /// The description step every text stage reads from: the decoded lines,
 /// with a warning when the description was cut at `max_bytes` or has no
@@ -184,11 +141,6 @@ fn count_and_unescape(s: &str) -> (TagCount, Option<String>) {
     let unescaped = unescape_into(s, &mut out);
     count.escapes = unescaped.escapes;
     (count, Some(out))
-}
-
-/// After "<": a letter, "/" or "!" (so "x < 5" is not a tag).
-fn is_tag_start(b: Option<&u8>) -> bool {
-    matches!(b, Some(c) if c.is_ascii_alphabetic() || *c == b'/' || *c == b'!')
 }
 
 fn cap(s: &str, max: usize) -> (&str, bool) {

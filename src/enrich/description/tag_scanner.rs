@@ -3,8 +3,7 @@
 //! when markup is not plain enough for it.
 
 use super::element::Element;
-use super::entities::unescape_into;
-use super::is_tag_start;
+use super::entities::{is_tag_start, unescape_into};
 use super::line_writer::LineWriter;
 
 /// Whether the scanner read the markup exactly as a parser would.

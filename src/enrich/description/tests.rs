@@ -438,6 +438,9 @@ fn named_entities_in_markup_agree_with_the_parser() {
         "<p>Gr&ouml;&szlig;e &amp; &Auml;rger</p><ul><li>&hearts; &rarr; &frac12;</li></ul>",
         "<p>Caf&eacute; &ouml without a semicolon</p>",
         "<p>&NotEqualTilde; &unknownentity; &amp</p>",
+        "<p>&copy 2024 Acme Inc; all rights reserved</p>",
+        "<p>Pay:&nbsp&nbsp$50k; more</p>",
+        "<p>Johnson&Johnson; R&D</p>",
     ] {
         let scanned = scanned_lines(html);
         let parsed = parsed_lines(html);
@@ -447,6 +450,9 @@ fn named_entities_in_markup_agree_with_the_parser() {
         assert_eq!(decode(html, 1 << 20).lines, parsed, "{html}");
     }
     assert!(scanned_lines("<p>Gr&ouml;&szlig;e</p>").is_some());
+    // A name's prefix is not a name: plain text needs no parser.
+    assert!(scanned_lines("<p>Johnson&Johnson and R&D</p>").is_some());
+    assert!(scanned_lines("<p>&copy 2024 Acme Inc; all rights reserved</p>").is_none());
     assert_eq!(
         decode("Gr&ouml;&szlig;e", 1 << 20).plain_text(),
         "Größe",

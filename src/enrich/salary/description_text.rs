@@ -5,12 +5,12 @@
 //! figures must be plausible for their period; several different offers in
 //! one posting are not guessed between.
 //!
-//! Not for: structured salary fields (see `salary`).
+//! Not for: structured salary fields (see `structured.rs`).
 
 use std::sync::OnceLock;
 
-use super::PayUnit;
 use super::money_figures;
+use super::pay_unit::PayUnit;
 use crate::enrich::phrases::Phrases;
 use crate::text_scan;
 
@@ -196,10 +196,11 @@ pub fn find(
             continue;
         }
         let lower = line.to_lowercase();
-        if NOT_PAY_CUES.iter().any(|c| has_cue(&lower, c)) {
+        let cues = cue_tables();
+        if cues.not_pay.in_text(&lower) {
             continue;
         }
-        if outside_colorado && has_cue(&lower, "colorado") {
+        if outside_colorado && cues.colorado.in_text(&lower) {
             continue;
         }
         let Some((at, currency)) = money_start(line, local_dollar) else {
@@ -211,10 +212,10 @@ pub fn find(
         };
         // More money on the line than the range read (levels, bonuses,
         // "Minimum - $12.55/hr Maximum - $46.10/hr"): not guessed.
-        if money_figures(line) > read {
+        if count_money_figures(line) > read {
             continue;
         }
-        let cue = PAY_CUES.iter().any(|c| has_cue(&lower, c));
+        let cue = cues.pay.in_text(&lower);
         if !cue && unit.is_none() {
             continue;
         }
@@ -231,9 +232,9 @@ pub fn find(
         let before = lower.get(..at.min(lower.len())).unwrap_or("");
         let qualifier = (min == max)
             .then(|| {
-                if AT_LEAST_CUES.iter().any(|c| has_cue(before, c)) {
+                if cues.at_least.in_text(before) {
                     Some(Qualifier::AtLeast)
-                } else if UP_TO_CUES.iter().any(|c| has_cue(before, c)) {
+                } else if cues.up_to.in_text(before) {
                     Some(Qualifier::UpTo)
                 } else {
                     None
@@ -284,8 +285,66 @@ fn lines_with_digits(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// `cue` in `lower` at a word start ("fee" is not in "coffee"); cues that
-/// begin with punctuation ("/hr") may follow anything.
+/// One cue table, searched for all its cues in one pass.
+struct CueTable {
+    cues: &'static [&'static str],
+    phrases: Option<Phrases>,
+}
+
+impl CueTable {
+    fn new(cues: &'static [&'static str]) -> Self {
+        CueTable {
+            cues,
+            phrases: Phrases::new(cues).ok(),
+        }
+    }
+
+    /// Whether one of the cues is in `lower` as [`has_cue`] finds it.
+    fn in_text(&self, lower: &str) -> bool {
+        let Some(phrases) = &self.phrases else {
+            // Built from constants; should that ever fail, cue by cue.
+            return self.cues.iter().any(|c| has_cue(lower, c));
+        };
+        phrases.occurrences(lower.as_bytes()).any(|m| {
+            self.cues
+                .get(m.phrase)
+                .is_some_and(|cue| at_word_start(lower, m.start, cue))
+        })
+    }
+}
+
+/// The cue tables of [`find`].
+struct CueTables {
+    pay: CueTable,
+    not_pay: CueTable,
+    colorado: CueTable,
+    at_least: CueTable,
+    up_to: CueTable,
+}
+
+fn cue_tables() -> &'static CueTables {
+    static TABLES: OnceLock<CueTables> = OnceLock::new();
+    TABLES.get_or_init(|| CueTables {
+        pay: CueTable::new(PAY_CUES),
+        not_pay: CueTable::new(NOT_PAY_CUES),
+        colorado: CueTable::new(&["colorado"]),
+        at_least: CueTable::new(AT_LEAST_CUES),
+        up_to: CueTable::new(UP_TO_CUES),
+    })
+}
+
+/// A cue found at `at` counts when it starts a word ("fee" is not in
+/// "coffee"); cues that begin with punctuation ("/hr") may follow anything.
+fn at_word_start(lower: &str, at: usize, cue: &str) -> bool {
+    !cue.starts_with(|c: char| c.is_alphanumeric())
+        || !lower
+            .get(..at)
+            .and_then(|before| before.chars().next_back())
+            .is_some_and(char::is_alphanumeric)
+}
+
+/// `cue` in `lower` at a word start, one cue at a time: the reference the
+/// cue tables are tested against.
 fn has_cue(lower: &str, cue: &str) -> bool {
     let word = cue.starts_with(|c: char| c.is_alphanumeric());
     let Some(&first) = cue.as_bytes().first() else {
@@ -312,8 +371,8 @@ const INDIAN_AMOUNT_WORDS: [&str; 6] = ["lpa", "lakh", "lakhs", "lac", "lacs", "
 /// A cheap superset of what `money_start` accepts: a currency marker
 /// (case as in `MARKERS`) or an Indian amount word in any case.
 fn may_hold_money(text: &str) -> bool {
-    static MARKERS: OnceLock<Option<Phrases>> = OnceLock::new();
-    let markers = MARKERS.get_or_init(|| {
+    static MARKER_PHRASES: OnceLock<Option<Phrases>> = OnceLock::new();
+    let markers = MARKER_PHRASES.get_or_init(|| {
         Phrases::new(&[
             "$", "£", "€", "₹", "USD", "CAD", "AUD", "GBP", "EUR", "INR", "Rs",
         ])
@@ -352,7 +411,7 @@ fn indian_amount_word_at(bytes: &[u8], i: usize) -> bool {
 }
 
 /// How many currency-marked figures a line holds.
-fn money_figures(line: &str) -> usize {
+fn count_money_figures(line: &str) -> usize {
     line.char_indices()
         .filter(|&(i, _)| {
             let rest = &line[i..];
@@ -520,6 +579,33 @@ mod tests {
             }
         }
         assert!(found > 10_000, "{found}");
+    }
+
+    #[test]
+    fn cue_tables_agree_with_the_cue_by_cue_search() {
+        let tables = cue_tables();
+        let all: Vec<&str> = [NOT_PAY_CUES, PAY_CUES, AT_LEAST_CUES, UP_TO_CUES].concat();
+        let mut pieces = all.clone();
+        pieces.extend(["a", "é", " ", "1", "-", "$", "x", "/", "ö", "colorado"]);
+        let mut rng = crate::test_random::Lcg::new(29);
+        for _ in 0..20_000 {
+            let count = (rng.next_u64() >> 60) as usize;
+            let text = rng.text(&pieces, count);
+            for (table, cues) in [
+                (&tables.pay, PAY_CUES),
+                (&tables.not_pay, NOT_PAY_CUES),
+                (&tables.at_least, AT_LEAST_CUES),
+                (&tables.up_to, UP_TO_CUES),
+                (&tables.colorado, &["colorado"][..]),
+            ] {
+                assert!(table.phrases.is_some());
+                assert_eq!(
+                    table.in_text(&text),
+                    cues.iter().any(|c| has_cue(&text, c)),
+                    "{text:?}"
+                );
+            }
+        }
     }
 
     #[test]

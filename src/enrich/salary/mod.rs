@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use pay_unit::PayUnit;
-use pay_unit::unit_name;
+use pay_unit::{HOURLY_CEILING_USD, YEARLY_FLOOR_USD, unit_name};
 use structured::{Amount, has_content, infer_unit, read_amount, stated};
 
 use super::stage::{StageOutcome, Staged};
@@ -138,13 +138,6 @@ pub struct SalaryContext<'a> {
     pub subdivision: Option<&'a str>,
 }
 
-/// Magnitude checks are made in US dollars, whatever the reporting currency.
-const HOURLY_CEILING_USD: f64 = 300.0;
-
-const YEARLY_FLOOR_USD: f64 = 10_000.0;
-
-/// The salary of a posting: from its structured fields when they state
-/// one, else from its description text.
 /// The salary stage. Ok with a salary; failed when pay was stated but
 /// could not be read (or the description's was ambiguous); absent otherwise.
 pub fn run(
@@ -166,7 +159,11 @@ pub fn run(
     Staged::with_warnings(salary, outcome, warnings)
 }
 
-pub fn enrich(
+/// The salary of a posting: from its structured fields when they state
+/// one, else from its description text.
+// Not inlined: scripts/bench-instructions counts this stage by its name.
+#[inline(never)]
+pub(crate) fn enrich(
     view: &PostingView<'_>,
     description: &str,
     opts: &SalaryOptions,
@@ -260,7 +257,11 @@ pub fn enrich(
             inferred
         }
     };
-    let annual = Figures::scaled(min, max, unit.per_year(opts));
+    let annual = Figures::scaled(
+        min,
+        max,
+        unit.per_year(opts.hours_per_week, opts.weeks_per_year),
+    );
     let reporting = match currency.as_deref() {
         Some(c) => match ctx.money.fx.rate(c, &opts.reporting_currency) {
             Some(rate) => {
@@ -625,7 +626,13 @@ mod tests {
             assert_eq!(PayUnit::parse(t), Some(u), "{t}");
         }
         let o = SalaryOptions::default();
-        assert_eq!(PayUnit::Hour.per_year(&o), 2080.0);
-        assert_eq!(PayUnit::Day.per_year(&o), 260.0);
+        assert_eq!(
+            PayUnit::Hour.per_year(o.hours_per_week, o.weeks_per_year),
+            2080.0
+        );
+        assert_eq!(
+            PayUnit::Day.per_year(o.hours_per_week, o.weeks_per_year),
+            260.0
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! feeds send as strings, and for pay stated in the description
 //! ([`super::description_text`]).
 
-use super::PayUnit;
+use super::pay_unit::PayUnit;
 
 /// Words after a figure that multiply it, lower case.
 const MULTIPLIERS: &[(&str, f64)] = &[

@@ -2,7 +2,10 @@
 
 use serde::Serialize;
 
-use super::SalaryOptions;
+/// Magnitude checks are made in US dollars, whatever the reporting currency.
+pub(super) const HOURLY_CEILING_USD: f64 = 300.0;
+
+pub(super) const YEARLY_FLOOR_USD: f64 = 10_000.0;
 
 /// The period a figure is paid for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,13 +71,14 @@ impl PayUnit {
             .map(|&(_, u)| u)
     }
 
-    /// How many of this unit make a year under the working-time constants.
-    pub fn per_year(self, opts: &SalaryOptions) -> f64 {
+    /// How many of this unit make a year under the working-time constants
+    /// (`enrich.salary.hours_per_week`, `weeks_per_year`).
+    pub fn per_year(self, hours_per_week: f64, weeks_per_year: f64) -> f64 {
         let days_per_week = 5.0;
         match self {
-            PayUnit::Hour => opts.hours_per_week * opts.weeks_per_year,
-            PayUnit::Day => days_per_week * opts.weeks_per_year,
-            PayUnit::Week => opts.weeks_per_year,
+            PayUnit::Hour => hours_per_week * weeks_per_year,
+            PayUnit::Day => days_per_week * weeks_per_year,
+            PayUnit::Week => weeks_per_year,
             PayUnit::Biweekly => 26.0,
             PayUnit::Semimonthly => 24.0,
             PayUnit::Month => 12.0,

@@ -5,7 +5,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::money_figures;
-use super::{HOURLY_CEILING_USD, PayUnit, YEARLY_FLOOR_USD};
+use super::pay_unit::{HOURLY_CEILING_USD, PayUnit, YEARLY_FLOOR_USD};
 use crate::posting::lenient;
 
 /// Whether a value holds anything besides JSON-LD type tags and nulls.

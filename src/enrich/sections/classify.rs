@@ -65,7 +65,7 @@ pub fn classify_heading_for(heading: Option<&str>, company: Option<&str>) -> Hea
 }
 
 /// Builds the rule automata now rather than on the first posting, whose
-/// latency they would add (~30 ms).
+/// latency they would add.
 pub fn prepare() {
     let _ = first_rule_matching(" requirements ");
     let _ = intro_kind("we are looking for", None);
@@ -119,7 +119,7 @@ fn first_rule_matching(norm: &str) -> Option<SectionKind> {
     m.automaton
         .occurrences(norm.as_bytes())
         .filter(|hit| hit.start > 0 && norm.as_bytes().get(hit.start - 1) == Some(&b' '))
-        .filter_map(|hit| m.rule_of_pattern.get(hit.name).copied())
+        .filter_map(|hit| m.rule_of_pattern.get(hit.phrase).copied())
         .min()
         .and_then(|rule| HEADING_RULES.get(rule).map(|(kind, _)| *kind))
 }
@@ -168,10 +168,7 @@ pub fn classify_body(
 /// Austin"), the company introducing itself, or the role.
 fn intro_kind(text: &str, company: Option<&str>) -> Option<SectionKind> {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let labels = lines
-        .iter()
-        .filter(|l| super::is_label_value(l.trim()))
-        .count();
+    let labels = lines.iter().filter(|l| is_label_value(l.trim())).count();
     if labels >= 2 && labels * 2 >= lines.len() {
         return Some(Other);
     }
@@ -191,7 +188,7 @@ fn intro_kind(text: &str, company: Option<&str>) -> Option<SectionKind> {
     let (mut role, mut about) = (0, 0);
     let cues = cues.as_ref().filter(|c| c.occurs_in(norm.as_bytes()));
     for m in cues.iter().flat_map(|c| c.occurrences(norm.as_bytes())) {
-        if m.name < ROLE_INTRO_CUES.len() {
+        if m.phrase < ROLE_INTRO_CUES.len() {
             role += 1;
         } else {
             about += 1;
@@ -324,13 +321,34 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
-/// `phrase` at a word start in `norm` (which starts with a space); the
-/// reference the automaton is tested against. Without
-/// building a needle per phrase (this runs for every phrase of every heading).
+/// `phrase` at a word start in `norm` (which starts with a space), one
+/// phrase at a time: the reference the rule matcher is tested against, and
+/// its fallback.
 fn contains_phrase(norm: &str, phrase: &str) -> bool {
     norm.match_indices(phrase)
         .any(|(i, _)| i > 0 && norm.as_bytes().get(i - 1) == Some(&b' '))
 }
+
+/// "Location: Austin, TX", "Salary: $50k": a label, a colon, then a value.
+pub(super) fn is_label_value(text: &str) -> bool {
+    // The first colon counts only within 40 bytes, so a paragraph is not
+    // read to its end looking for one.
+    let bytes = text.as_bytes();
+    let window = bytes.get(..=MAX_LABEL_BYTES).unwrap_or(bytes);
+    let first_colon = window.iter().enumerate().position(|(i, &b)| {
+        b == b':'
+            || (b == 0xEF
+                && bytes
+                    .get(i..)
+                    .is_some_and(|r| r.starts_with("：".as_bytes())))
+    });
+    first_colon
+        .and_then(|pos| text.get(pos..))
+        .is_some_and(|rest| !rest.trim_start_matches([':', '：']).trim().is_empty())
+}
+
+/// Where a label's colon may be at the latest ("Years of experience:").
+const MAX_LABEL_BYTES: usize = 40;
 
 #[cfg(test)]
 mod tests {

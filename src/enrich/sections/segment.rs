@@ -7,9 +7,11 @@
 //! the job title repeated. Kinds come from the heading via the rule table in
 //! `rules.rs`, and from the body where the heading says little.
 
+use super::classify::is_label_value;
 use super::classify::{self, HeadingClass};
-use super::{Section, SectionKind, is_label_value};
+use super::{Section, SectionKind};
 use crate::enrich::description::{Line, LineKind};
+use crate::enrich::stage::{StageOutcome, Staged};
 
 /// Longest heading, in characters, for each way a heading can be marked.
 const MAX_MARKED_HEADING_CHARS: usize = 100;
@@ -18,9 +20,26 @@ const MAX_PLAIN_HEADING_CHARS: usize = 60;
 
 const MAX_PLAIN_HEADING_WORDS: usize = 9;
 
+/// The sections stage: the description's lines as typed sections. Ok when
+/// at least one section has a kind other than `other`; absent without
+/// description text; failed otherwise.
+pub fn run(lines: &[Line], title: Option<&str>, company: Option<&str>) -> Staged<Vec<Section>> {
+    let sections = segment(lines, title, company);
+    let outcome = if sections.iter().any(|s| s.kind != SectionKind::Other) {
+        StageOutcome::Ok
+    } else if lines.is_empty() {
+        StageOutcome::Absent
+    } else {
+        StageOutcome::Failed
+    };
+    Staged::new(sections, outcome)
+}
+
 /// Cuts lines into sections and classifies them. `title` and `company` are
 /// the posting's: the title repeated is not a heading, and a heading or
 /// intro naming the company is about the company.
+// Not inlined: scripts/bench-instructions counts this stage by its name.
+#[inline(never)]
 pub fn segment(lines: &[Line], title: Option<&str>, company: Option<&str>) -> Vec<Section> {
     let title = title.map(Title::new);
     let title = title.as_ref();
