@@ -139,8 +139,9 @@ fn spelled_type(key: &str) -> Option<EmploymentType> {
     })
 }
 
-/// A kind the title names as a word: "Volunteer Classroom Speaker",
-/// "Software Engineering Intern", "Part-Time Cashier".
+/// A kind the title names: "Volunteer Classroom Speaker" (first word),
+/// "Software Engineering Intern" (last word), "Summer Internship",
+/// "Part-Time Cashier".
 fn title_type(title: &str) -> Option<EmploymentType> {
     let lower = title.to_lowercase();
     let words: Vec<&str> = lower
@@ -148,9 +149,14 @@ fn title_type(title: &str) -> Option<EmploymentType> {
         .filter(|w| !w.is_empty())
         .collect();
     let has = |w: &str| words.contains(&w);
-    if has("volunteer") {
+    // "Volunteer Speaker" is a volunteer; a "Volunteer Coordinator" is
+    // staff, and an "Intern Recruiter" recruits interns.
+    if words.first() == Some(&"volunteer")
+        && words.len() > 1
+        && words.get(1) != Some(&"coordinator")
+    {
         Some(EmploymentType::Volunteer)
-    } else if has("intern") || has("internship") {
+    } else if has("internship") || words.last() == Some(&"intern") {
         Some(EmploymentType::Internship)
     } else if words.windows(2).any(|p| p == ["part", "time"]) || has("parttime") {
         Some(EmploymentType::PartTime)
@@ -214,8 +220,12 @@ mod tests {
         let s = run(None, Some("Volunteer Virtual Classroom Speaker"));
         assert_eq!(types(&s), [Volunteer]);
         assert_eq!(s.value.unwrap().source, EmploymentSource::Text);
-        let s = run(None, Some("Summer Intern - Data"));
+        let s = run(None, Some("Data Science Intern"));
         assert_eq!(types(&s), [Internship]);
+        let s = run(None, Some("Summer Internship - Data"));
+        assert_eq!(types(&s), [Internship]);
+        assert_eq!(run(None, Some("Intern Recruiter")).value, None);
+        assert_eq!(run(None, Some("Volunteer Coordinator")).value, None);
         let s = run(None, Some("Internal Auditor"));
         assert_eq!(s.value, None, "a word, not a prefix");
     }

@@ -77,48 +77,65 @@ pub fn run(input: &Input<'_>) -> Staged<Option<WorkArrangement>> {
 }
 
 fn arrangement(input: &Input<'_>) -> Option<WorkArrangement> {
-    let title_hit = input.title.and_then(strongest_cue);
-    let text_hit = strongest_cue(input.text);
-    let text = |value, evidence: &str| WorkArrangement {
-        value,
-        source: ArrangementSource::Text,
-        evidence: evidence.to_string(),
-        regions: Vec::new(),
+    let title = input.title.map(cues_in).unwrap_or_default();
+    let body = cues_in(input.text);
+    let regions = || {
+        input
+            .applicant_location_requirements
+            .map(|raw| regions(raw, input.countries))
+            .unwrap_or_default()
     };
-    let said = |kind: Cue| {
-        [title_hit, text_hit]
-            .into_iter()
-            .flatten()
-            .find(|hit| hit.cue == kind)
+    let from_text = |hit: Hit<'_>| {
+        let value = hit.cue.arrangement()?;
+        Some(WorkArrangement {
+            value,
+            source: ArrangementSource::Text,
+            evidence: hit.line.to_string(),
+            regions: if value == Arrangement::OnSite {
+                Vec::new()
+            } else {
+                regions()
+            },
+        })
     };
-    if let Some(hit) = said(Cue::Hybrid) {
-        return Some(text(Arrangement::Hybrid, hit.line));
+    // The title speaks of this job alone: a cue there decides.
+    if let Some(hit) = title.strongest.filter(|h| h.cue != Cue::Mention) {
+        return from_text(hit);
     }
-    if let Some(hit) = said(Cue::NotRemote) {
-        return Some(text(Arrangement::OnSite, hit.line));
+    let said = |kind: Cue| body.strongest.filter(|hit| hit.cue == kind);
+    if let Some(hit) = said(Cue::Hybrid).or_else(|| said(Cue::NotRemote)) {
+        return from_text(hit);
     }
     if let Some(stated) = input.job_location_type.and_then(telecommute) {
         return Some(WorkArrangement {
             value: Arrangement::Remote,
             source: ArrangementSource::Structured,
             evidence: format!("jobLocationType={stated}"),
-            regions: input
-                .applicant_location_requirements
-                .map(|raw| regions(raw, input.countries))
-                .unwrap_or_default(),
+            regions: regions(),
         });
     }
     if let Some(hit) = said(Cue::Remote) {
-        return Some(text(Arrangement::Remote, hit.line));
+        return from_text(hit);
     }
-    if let Some(hit) = said(Cue::OnSite) {
-        return Some(text(Arrangement::OnSite, hit.line));
+    // An on-site cue counts only when the text never mentions remote work
+    // ("remote and in-office options as you like" leaves it open).
+    if let Some(hit) = said(Cue::OnSite)
+        && !body.mentions_remote
+    {
+        return from_text(hit);
     }
     // Any word of remote work that did not decide leaves it open.
-    if said(Cue::Mention).is_some() {
+    if body.mentions_remote || title.mentions_remote {
         return None;
     }
     let locality = input.locality.map(str::trim).filter(|l| !l.is_empty())?;
+    // "Remote" or "Anywhere" written as the locality is no workplace.
+    if ["remote", "anywhere", "virtual", "home"]
+        .iter()
+        .any(|w| locality.eq_ignore_ascii_case(w))
+    {
+        return None;
+    }
     Some(WorkArrangement {
         value: Arrangement::OnSite,
         source: ArrangementSource::Default,
@@ -138,14 +155,22 @@ enum Cue {
     Mention,
 }
 
+impl Cue {
+    fn arrangement(self) -> Option<Arrangement> {
+        match self {
+            Cue::Hybrid => Some(Arrangement::Hybrid),
+            Cue::NotRemote | Cue::OnSite => Some(Arrangement::OnSite),
+            Cue::Remote => Some(Arrangement::Remote),
+            Cue::Mention => None,
+        }
+    }
+}
+
 /// Cue phrases (lower case; matched in any ASCII case as whole words).
 /// The strongest cue in a text decides (the order of `Cue`).
 const CUES: &[(Cue, &str)] = &[
-    (Cue::Hybrid, "hybrid role"),
-    (Cue::Hybrid, "hybrid position"),
     (Cue::Hybrid, "hybrid work"),
     (Cue::Hybrid, "hybrid schedule"),
-    (Cue::Hybrid, "hybrid model"),
     (Cue::Hybrid, "hybrid working"),
     (Cue::Hybrid, "hybrid remote"),
     (Cue::Hybrid, "remote/hybrid"),
@@ -162,7 +187,6 @@ const CUES: &[(Cue, &str)] = &[
     (Cue::Remote, "remote position"),
     (Cue::Remote, "remote role"),
     (Cue::Remote, "remote opportunity"),
-    (Cue::Remote, "remote job"),
     (Cue::Remote, "this role is remote"),
     (Cue::Remote, "this position is remote"),
     (Cue::Remote, "position is remote"),
@@ -171,14 +195,12 @@ const CUES: &[(Cue, &str)] = &[
     (Cue::Remote, "remote in the us"),
     (Cue::Remote, "remote within"),
     (Cue::Remote, "work from anywhere"),
-    (Cue::Remote, "from anywhere in"),
     (Cue::OnSite, "on-site role"),
     (Cue::OnSite, "onsite role"),
     (Cue::OnSite, "on-site position"),
     (Cue::OnSite, "onsite position"),
     (Cue::OnSite, "office based"),
     (Cue::OnSite, "office-based"),
-    (Cue::OnSite, "in-office"),
     (Cue::OnSite, "must be able to work at our"),
     (Cue::OnSite, "must be willing to work onsite"),
     (Cue::OnSite, "must be willing to work on-site"),
@@ -189,13 +211,19 @@ const CUES: &[(Cue, &str)] = &[
     (Cue::Mention, "work from home"),
     (Cue::Mention, "working from home"),
     (Cue::Mention, "telecommute"),
+    (Cue::Mention, "telecommuting"),
     (Cue::Mention, "telework"),
+    (Cue::Mention, "teleworking"),
+    (Cue::Mention, "work-from-home"),
+    (Cue::Mention, "wfh"),
+    (Cue::Mention, "hybrid"),
 ];
 
 /// Every cue holds one of these words: the lines without one are skipped
 /// (tested against the cue table).
-const KEYWORDS: [&str; 10] = [
+const KEYWORDS: [&str; 12] = [
     "remote",
+    "wfh",
     "hybrid",
     "anywhere",
     "on-site",
@@ -203,6 +231,7 @@ const KEYWORDS: [&str; 10] = [
     "office",
     "work at our",
     "from home",
+    "from-home",
     "telecommut",
     "telework",
 ];
@@ -226,19 +255,30 @@ fn cue_search() -> Option<&'static CueSearch> {
         .as_ref()
 }
 
-/// The strongest cue in `text` (whole words, any ASCII case), with its line.
+/// A cue phrase found, with its line.
 #[derive(Clone, Copy)]
 struct Hit<'t> {
     cue: Cue,
     line: &'t str,
 }
 
-fn strongest_cue(text: &str) -> Option<Hit<'_>> {
-    let search = cue_search()?;
+/// What a text's cues say: the strongest, and whether any mentions remote
+/// work (or hybrid, or working from home) at all.
+#[derive(Default)]
+struct Cues<'t> {
+    strongest: Option<Hit<'t>>,
+    mentions_remote: bool,
+}
+
+/// The cues of `text` (whole words, any ASCII case).
+fn cues_in(text: &str) -> Cues<'_> {
+    let Some(search) = cue_search() else {
+        return Cues::default();
+    };
     // Lowering ASCII keeps every byte offset, so a line of `lower` is the
     // same range of `text`.
     let lower = text.to_ascii_lowercase();
-    search
+    let found: Vec<(Cue, std::ops::Range<usize>)> = search
         .keywords
         .lines_containing(&lower)
         .flat_map(|range| {
@@ -249,13 +289,19 @@ fn strongest_cue(text: &str) -> Option<Hit<'_>> {
                 .filter_map(move |m| CUES.get(m.phrase).map(|(cue, _)| (*cue, range.clone())))
                 .collect::<Vec<_>>()
         })
-        .min_by_key(|(cue, _)| *cue as u8)
-        .and_then(|(cue, range)| {
-            Some(Hit {
-                cue,
-                line: text.get(range)?.trim(),
-            })
-        })
+        .collect();
+    Cues {
+        mentions_remote: found.iter().any(|(cue, _)| *cue == Cue::Mention),
+        strongest: found
+            .iter()
+            .min_by_key(|(cue, _)| *cue as u8)
+            .and_then(|(cue, range)| {
+                Some(Hit {
+                    cue: *cue,
+                    line: text.get(range.clone())?.trim(),
+                })
+            }),
+    }
 }
 
 /// `jobLocationType` when it says TELECOMMUTE (one value or a list).
@@ -295,6 +341,7 @@ fn regions(raw: &RawValue, countries: &Countries) -> Vec<String> {
         })
         .filter_map(|name| countries.resolve(name.trim()).map(String::from))
         .collect();
+    out.sort_unstable();
     out.dedup();
     out
 }
@@ -352,7 +399,7 @@ mod tests {
         let w = arrangement_of(
             Some("[\"TELECOMMUTE\"]"),
             "Engineer",
-            "Intro.\nThis is a Hybrid Role: three days in the office.",
+            "Intro.\nThis is a Hybrid Work schedule: three days in the office.",
             None,
         )
         .unwrap();
@@ -362,8 +409,9 @@ mod tests {
         );
         assert_eq!(
             w.evidence,
-            "This is a Hybrid Role: three days in the office."
+            "This is a Hybrid Work schedule: three days in the office."
         );
+        assert_eq!(w.regions, ["US"]);
     }
 
     #[test]
