@@ -93,6 +93,10 @@ fn write_enrichment(out: &mut Vec<u8>, enrichment: &Enrichment) -> serde_json::R
         lifecycle,
         employment,
         work_arrangement,
+        seniority,
+        experience,
+        education,
+        language,
         warnings,
         outcomes: _,
     } = enrichment;
@@ -126,6 +130,14 @@ fn write_enrichment(out: &mut Vec<u8>, enrichment: &Enrichment) -> serde_json::R
     serde_json::to_writer(&mut *out, employment)?;
     out.extend_from_slice(b",\"work_arrangement\":");
     serde_json::to_writer(&mut *out, work_arrangement)?;
+    out.extend_from_slice(b",\"seniority\":");
+    serde_json::to_writer(&mut *out, seniority)?;
+    out.extend_from_slice(b",\"experience\":");
+    serde_json::to_writer(&mut *out, experience)?;
+    out.extend_from_slice(b",\"education\":");
+    serde_json::to_writer(&mut *out, education)?;
+    out.extend_from_slice(b",\"language\":");
+    serde_json::to_writer(&mut *out, language)?;
     out.extend_from_slice(b",\"warnings\":");
     serde_json::to_writer(&mut *out, warnings)?;
     out.push(b'}');
@@ -268,6 +280,10 @@ mod tests {
                 evidence: "employmentType=FULL_TIME".into(),
             }),
             work_arrangement: None,
+            seniority: None,
+            experience: None,
+            education: None,
+            language: None,
             warnings: Vec::new(),
             outcomes: Default::default(),
         };

@@ -3,12 +3,17 @@
 //! values and the caller reports them.
 
 pub mod description;
+pub mod education;
 pub mod employment;
+pub mod experience;
 pub mod geo;
+pub mod language;
 pub mod lifecycle;
 mod phrases;
+mod requirement_lines;
 pub mod salary;
 pub mod sections;
+pub mod seniority;
 pub mod skills;
 mod stage;
 pub mod warning;
@@ -21,11 +26,15 @@ use serde::{Deserialize, Serialize};
 use crate::posting::PostingView;
 use crate::reference::money::MoneyData;
 use crate::reference::{DataError, GeoData};
+pub use education::{Education, EducationLevel};
 pub use employment::{Employment, EmploymentType};
+pub use experience::Experience;
 pub use geo::{Geo, GeoOptions};
+pub use language::LanguageOptions;
 pub use lifecycle::Lifecycle;
 pub use salary::{Salary, SalaryOptions};
 pub use sections::{Section, SectionKind};
+pub use seniority::{Seniority, SeniorityLevel};
 pub use skills::{Skill, Taxonomy};
 pub use stage::{Outcomes, STAGES, Stage, StageOutcome, Staged};
 pub use warning::{Warning, WarningCode};
@@ -39,6 +48,7 @@ pub struct EnrichOptions {
     pub description: DescriptionOptions,
     pub salary: SalaryOptions,
     pub geo: GeoOptions,
+    pub language: LanguageOptions,
 }
 
 /// `[enrich.description]`.
@@ -81,6 +91,14 @@ pub struct Enrichment {
     pub employment: Option<Employment>,
     /// Remote, hybrid or on-site.
     pub work_arrangement: Option<WorkArrangement>,
+    /// The level of the role.
+    pub seniority: Option<Seniority>,
+    /// The years of experience required.
+    pub experience: Option<Experience>,
+    /// The lowest degree accepted.
+    pub education: Option<Education>,
+    /// The description's language, ISO 639-1.
+    pub language: Option<&'static str>,
     /// Every stage's warnings, in the order the stages ran.
     pub warnings: Vec<Warning>,
     /// How each stage went (not part of the record).
@@ -109,6 +127,9 @@ impl Enricher {
         // Built here, not on the first record (whose latency they would add).
         let _ = Taxonomy::shared();
         sections::prepare();
+        experience::prepare();
+        education::prepare();
+        seniority::prepare();
         Enricher { opts, geo, money }
     }
 
@@ -175,6 +196,22 @@ impl Enricher {
                 countries: &self.geo.countries,
             })
             .into_parts(&mut warnings);
+        let (experience, experience_outcome) =
+            experience::run(&sections, view.experience_requirements).into_parts(&mut warnings);
+        let (education, education_outcome) = education::run(
+            &sections,
+            education::Stated {
+                education_requirements: view.education_requirements,
+                qualifications: view.qualifications,
+                experience_in_place_of_education: view.experience_in_place_of_education,
+            },
+        )
+        .into_parts(&mut warnings);
+        let (seniority, seniority_outcome) =
+            seniority::run(view.title.as_deref(), &text, experience.as_ref())
+                .into_parts(&mut warnings);
+        let (language, language_outcome) =
+            language::run(&text, &self.opts.language).into_parts(&mut warnings);
         // Exhaustive: a new stage does not compile until its outcome is here.
         let outcomes = Outcomes::from_fn(|stage| match stage {
             Stage::Sections => sections_outcome,
@@ -184,6 +221,10 @@ impl Enricher {
             Stage::Lifecycle => lifecycle_outcome,
             Stage::Employment => employment_outcome,
             Stage::WorkArrangement => work_arrangement_outcome,
+            Stage::Experience => experience_outcome,
+            Stage::Education => education_outcome,
+            Stage::Seniority => seniority_outcome,
+            Stage::Language => language_outcome,
         });
         Enrichment {
             description: DescriptionOut { text, sections },
@@ -194,6 +235,10 @@ impl Enricher {
             lifecycle,
             employment,
             work_arrangement,
+            seniority,
+            experience,
+            education,
+            language,
             warnings,
             outcomes,
         }

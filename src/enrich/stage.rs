@@ -14,11 +14,15 @@ pub enum Stage {
     Lifecycle,
     Employment,
     WorkArrangement,
+    Experience,
+    Education,
+    Seniority,
+    Language,
 }
 
 impl Stage {
     /// Every stage, in the order metrics and summaries list them.
-    pub const ALL: [Stage; 7] = [
+    pub const ALL: [Stage; 11] = [
         Stage::Sections,
         Stage::Skills,
         Stage::Geo,
@@ -26,6 +30,10 @@ impl Stage {
         Stage::Lifecycle,
         Stage::Employment,
         Stage::WorkArrangement,
+        Stage::Experience,
+        Stage::Education,
+        Stage::Seniority,
+        Stage::Language,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -37,6 +45,10 @@ impl Stage {
             Stage::Lifecycle => "lifecycle",
             Stage::Employment => "employment",
             Stage::WorkArrangement => "work_arrangement",
+            Stage::Experience => "experience",
+            Stage::Education => "education",
+            Stage::Seniority => "seniority",
+            Stage::Language => "language",
         }
     }
 

@@ -29,6 +29,10 @@ pub struct RawFields<'a> {
     pub employment_type: Option<&'a RawValue>,
     pub job_location_type: Option<&'a RawValue>,
     pub applicant_location_requirements: Option<&'a RawValue>,
+    pub education_requirements: Option<&'a RawValue>,
+    pub experience_requirements: Option<&'a RawValue>,
+    pub experience_in_place_of_education: Option<&'a RawValue>,
+    pub qualifications: Option<&'a RawValue>,
     /// Keys other than `@context`/`@id`/`@type`/`@graph`: does the object
     /// say anything at all?
     pub property_count: usize,
@@ -55,6 +59,10 @@ enum Key {
     EmploymentType,
     JobLocationType,
     ApplicantLocationRequirements,
+    EducationRequirements,
+    ExperienceRequirements,
+    ExperienceInPlaceOfEducation,
+    Qualifications,
     /// A JobPosting property we do not read but that marks a posting.
     OtherPostingProperty,
     Other,
@@ -66,12 +74,9 @@ enum Key {
 const OTHER_POSTING_PROPERTIES: &[&str] = &[
     "applicationContact",
     "directApply",
-    "educationRequirements",
     "eligibilityToWorkRequirement",
     "employerOverview",
     "employmentUnit",
-    "experienceInPlaceOfEducation",
-    "experienceRequirements",
     "incentiveCompensation",
     "industry",
     "jobBenefits",
@@ -79,7 +84,6 @@ const OTHER_POSTING_PROPERTIES: &[&str] = &[
     "jobStartDate",
     "occupationalCategory",
     "physicalRequirement",
-    "qualifications",
     "relevantOccupation",
     "responsibilities",
     "securityClearanceRequirement",
@@ -109,6 +113,10 @@ fn classify(key: &str) -> Key {
         "employmentType" => Key::EmploymentType,
         "jobLocationType" => Key::JobLocationType,
         "applicantLocationRequirements" => Key::ApplicantLocationRequirements,
+        "educationRequirements" => Key::EducationRequirements,
+        "experienceRequirements" => Key::ExperienceRequirements,
+        "experienceInPlaceOfEducation" => Key::ExperienceInPlaceOfEducation,
+        "qualifications" => Key::Qualifications,
         k if OTHER_POSTING_PROPERTIES.contains(&k) => Key::OtherPostingProperty,
         _ => Key::Other,
     }
@@ -160,6 +168,12 @@ impl<'de> Deserialize<'de> for RawFields<'de> {
                         Key::ApplicantLocationRequirements => {
                             &mut fields.applicant_location_requirements
                         }
+                        Key::EducationRequirements => &mut fields.education_requirements,
+                        Key::ExperienceRequirements => &mut fields.experience_requirements,
+                        Key::ExperienceInPlaceOfEducation => {
+                            &mut fields.experience_in_place_of_education
+                        }
+                        Key::Qualifications => &mut fields.qualifications,
                         Key::JsonLdKeyword => {
                             map.next_value::<IgnoredAny>()?;
                             continue;

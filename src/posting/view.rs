@@ -28,6 +28,14 @@ pub struct PostingView<'a> {
     pub job_location_type: Option<&'a RawValue>,
     /// `applicantLocationRequirements`, kept raw.
     pub applicant_location_requirements: Option<&'a RawValue>,
+    /// `educationRequirements` (a credential or its text), kept raw.
+    pub education_requirements: Option<&'a RawValue>,
+    /// `experienceRequirements` (`monthsOfExperience` or text), kept raw.
+    pub experience_requirements: Option<&'a RawValue>,
+    /// `experienceInPlaceOfEducation`, kept raw.
+    pub experience_in_place_of_education: Option<&'a RawValue>,
+    /// `qualifications` (a credential or text), kept raw.
+    pub qualifications: Option<&'a RawValue>,
     pub locations: Vec<Location>,
     /// `baseSalary` (the employer's statement), kept raw for the salary stage.
     pub base_salary: Option<&'a RawValue>,
@@ -100,6 +108,10 @@ impl<'a> PostingView<'a> {
             employment_type: f.employment_type,
             job_location_type: f.job_location_type,
             applicant_location_requirements: f.applicant_location_requirements,
+            education_requirements: f.education_requirements,
+            experience_requirements: f.experience_requirements,
+            experience_in_place_of_education: f.experience_in_place_of_education,
+            qualifications: f.qualifications,
             locations: f
                 .job_location
                 .and_then(parse_small)

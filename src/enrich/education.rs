@@ -1,0 +1,486 @@
+//! The education stage: the lowest degree a role accepts ("BS/MS" →
+//! bachelor, "MS or PhD" → master, "High School diploma or GED" → high
+//! school), whether it is only preferred, whether equivalent experience
+//! may stand in for it, and its field.
+//!
+//! Order of evidence: a degree the requirement lines ask for; else
+//! `educationRequirements` (or a credential in `qualifications`); else a
+//! degree that is only preferred. A credential off the scale (a licence, a
+//! certificate, "Qualified Teacher Status") gives nothing.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Serialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::phrases::Phrases;
+use super::requirement_lines::{self, RequirementLine, Standing};
+use super::sections::Section;
+use super::stage::{StageOutcome, Staged};
+
+/// A level of education, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EducationLevel {
+    None,
+    HighSchool,
+    Associate,
+    Bachelor,
+    Master,
+    Doctorate,
+}
+
+/// `enrichment.education`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Education {
+    pub level: EducationLevel,
+    /// The degree is asked for only as a preference.
+    pub preferred_only: bool,
+    /// "or equivalent experience", `experienceInPlaceOfEducation: true`.
+    pub equivalent_experience_accepted: bool,
+    /// The field as written ("Computer Science or related field").
+    pub field: Option<String>,
+    /// The line, or `educationRequirements.credentialCategory=...`.
+    pub evidence: String,
+}
+
+/// The structured fields the stage reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stated<'a> {
+    pub education_requirements: Option<&'a RawValue>,
+    pub qualifications: Option<&'a RawValue>,
+    pub experience_in_place_of_education: Option<&'a RawValue>,
+}
+
+/// Degree names, one group per level. Abbreviations are upper case and
+/// count only before what follows a degree ("BS/MS", "MS in", "BS+",
+/// "MS or PhD"), so "MS Office" and "BA" the business analyst are not
+/// degrees.
+static DEGREE: LazyLock<Regex> = LazyLock::new(|| {
+    let abbreviation_end = r"(?:\s*(?:/|\+|,|\)|\bin\b|\bdegree|\bor\b|\band\b)|$)";
+    let pattern = [
+        r"(?P<none>(?i:no (?:formal )?(?:degree|education) (?:is )?required))",
+        r"(?P<doctorate>(?i:\bph\.?\s?d\b|\bdoctorate|\bdoctoral)|\bPhD)",
+        &format!(
+            r"(?P<master>(?i:\bmaster(?:['’]s|s['’]?|\s+(?:of|degree))|\bgraduate degree|\badvanced degree|\bpost-?graduate degree|\bmba\b|\bm\.sc?\.)|\bM\.?Sc?{abbreviation_end})"
+        ),
+        r"(?P<associate>(?i:\bassociate['’]?s? degree|\bassociates degree))",
+        &format!(
+            r"(?P<bachelor>(?i:\bbachelor|\bb\.s\.|\bb\.a\.|\bb\.sc\b|\bb\.?tech\b|\bundergraduate degree|\b(?:4|four)[- ]year (?:college |university )?degree)|\bB[SA]c?{abbreviation_end}|\bBE\b\s+in\b)"
+        ),
+        // A degree without a level: a bachelor's, unless the line names one.
+        r"(?P<unnamed>(?i:\b(?:college|university|tertiary|academic|technical|engineering|science|related|relevant) degree|\bdegree (?:in|from)\b))",
+        r"(?P<high_school>(?i:\bhigh school|\bged\b|\bsecondary school))",
+    ]
+    .join("|")
+    // ASCII word boundaries keep the regex on its fast path over any text.
+    .replace(r"\b", r"(?-u:\b)");
+    Regex::new(&pattern).expect("the degree pattern compiles")
+});
+
+/// What a line naming a degree contains (a cheap test before the
+/// pattern; at most 32 for the fast searcher).
+static DEGREE_WORDS: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::new(&[
+        "achelor",
+        "ACHELOR",
+        "Master",
+        "master",
+        "MASTER",
+        "BS ",
+        "BS/",
+        "BS+",
+        "BSc",
+        "B.S",
+        "b.s.",
+        "BA ",
+        "BA/",
+        "B.A",
+        "MS ",
+        "MS/",
+        "MSc",
+        "M.S",
+        "MBA",
+        "PhD",
+        "Ph.",
+        "PHD",
+        "octor",
+        "egree",
+        "EGREE",
+        "igh school",
+        "igh School",
+        "GED",
+        "econdary",
+        "ssociate",
+        "B.Tech",
+        "ducation",
+    ])
+    .expect("degree words")
+});
+
+/// Levels by the pattern's group names.
+const LEVEL_GROUPS: [(&str, EducationLevel); 6] = [
+    ("none", EducationLevel::None),
+    ("doctorate", EducationLevel::Doctorate),
+    ("master", EducationLevel::Master),
+    ("associate", EducationLevel::Associate),
+    ("bachelor", EducationLevel::Bachelor),
+    ("high_school", EducationLevel::HighSchool),
+];
+
+/// Words that show a line outside a requirement list asks for its degree.
+const REQUIREMENT_WORDS: [&str; 6] = [
+    "degree",
+    "require",
+    "equivalent",
+    "minimum",
+    "must",
+    "diploma",
+];
+
+/// Words that make a degree something the employer offers, not asks for.
+const NOT_REQUIRED_WORDS: [&str; 2] = ["tuition", "reimburs"];
+
+/// Wordings that accept experience in place of the degree. "or equivalent
+/// education" does not.
+const EQUIVALENT_EXPERIENCE: [&str; 5] = [
+    "equivalent",
+    "in lieu",
+    "similar experience",
+    "similar through experience",
+    "combination of education and experience",
+];
+
+/// Where a degree's field ends: "in Computer Science or related field" up
+/// to its alternative, its qualifier or the next clause.
+const FIELD_ENDS: [&str; 12] = [
+    " or equivalent",
+    " or its equivalent",
+    "(",
+    ";",
+    ". ",
+    " preferred",
+    " required",
+    " is ",
+    " with ",
+    " and/or ",
+    ":",
+    " from ",
+];
+
+/// The education stage. Ok with a level; failed when a structured
+/// requirement names none we know; absent otherwise.
+// Not inlined: scripts/bench-instructions counts this stage by its name.
+#[inline(never)]
+pub fn run(sections: &[Section], stated: Stated<'_>) -> Staged<Option<Education>> {
+    let in_place = stated
+        .experience_in_place_of_education
+        .is_some_and(|raw| raw.get().trim() == "true");
+    let (required, preferred) = from_text(sections);
+    let structured = || {
+        stated
+            .education_requirements
+            .map(|raw| (raw, "educationRequirements"))
+            .into_iter()
+            .chain(stated.qualifications.map(|raw| (raw, "qualifications")))
+            .find_map(|(raw, key)| from_structured(raw, key))
+    };
+    let mut education = required.or_else(structured).or(preferred);
+    if let Some(education) = &mut education {
+        education.equivalent_experience_accepted |= in_place;
+    }
+    let outcome = if education.is_some() {
+        StageOutcome::Ok
+    } else {
+        StageOutcome::Absent
+    };
+    Staged::new(education, outcome)
+}
+
+/// The lowest degree of the firmest lines that name one: (required,
+/// only preferred).
+fn from_text(sections: &[Section]) -> (Option<Education>, Option<Education>) {
+    let mut best: Option<(RequirementLine<'_>, EducationLevel, usize)> = None;
+    for line in requirement_lines::lines_with(sections, &DEGREE_WORDS) {
+        let Some((level, cue_at)) = lowest_level(line.text) else {
+            continue;
+        };
+        let lower = line.text.to_ascii_lowercase();
+        if NOT_REQUIRED_WORDS.iter().any(|w| lower.contains(w))
+            || (!line.listed && !REQUIREMENT_WORDS.iter().any(|w| lower.contains(w)))
+        {
+            continue;
+        }
+        let better = match &best {
+            None => true,
+            Some((held, held_level, _)) => {
+                line.rank() < held.rank() || (line.rank() == held.rank() && level < *held_level)
+            }
+        };
+        if better {
+            best = Some((line, level, cue_at));
+        }
+    }
+    let Some((line, level, cue_at)) = best else {
+        return (None, None);
+    };
+    let education = Education {
+        level,
+        preferred_only: line.standing == Standing::Preferred,
+        equivalent_experience_accepted: accepts_equivalent_experience(line.text),
+        field: field(&line.text[cue_at..]),
+        evidence: line.text.to_string(),
+    };
+    match line.standing {
+        Standing::Required => (Some(education), None),
+        Standing::Preferred => (None, Some(education)),
+    }
+}
+
+/// The lowest level a text names, and where the cue for it starts; a
+/// degree without a level ("Degree in Physics") is a bachelor's when the
+/// text names no level ("Master's degree in CS, related degree" is a
+/// master's).
+fn lowest_level(text: &str) -> Option<(EducationLevel, usize)> {
+    let mut unnamed = None;
+    let mut lowest: Option<(EducationLevel, usize)> = None;
+    for caps in DEGREE.captures_iter(text) {
+        if let Some(m) = caps.name("unnamed") {
+            unnamed = unnamed.or(Some((EducationLevel::Bachelor, m.start())));
+        } else if let Some(found) = LEVEL_GROUPS
+            .iter()
+            .find_map(|(group, level)| caps.name(group).map(|m| (*level, m.start())))
+            && lowest.is_none_or(|(held, _)| found.0 < held)
+        {
+            lowest = Some(found);
+        }
+    }
+    lowest.or(unnamed)
+}
+
+fn accepts_equivalent_experience(line: &str) -> bool {
+    let lower = line.to_lowercase();
+    EQUIVALENT_EXPERIENCE.iter().any(|w| {
+        lower.match_indices(w).any(|(at, w)| {
+            let rest = lower[at + w.len()..].trim_start();
+            !(rest.starts_with("education") || rest.starts_with("degree"))
+        })
+    })
+}
+
+/// The field of the degree named at the start of `from_cue`: "Bachelor's
+/// degree in Computer Science or related field." → "Computer Science or
+/// related field".
+fn field(from_cue: &str) -> Option<String> {
+    // ASCII lower case keeps the byte offsets of `from_cue`.
+    let lower = from_cue.to_ascii_lowercase();
+    let start = lower.find(" in ")?;
+    // "in" must belong to this degree, not to a later clause.
+    if start > 40 {
+        return None;
+    }
+    let rest = &from_cue[start + 4..];
+    let rest_lower = &lower[start + 4..];
+    let end = FIELD_ENDS
+        .iter()
+        .filter_map(|e| rest_lower.find(e))
+        .min()
+        .unwrap_or(rest.len());
+    let field = rest[..end]
+        .trim()
+        .trim_end_matches(['.', ',', ' '])
+        .trim_start_matches("a ")
+        .trim_start_matches("an ")
+        .trim();
+    (!field.is_empty() && field.len() <= 160).then(|| field.to_string())
+}
+
+/// `educationRequirements` or `qualifications`: a credential object
+/// (`credentialCategory`, field in `about`), a text, or a list of either.
+fn from_structured(raw: &RawValue, key: &str) -> Option<Education> {
+    let value: Value = serde_json::from_str(raw.get()).ok()?;
+    let items = match value {
+        Value::Array(items) => items,
+        other => vec![other],
+    };
+    items.iter().find_map(|item| match item {
+        Value::Object(fields) => {
+            let category = fields.get("credentialCategory")?.as_str()?;
+            let (level, _) = lowest_level(category).or_else(|| category_level(category))?;
+            Some(Education {
+                level,
+                preferred_only: false,
+                equivalent_experience_accepted: false,
+                field: fields
+                    .get("about")
+                    .and_then(Value::as_str)
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty()),
+                evidence: format!("{key}.credentialCategory={category}"),
+            })
+        }
+        // Free text in `qualifications` is usually skills, not a degree.
+        Value::String(text) if key == "educationRequirements" => {
+            let (level, cue_at) = lowest_level(text)?;
+            Some(Education {
+                level,
+                preferred_only: requirement_lines::is_preference(text),
+                equivalent_experience_accepted: accepts_equivalent_experience(text),
+                field: field(&text[cue_at..]),
+                evidence: format!("{key}={}", text.trim()),
+            })
+        }
+        _ => None,
+    })
+}
+
+/// schema.org's credential categories as feeds write them: "bachelor
+/// degree", "Secondary School/High School", "associate degree".
+fn category_level(category: &str) -> Option<(EducationLevel, usize)> {
+    let lower = category.to_lowercase();
+    let level = if lower.contains("doctor") {
+        EducationLevel::Doctorate
+    } else if lower.contains("master") || lower.contains("postgraduate") {
+        EducationLevel::Master
+    } else if lower.contains("bachelor") {
+        EducationLevel::Bachelor
+    } else if lower.contains("associate") {
+        EducationLevel::Associate
+    } else if lower.contains("high school") || lower.contains("secondary") {
+        EducationLevel::HighSchool
+    } else {
+        return None;
+    };
+    Some((level, 0))
+}
+
+/// Compiles the stage's pattern now rather than on the first posting.
+pub(crate) fn prepare() {
+    LazyLock::force(&DEGREE);
+    LazyLock::force(&DEGREE_WORDS);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrich::sections::SectionKind;
+    use EducationLevel::{Associate, Bachelor, Doctorate, HighSchool, Master};
+
+    fn section(kind: SectionKind, text: &str) -> Section {
+        Section {
+            kind,
+            heading: None,
+            text: text.to_string(),
+            items: Vec::new(),
+        }
+    }
+
+    fn education(text: &str) -> Option<Education> {
+        run(
+            &[section(SectionKind::Requirements, text)],
+            Stated::default(),
+        )
+        .value
+    }
+
+    #[test]
+    fn the_lowest_accepted_degree_is_the_level() {
+        for (line, want) in [
+            ("• BS/MS in Computer Science or Equivalent", Bachelor),
+            (
+                "• Bachelors, Masters, or PhD Degree in Machine Learning",
+                Bachelor,
+            ),
+            ("• Masters' or PhD in Computer Science", Master),
+            ("• M.S. or higher in a quantitative field", Master),
+            ("• Ph.D. or Masters in a quantitative field", Master),
+            (
+                "• Must have at least a High School diploma or GED",
+                HighSchool,
+            ),
+            (
+                "• BS+ with concentration in quantitative discipline",
+                Bachelor,
+            ),
+            (
+                "• Degree in Computer Engineering or a related field",
+                Bachelor,
+            ),
+            ("• minimum of a B.S. Degree", Bachelor),
+            ("• PhD in Physics", Doctorate),
+            ("• Associate's degree with 6 years of experience", Associate),
+            ("• Masters or PHD Degree in Statistics", Master),
+            (
+                "• Master’s degree in computer science, related degree",
+                Master,
+            ),
+            ("• Scrum Master certification; degree in Physics", Bachelor),
+        ] {
+            let got = education(line).unwrap_or_else(|| panic!("{line}"));
+            assert_eq!(got.level, want, "{line}");
+        }
+    }
+
+    #[test]
+    fn abbreviations_that_are_not_degrees_are_not_read() {
+        assert_eq!(education("• Proficiency with MS Office and Excel"), None);
+        assert_eq!(education("• 3 years as a BA on agile teams"), None);
+    }
+
+    #[test]
+    fn preference_equivalence_and_field_are_read() {
+        let got = education("• BS in Computer Science or equivalent technical experience")
+            .expect("a degree");
+        assert!(got.equivalent_experience_accepted);
+        assert!(!got.preferred_only);
+        assert_eq!(got.field.as_deref(), Some("Computer Science"));
+        let got = education("• BS or MS degree in Computer Science preferred").expect("a degree");
+        assert!(got.preferred_only);
+        assert_eq!(got.field.as_deref(), Some("Computer Science"));
+        let got = education("• Bachelor's Degree in Computer Science (or equivalent education)")
+            .expect("a degree");
+        assert!(
+            !got.equivalent_experience_accepted,
+            "education, not experience"
+        );
+    }
+
+    #[test]
+    fn structured_requirements_count_unless_the_text_requires_a_degree() {
+        let raw: Box<RawValue> = serde_json::from_str(
+            r#"{"@type": "EducationalOccupationalCredential", "credentialCategory": "bachelor degree"}"#,
+        )
+        .unwrap();
+        let stated = Stated {
+            education_requirements: Some(&raw),
+            ..Stated::default()
+        };
+        let preferred_master = [section(SectionKind::Preferred, "• Master's degree")];
+        let got = run(&preferred_master, stated).value.expect("structured");
+        assert_eq!((got.level, got.preferred_only), (Bachelor, false));
+        assert_eq!(
+            got.evidence,
+            "educationRequirements.credentialCategory=bachelor degree"
+        );
+        let required_phd = [section(SectionKind::Requirements, "• PhD in Chemistry")];
+        assert_eq!(run(&required_phd, stated).value.unwrap().level, Doctorate);
+        let text: Box<RawValue> =
+            serde_json::from_str(r#""Secondary School/High School""#).unwrap();
+        let stated = Stated {
+            education_requirements: Some(&text),
+            ..Stated::default()
+        };
+        assert_eq!(run(&[], stated).value.unwrap().level, HighSchool);
+    }
+
+    #[test]
+    fn degrees_the_employer_offers_or_mentions_in_passing_are_not_required() {
+        let sections = [
+            section(SectionKind::Benefits, "• Tuition for your Master's degree"),
+            section(SectionKind::Role, "Our team has PhD scientists."),
+        ];
+        assert_eq!(run(&sections, Stated::default()).value, None);
+    }
+}

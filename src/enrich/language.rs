@@ -1,0 +1,171 @@
+//! The language stage: the ISO 639-1 code of the description's language,
+//! by the `whichlang` detector (a linear model over character n-grams of
+//! 16 languages: Arabic, Chinese, Dutch, English, French, German, Hindi,
+//! Italian, Japanese, Korean, Portuguese, Russian, Spanish, Swedish,
+//! Turkish, Vietnamese). `whatlang` knows 69 languages but cost several
+//! times the whole pipeline per posting; the measurements and the choice
+//! are in docs/decisions.md.
+//!
+//! The detector reads the first `sample_bytes` of the text: a posting's
+//! opening paragraphs are in its language, and the cost stays flat on long
+//! descriptions. A text shorter than `min_words` words ("Please visit the
+//! link for the full description") gives nothing. A text in a language
+//! outside the 16 is reported as the closest of them.
+
+use serde::{Deserialize, Serialize};
+
+use super::stage::{StageOutcome, Staged};
+
+/// `[enrich.language]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LanguageOptions {
+    /// Fewest words a description needs for its language to be told (in
+    /// text without spaces, such as Japanese, two characters count as a
+    /// word).
+    pub min_words: usize,
+    /// How much of the text the detector reads, in bytes.
+    pub sample_bytes: usize,
+}
+
+impl Default for LanguageOptions {
+    fn default() -> Self {
+        LanguageOptions {
+            min_words: 20,
+            sample_bytes: 200,
+        }
+    }
+}
+
+/// The language stage. Ok with a code; absent when the text is too short
+/// or the detector is unsure.
+// Not inlined: scripts/bench-instructions counts this stage by its name.
+#[inline(never)]
+pub fn run(text: &str, opts: &LanguageOptions) -> Staged<Option<&'static str>> {
+    let sample = prefix(text, opts.sample_bytes);
+    let code =
+        has_words(text, opts.min_words).then(|| iso_639_1(whichlang::detect_language(sample)));
+    let outcome = if code.is_some() {
+        StageOutcome::Ok
+    } else {
+        StageOutcome::Absent
+    };
+    Staged::new(code, outcome)
+}
+
+/// The first `n` bytes of `text`, to a character boundary.
+fn prefix(text: &str, n: usize) -> &str {
+    let mut end = n.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Whether `text` has at least `fewest` words: space-separated ones, and
+/// in scripts written without spaces (Chinese, Japanese, Thai), half a
+/// word per character.
+fn has_words(text: &str, fewest: usize) -> bool {
+    let mut words = 0.0;
+    for token in text.split_whitespace() {
+        let unspaced = token.chars().filter(|c| is_unspaced_script(*c)).count();
+        words += if unspaced > 0 {
+            unspaced as f64 / 2.0
+        } else {
+            1.0
+        };
+        if words >= fewest as f64 {
+            return true;
+        }
+    }
+    fewest == 0
+}
+
+fn is_unspaced_script(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30FF}' // Hiragana, Katakana
+        | '\u{3400}'..='\u{9FFF}' // CJK ideographs
+        | '\u{0E00}'..='\u{0E7F}' // Thai
+        | '\u{1780}'..='\u{17FF}' // Khmer
+        | '\u{1000}'..='\u{109F}' // Myanmar
+    )
+}
+
+/// ISO 639-1 for the detector's languages.
+fn iso_639_1(lang: whichlang::Lang) -> &'static str {
+    use whichlang::Lang::*;
+    match lang {
+        Ara => "ar",
+        Cmn => "zh",
+        Deu => "de",
+        Eng => "en",
+        Fra => "fr",
+        Hin => "hi",
+        Ita => "it",
+        Jpn => "ja",
+        Kor => "ko",
+        Nld => "nl",
+        Por => "pt",
+        Rus => "ru",
+        Spa => "es",
+        Swe => "sv",
+        Tur => "tr",
+        Vie => "vi",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detect(text: &str) -> Option<&'static str> {
+        run(text, &LanguageOptions::default()).value
+    }
+
+    #[test]
+    fn descriptions_are_told_apart() {
+        assert_eq!(
+            detect(
+                "We are looking for a software engineer to join our team. You will design, \
+                 build and run the services that our customers rely on every day."
+            ),
+            Some("en")
+        );
+        assert_eq!(
+            detect(
+                "Wir suchen eine Softwareentwicklerin für unser Team in Berlin. Du entwirfst, \
+                 baust und betreibst die Dienste, auf die sich unsere Kunden jeden Tag verlassen."
+            ),
+            Some("de")
+        );
+        assert_eq!(
+            detect(
+                "自社サービスの基盤システムのインフラ構築と運用を担当していただきます。\
+                 未経験者も歓迎します。リモートワーク可能です。"
+            ),
+            Some("ja")
+        );
+    }
+
+    #[test]
+    fn a_short_text_gives_nothing() {
+        let s = run(
+            "Please visit the link for full Job Description.",
+            &LanguageOptions::default(),
+        );
+        assert_eq!(s.value, None);
+        assert_eq!(s.outcome, StageOutcome::Absent);
+        assert_eq!(detect(""), None);
+    }
+
+    #[test]
+    fn vietnamese_is_told() {
+        assert_eq!(
+            detect(
+                "Chúng tôi đang tìm kiếm kỹ sư phần mềm có kinh nghiệm làm việc với Java và \
+                 Python trên 3 năm, tham gia phát triển các sản phẩm của công ty."
+            ),
+            Some("vi")
+        );
+    }
+}

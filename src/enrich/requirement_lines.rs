@@ -1,0 +1,177 @@
+//! The description lines that can state what a role requires, graded by
+//! where they stand, for the experience and education stages.
+//!
+//! A requirement is read from the requirement and preferred sections
+//! first; the role, responsibilities and unheaded text only when those say
+//! nothing (a "Senior ... with 5+ years" paragraph in a posting without
+//! headings). The company, benefits, pay, equal-opportunity and
+//! application sections are never read: "for over 20 years we have ..." and
+//! "tuition for your Master's" are not requirements.
+
+use std::sync::LazyLock;
+
+use super::phrases::Phrases;
+use super::sections::{Section, SectionKind};
+
+/// How firmly a line asks for something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Standing {
+    Required,
+    /// In a preferred section, or marked "preferred", "a plus", "desired".
+    Preferred,
+}
+
+/// One line that may state a requirement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequirementLine<'a> {
+    /// The line, without its list bullet.
+    pub text: &'a str,
+    pub standing: Standing,
+    /// In a requirement or preferred section, rather than in the role,
+    /// responsibilities or unheaded text.
+    pub listed: bool,
+}
+
+impl RequirementLine<'_> {
+    /// Orders lines by how much their statement counts: listed required,
+    /// listed preferred, then the same elsewhere.
+    pub fn rank(&self) -> (bool, Standing) {
+        (!self.listed, self.standing)
+    }
+}
+
+/// Words that make a line a preference rather than a requirement.
+static PREFERENCE_CUES: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::ascii_case_insensitive(&[
+        "prefer",
+        "a plus",
+        "nice to have",
+        "nice-to-have",
+        "desired",
+        "desirable",
+        "ideally",
+        "bonus",
+        "not essential",
+        "advantage",
+    ])
+    .expect("preference cues")
+});
+
+/// Whether the line marks what it asks for as a preference. Only its
+/// first sentence, outside parentheses, counts: "5+ years of Rails (React
+/// preferred)" and "5+ years of analytics. Preferably in retail." require
+/// the years.
+pub fn is_preference(line: &str) -> bool {
+    let first_sentence = line.split(". ").next().unwrap_or(line);
+    let mut depth = 0usize;
+    first_sentence
+        .split_inclusive(['(', ')'])
+        .filter(|part| {
+            let outside = depth == 0;
+            match part.as_bytes().last() {
+                Some(b'(') => depth += 1,
+                Some(b')') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            outside
+        })
+        .any(|part| PREFERENCE_CUES.occurs_in(part.as_bytes()))
+}
+
+/// The lines of the sections that may state a requirement and contain
+/// one of `cues` (the stage's cheap test for lines worth reading), with
+/// their standing, in section order.
+pub fn lines_with<'a>(
+    sections: &'a [Section],
+    cues: &'a Phrases,
+) -> impl Iterator<Item = RequirementLine<'a>> + 'a {
+    sections.iter().flat_map(move |section| {
+        // (listed, preferred by its section)
+        let grade = match section.kind {
+            SectionKind::Requirements => Some((true, false)),
+            SectionKind::Preferred => Some((true, true)),
+            SectionKind::Role | SectionKind::Responsibilities | SectionKind::Other => {
+                Some((false, false))
+            }
+            SectionKind::AboutCompany
+            | SectionKind::Benefits
+            | SectionKind::Compensation
+            | SectionKind::EqualOpportunity
+            | SectionKind::Application => None,
+        };
+        grade
+            .into_iter()
+            .flat_map(move |(listed, preferred_section)| {
+                cues.lines_containing(&section.text)
+                    .filter_map(move |range| {
+                        let text = section.text[range]
+                            .trim_start_matches(['•', '-', '*', ' '])
+                            .trim();
+                        if text.is_empty() {
+                            return None;
+                        }
+                        let standing = if preferred_section || is_preference(text) {
+                            Standing::Preferred
+                        } else {
+                            Standing::Required
+                        };
+                        Some(RequirementLine {
+                            text,
+                            standing,
+                            listed,
+                        })
+                    })
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(kind: SectionKind, text: &str) -> Section {
+        Section {
+            kind,
+            heading: None,
+            text: text.to_string(),
+            items: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_preference_is_the_first_sentence_s_outside_parentheses() {
+        assert!(is_preference("BS in CS (or related) is preferred"));
+        assert!(is_preference("Nice to have: Go"));
+        assert!(!is_preference("2+ years of Rails (React preferred)"));
+        assert!(!is_preference(
+            "5+ years of analytics. Preferably in retail."
+        ));
+    }
+
+    #[test]
+    fn lines_are_graded_by_section_and_wording() {
+        let sections = [
+            section(SectionKind::AboutCompany, "For over 20 years we have grown"),
+            section(
+                SectionKind::Requirements,
+                "• 5+ years of Java\n• MS preferred",
+            ),
+            section(SectionKind::Preferred, "• Go experience"),
+            section(SectionKind::Role, "You will lead"),
+            section(SectionKind::Benefits, "Tuition for a Master's degree"),
+        ];
+        let cues = Phrases::new(&["years", "MS", "Master", "Go", "lead"]).unwrap();
+        let got: Vec<(&str, Standing, bool)> = lines_with(&sections, &cues)
+            .map(|l| (l.text, l.standing, l.listed))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("5+ years of Java", Standing::Required, true),
+                ("MS preferred", Standing::Preferred, true),
+                ("Go experience", Standing::Preferred, true),
+                ("You will lead", Standing::Required, false),
+            ]
+        );
+    }
+}

@@ -1,0 +1,351 @@
+//! The seniority stage: a posting's level, from the title's cue first
+//! ("Senior", "Sr.", "Staff Engineer", "Lead", "Head of", "VP", "Junior",
+//! "Intern"), then from the text naming the role's level ("We are looking
+//! for a Senior ...", "seeking a Mid-Level ..."), else from the years of
+//! experience the experience stage read (up to 1 → entry, under 5 → mid,
+//! 5 and more → senior).
+//!
+//! A "Product", "Project" or "Account Manager" manages a product, a
+//! project or accounts, not people: the word "Manager" is a cue only
+//! without such a word before it. Numbered levels ("Engineer II") are not
+//! cues: companies number them differently.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Serialize;
+
+use super::experience::Experience;
+use super::phrases::Phrases;
+use super::stage::{StageOutcome, Staged};
+
+/// A seniority level, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeniorityLevel {
+    Intern,
+    Entry,
+    Mid,
+    Senior,
+    Lead,
+    Manager,
+    Director,
+    Executive,
+}
+
+/// Where the level was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SenioritySource {
+    Title,
+    /// The description names the role's level.
+    Text,
+    /// The years of experience required.
+    Experience,
+}
+
+/// `enrichment.seniority`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Seniority {
+    pub level: SeniorityLevel,
+    pub source: SenioritySource,
+    /// The title, or the experience line.
+    pub evidence: String,
+}
+
+/// Words before "Manager" that make it someone who manages a thing, not
+/// people.
+const NOT_PEOPLE: [&str; 16] = [
+    "product",
+    "project",
+    "program",
+    "programme",
+    "account",
+    "accounts",
+    "case",
+    "property",
+    "category",
+    "brand",
+    "portfolio",
+    "relationship",
+    "territory",
+    "content",
+    "community",
+    "release",
+];
+
+/// Words after "Staff" that make it a rank ("Staff Software Engineer"),
+/// not the staff ("Staff Accountant", "Staff Nurse").
+const STAFF_RANKS: [&str; 12] = [
+    "engineer",
+    "software",
+    "data",
+    "scientist",
+    "developer",
+    "machine",
+    "ml",
+    "research",
+    "product",
+    "designer",
+    "architect",
+    "security",
+];
+
+/// The text naming the level of the role it describes: "looking for a
+/// Senior", "seeking a Mid-Level", "As a Senior", "Title: Senior", "a
+/// senior-level role".
+static TEXT_LEVEL: LazyLock<Regex> = LazyLock::new(|| {
+    let level = r"(?P<level>senior|sr\.|mid[- ]level|junior|entry[- ]level|lead|principal)";
+    let pattern = format!(
+        r"(?i)(?-u:\b)(?:(?:(?:looking for|seeking|hiring|title:)\s+(?:an?\s+|our\s+next\s+)?|as\s+an?\s+){level}(?-u:\b)|(?P<level_role>senior|mid|junior|entry)[- ]level\s+(?:role|position))"
+    );
+    Regex::new(&pattern).expect("the text level pattern compiles")
+});
+
+/// The seniority stage. Ok with a level; absent otherwise.
+// Not inlined: scripts/bench-instructions counts this stage by its name.
+#[inline(never)]
+pub fn run(
+    title: Option<&str>,
+    text: &str,
+    experience: Option<&Experience>,
+) -> Staged<Option<Seniority>> {
+    let from_title = title.and_then(|title| {
+        title_level(title).map(|level| Seniority {
+            level,
+            source: SenioritySource::Title,
+            evidence: title.to_string(),
+        })
+    });
+    let seniority = from_title.or_else(|| text_level(text)).or_else(|| {
+        experience.map(|e| Seniority {
+            level: years_level(e.years_min.0),
+            source: SenioritySource::Experience,
+            evidence: e.evidence.clone(),
+        })
+    });
+    let outcome = if seniority.is_some() {
+        StageOutcome::Ok
+    } else {
+        StageOutcome::Absent
+    };
+    Staged::new(seniority, outcome)
+}
+
+/// What a line naming the role's level contains (a cheap test before the
+/// pattern).
+static TEXT_LEVEL_WORDS: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::new(&[
+        "looking for",
+        "Looking for",
+        "seeking",
+        "Seeking",
+        "hiring",
+        "Hiring",
+        "itle:",
+        "As a",
+        "as a",
+        "level role",
+        "level position",
+        "Level role",
+        "Level position",
+    ])
+    .expect("text level words")
+});
+
+/// The first level the text names for its role, with the sentence's
+/// words as evidence.
+fn text_level(text: &str) -> Option<Seniority> {
+    let (line, caps) = TEXT_LEVEL_WORDS.lines_containing(text).find_map(|range| {
+        let line = &text[range];
+        TEXT_LEVEL.captures(line).map(|caps| (line, caps))
+    })?;
+    let text = line;
+    let word = caps
+        .name("level")
+        .or_else(|| caps.name("level_role"))?
+        .as_str()
+        .to_ascii_lowercase();
+    let level = if word.starts_with("mid") {
+        SeniorityLevel::Mid
+    } else if word.starts_with("junior") || word.starts_with("entry") {
+        SeniorityLevel::Entry
+    } else if word == "lead" {
+        SeniorityLevel::Lead
+    } else {
+        SeniorityLevel::Senior
+    };
+    let whole = caps.get(0)?;
+    // The sentence around the words.
+    let is_end = |c: char| matches!(c, '\n' | '.' | '!' | '?');
+    let start = text[..whole.start()].rfind(is_end).map_or(0, |i| i + 1);
+    let end = text[whole.end()..]
+        .find(is_end)
+        .map_or(text.len(), |i| whole.end() + i + 1);
+    Some(Seniority {
+        level,
+        source: SenioritySource::Text,
+        evidence: text[start..end].trim().to_string(),
+    })
+}
+
+fn years_level(years: f64) -> SeniorityLevel {
+    if years <= 1.0 {
+        SeniorityLevel::Entry
+    } else if years < 5.0 {
+        SeniorityLevel::Mid
+    } else {
+        SeniorityLevel::Senior
+    }
+}
+
+/// The level a title's words name, the highest cue first ("Senior
+/// Director" is a director, "Lead Product Manager" a lead).
+fn title_level(title: &str) -> Option<SeniorityLevel> {
+    use SeniorityLevel::*;
+    let lower = title.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let has = |w: &str| words.contains(&w);
+    let pair = |a: &str, b: &str| words.windows(2).any(|p| p == [a, b]);
+    let follows =
+        |w: &str, after: &[&str]| words.windows(2).any(|p| p[0] == w && after.contains(&p[1]));
+    // In consulting titles ("... - Consulting - Manager") "Manager" is a
+    // rank on the career ladder, not a sign of reports.
+    let people_manager = !has("consulting")
+        && words.iter().enumerate().any(|(i, w)| {
+            (*w == "manager" || *w == "mgr") && (i == 0 || !NOT_PEOPLE.contains(&words[i - 1]))
+        });
+    let level = if has("intern") || has("internship") || pair("co", "op") {
+        Intern
+    } else if has("chief")
+        || has("vp")
+        || has("svp")
+        || has("evp")
+        || pair("vice", "president")
+        || ["ceo", "cto", "cfo", "coo", "cio", "ciso", "cmo"]
+            .iter()
+            .any(|w| has(w))
+    {
+        Executive
+    } else if has("director") || pair("head", "of") {
+        Director
+    } else if people_manager {
+        Manager
+    } else if (has("lead") && !follows("lead", &["generation"]))
+        || has("leader")
+        || has("supervisor")
+    {
+        Lead
+    } else if has("senior")
+        || has("sr")
+        || has("principal")
+        || has("prin")
+        || has("distinguished")
+        || follows("staff", &STAFF_RANKS)
+    {
+        Senior
+    } else if has("junior")
+        || has("jr")
+        || has("trainee")
+        || has("apprentice")
+        || pair("entry", "level")
+        || pair("new", "grad")
+        || pair("early", "career")
+        || has("graduate")
+        || has("associate")
+    {
+        Entry
+    } else {
+        return None;
+    };
+    Some(level)
+}
+
+/// Compiles the stage's pattern now rather than on the first posting.
+pub(crate) fn prepare() {
+    LazyLock::force(&TEXT_LEVEL);
+    LazyLock::force(&TEXT_LEVEL_WORDS);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrich::experience::Years;
+    use SeniorityLevel::*;
+
+    #[test]
+    fn title_cues_decide() {
+        for (title, want) in [
+            ("Senior Software Engineer", Some(Senior)),
+            ("Sr. Data Scientist", Some(Senior)),
+            ("Staff Software Engineer, ML", Some(Senior)),
+            ("Staff Accountant", None),
+            ("Principal Engineer", Some(Senior)),
+            ("Lead Frontend Developer", Some(Lead)),
+            ("Lead Generation Specialist", None),
+            ("Engineering Manager", Some(Manager)),
+            ("Tax Manager", Some(Manager)),
+            ("Senior Product Manager", Some(Senior)),
+            ("Project Manager", None),
+            ("Fullstack Engineer - Consulting - Manager", None),
+            ("Head of Data", Some(Director)),
+            ("Senior Director, Engineering", Some(Director)),
+            ("VP of Engineering", Some(Executive)),
+            ("Chief Technology Officer", Some(Executive)),
+            ("Junior Developer", Some(Entry)),
+            ("Software Engineer, Associate", Some(Entry)),
+            ("Software Engineering Intern", Some(Intern)),
+            ("Software Engineer II", None),
+        ] {
+            assert_eq!(title_level(title), want, "{title}");
+        }
+    }
+
+    #[test]
+    fn years_decide_without_a_title_cue() {
+        let experience = |years: f64| Experience {
+            years_min: Years(years),
+            years_max: None,
+            preferred_only: false,
+            evidence: "line".into(),
+        };
+        for (years, want) in [(0.0, Entry), (1.0, Entry), (3.0, Mid), (5.0, Senior)] {
+            let got = run(Some("Data Scientist"), "", Some(&experience(years)));
+            let got = got.value.expect("a level");
+            assert_eq!((got.level, got.source), (want, SenioritySource::Experience));
+        }
+        let got = run(Some("Senior Data Scientist"), "", Some(&experience(1.0)));
+        assert_eq!(got.value.unwrap().level, Senior, "the title first");
+        let none = run(Some("Data Scientist"), "", None);
+        assert_eq!(none.outcome, StageOutcome::Absent);
+    }
+
+    #[test]
+    fn the_text_naming_the_level_comes_before_the_years() {
+        let text = "About us\nWeston is seeking a Mid-Level Air Scientist to join us.\nMore";
+        let got = run(Some("Air Scientist"), text, None)
+            .value
+            .expect("a level");
+        assert_eq!((got.level, got.source), (Mid, SenioritySource::Text));
+        assert_eq!(
+            got.evidence,
+            "Weston is seeking a Mid-Level Air Scientist to join us."
+        );
+        for (text, want) in [
+            (
+                "We are looking for a Senior Machine Learning Engineer",
+                Some(Senior),
+            ),
+            ("This position will be a senior level role.", Some(Senior)),
+            ("As a Lead, you will", Some(Lead)),
+            ("As a leading provider of software", None),
+            ("Serve as lead author on papers", None),
+            ("We are seeking candidates who love data", None),
+        ] {
+            assert_eq!(text_level(text).map(|s| s.level), want, "{text}");
+        }
+    }
+}
