@@ -64,9 +64,9 @@ static DEGREE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?P<none>(?i:no (?:formal )?(?:degree|education) (?:is )?required))",
         r"(?P<doctorate>(?i:\bph\.?\s?d\b|\bdoctorate|\bdoctoral)|\bPhD)",
         &format!(
-            r"(?P<master>(?i:\bmaster(?:['’]s|s['’]?|\s+(?:of|degree))|\bgraduate degree|\badvanced degree|\bpost-?graduate degree|\bmba\b|\bm\.sc?\.)|\bM\.?Sc?{abbreviation_end})"
+            r"(?P<master>(?i:\bmaster(?:(?:'|’)s|s(?:'|’)?|\s+(?:of|degree))|\bgraduate degree|\badvanced degree|\bpost-?graduate degree|\bmba\b|\bm\.sc?\.)|\bM\.?Sc?{abbreviation_end})"
         ),
-        r"(?P<associate>(?i:\bassociate['’]?s? degree|\bassociates degree))",
+        r"(?P<associate>(?i:\bassociate(?:'|’)?s? degree|\bassociates degree))",
         &format!(
             r"(?P<bachelor>(?i:\bbachelor|\bb\.s\.|\bb\.a\.|\bb\.sc\b|\bb\.?tech\b|\bundergraduate degree|\b(?:4|four)[- ]year (?:college |university )?degree)|\bB[SA]c?{abbreviation_end}|\bBE\b\s+in\b)"
         ),
@@ -74,10 +74,9 @@ static DEGREE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?P<unnamed>(?i:\b(?:college|university|tertiary|academic|technical|engineering|science|related|relevant) degree|\bdegree (?:in|from)\b))",
         r"(?P<high_school>(?i:\bhigh school|\bged\b|\bsecondary school))",
     ]
-    .join("|")
-    // ASCII word boundaries keep the regex on its fast path over any text.
-    .replace(r"\b", r"(?-u:\b)");
-    Regex::new(&pattern).expect("the degree pattern compiles")
+    .join("|");
+    // ASCII classes and case folding keep the lazy DFA small.
+    Regex::new(&format!("(?-u){pattern}")).expect("the degree pattern compiles")
 });
 
 /// What a line naming a degree contains (a cheap test before the
@@ -120,14 +119,15 @@ static DEGREE_WORDS: LazyLock<Phrases> = LazyLock::new(|| {
     .expect("degree words")
 });
 
-/// Levels by the pattern's group names.
-const LEVEL_GROUPS: [(&str, EducationLevel); 6] = [
-    ("none", EducationLevel::None),
-    ("doctorate", EducationLevel::Doctorate),
-    ("master", EducationLevel::Master),
-    ("associate", EducationLevel::Associate),
-    ("bachelor", EducationLevel::Bachelor),
-    ("high_school", EducationLevel::HighSchool),
+/// The pattern's groups in order (`None`: a degree without a level).
+const GROUP_LEVELS: [Option<EducationLevel>; 7] = [
+    Some(EducationLevel::None),
+    Some(EducationLevel::Doctorate),
+    Some(EducationLevel::Master),
+    Some(EducationLevel::Associate),
+    Some(EducationLevel::Bachelor),
+    None,
+    Some(EducationLevel::HighSchool),
 ];
 
 /// Words that show a line outside a requirement list asks for its degree.
@@ -170,8 +170,8 @@ const FIELD_ENDS: [&str; 12] = [
     " from ",
 ];
 
-/// The education stage. Ok with a level; failed when a structured
-/// requirement names none we know; absent otherwise.
+/// The education stage. Ok with a level; absent otherwise (a credential
+/// off the scale, such as a licence, is not a failure).
 // Not inlined: scripts/bench-instructions counts this stage by its name.
 #[inline(never)]
 pub fn run(sections: &[Section], stated: Stated<'_>) -> Staged<Option<Education>> {
@@ -187,7 +187,10 @@ pub fn run(sections: &[Section], stated: Stated<'_>) -> Staged<Option<Education>
             .chain(stated.qualifications.map(|raw| (raw, "qualifications")))
             .find_map(|(raw, key)| from_structured(raw, key))
     };
-    let mut education = required.or_else(structured).or(preferred);
+    let mut education = required
+        .map(Found::education)
+        .or_else(structured)
+        .or_else(|| preferred.map(Found::education));
     if let Some(education) = &mut education {
         education.equivalent_experience_accepted |= in_place;
     }
@@ -199,10 +202,31 @@ pub fn run(sections: &[Section], stated: Stated<'_>) -> Staged<Option<Education>
     Staged::new(education, outcome)
 }
 
+/// A line's degree: the line, its lowest level and where that level's cue
+/// starts.
+struct Found<'a>(RequirementLine<'a>, EducationLevel, usize);
+
+impl Found<'_> {
+    /// The field, its qualifiers and its evidence, read only for the
+    /// line that is used.
+    fn education(self) -> Education {
+        let Found(line, level, cue_at) = self;
+        Education {
+            level,
+            preferred_only: line.standing == Standing::Preferred,
+            equivalent_experience_accepted: accepts_equivalent_experience(line.text),
+            field: field(&line.text[cue_at..]),
+            evidence: line.text.to_string(),
+        }
+    }
+}
+
 /// The lowest degree of the firmest lines that name one: (required,
 /// only preferred).
-fn from_text(sections: &[Section]) -> (Option<Education>, Option<Education>) {
-    let mut best: Option<(RequirementLine<'_>, EducationLevel, usize)> = None;
+fn from_text(sections: &[Section]) -> (Option<Found<'_>>, Option<Found<'_>>) {
+    // The best required line and the best preferred one, each kept: a
+    // required degree anywhere outranks a preferred one in a list.
+    let mut best: [Option<Found<'_>>; 2] = [None, None];
     for line in requirement_lines::lines_with(sections, &DEGREE_WORDS) {
         let Some((level, cue_at)) = lowest_level(line.text) else {
             continue;
@@ -213,30 +237,19 @@ fn from_text(sections: &[Section]) -> (Option<Education>, Option<Education>) {
         {
             continue;
         }
-        let better = match &best {
+        let slot = &mut best[usize::from(line.standing == Standing::Preferred)];
+        let better = match slot {
             None => true,
-            Some((held, held_level, _)) => {
+            Some(Found(held, held_level, _)) => {
                 line.rank() < held.rank() || (line.rank() == held.rank() && level < *held_level)
             }
         };
         if better {
-            best = Some((line, level, cue_at));
+            *slot = Some(Found(line, level, cue_at));
         }
     }
-    let Some((line, level, cue_at)) = best else {
-        return (None, None);
-    };
-    let education = Education {
-        level,
-        preferred_only: line.standing == Standing::Preferred,
-        equivalent_experience_accepted: accepts_equivalent_experience(line.text),
-        field: field(&line.text[cue_at..]),
-        evidence: line.text.to_string(),
-    };
-    match line.standing {
-        Standing::Required => (Some(education), None),
-        Standing::Preferred => (None, Some(education)),
-    }
+    let [required, preferred] = best;
+    (required, preferred)
 }
 
 /// The lowest level a text names, and where the cue for it starts; a
@@ -247,14 +260,21 @@ fn lowest_level(text: &str) -> Option<(EducationLevel, usize)> {
     let mut unnamed = None;
     let mut lowest: Option<(EducationLevel, usize)> = None;
     for caps in DEGREE.captures_iter(text) {
-        if let Some(m) = caps.name("unnamed") {
-            unnamed = unnamed.or(Some((EducationLevel::Bachelor, m.start())));
-        } else if let Some(found) = LEVEL_GROUPS
+        // The group that matched, by position (a lookup by name hashes it).
+        let Some((group, m)) = caps
             .iter()
-            .find_map(|(group, level)| caps.name(group).map(|m| (*level, m.start())))
-            && lowest.is_none_or(|(held, _)| found.0 < held)
-        {
-            lowest = Some(found);
+            .skip(1)
+            .enumerate()
+            .find_map(|(i, m)| m.map(|m| (i, m)))
+        else {
+            continue;
+        };
+        match GROUP_LEVELS[group] {
+            None => unnamed = unnamed.or(Some((EducationLevel::Bachelor, m.start()))),
+            Some(level) if lowest.is_none_or(|(held, _)| level < held) => {
+                lowest = Some((level, m.start()));
+            }
+            Some(_) => {}
         }
     }
     lowest.or(unnamed)
@@ -365,17 +385,9 @@ pub(crate) fn prepare() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::enrich::requirement_lines::section;
     use crate::enrich::sections::SectionKind;
     use EducationLevel::{Associate, Bachelor, Doctorate, HighSchool, Master};
-
-    fn section(kind: SectionKind, text: &str) -> Section {
-        Section {
-            kind,
-            heading: None,
-            text: text.to_string(),
-            items: Vec::new(),
-        }
-    }
 
     fn education(text: &str) -> Option<Education> {
         run(
@@ -421,6 +433,16 @@ mod tests {
             let got = education(line).unwrap_or_else(|| panic!("{line}"));
             assert_eq!(got.level, want, "{line}");
         }
+    }
+
+    #[test]
+    fn a_required_degree_anywhere_outranks_a_preferred_one() {
+        let sections = [
+            section(SectionKind::Preferred, "• Master's degree"),
+            section(SectionKind::Role, "A bachelor's degree is required."),
+        ];
+        let got = run(&sections, Stated::default()).value.expect("a degree");
+        assert_eq!((got.level, got.preferred_only), (Bachelor, false));
     }
 
     #[test]

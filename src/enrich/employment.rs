@@ -12,6 +12,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::stage::{StageOutcome, Staged};
+use super::title_words;
 
 /// One kind of employment (`enrichment.employment.types`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -108,17 +109,23 @@ fn stated_values(raw: &RawValue) -> Vec<String> {
 }
 
 /// The kinds one stated value names: "FULL_TIME", "Full-time",
-/// "Permanent / Full Time" (each part on its own).
+/// "Permanent / Full Time" (each part on its own), and, when a part as a
+/// whole names none, its words: "Full Time Permanent".
 fn types_in(value: &str) -> Vec<EmploymentType> {
+    let key = |text: &str| -> String {
+        text.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
     value
         .split(['/', ',', ';', '|'])
-        .filter_map(|part| {
-            let key: String = part
-                .chars()
-                .filter(|c| c.is_alphanumeric())
-                .flat_map(char::to_lowercase)
-                .collect();
-            spelled_type(&key)
+        .flat_map(|part| match spelled_type(&key(part)) {
+            Some(kind) => vec![kind],
+            None => part
+                .split_whitespace()
+                .filter_map(|word| spelled_type(&key(word)))
+                .collect(),
         })
         .collect()
 }
@@ -143,11 +150,11 @@ fn spelled_type(key: &str) -> Option<EmploymentType> {
 /// "Software Engineering Intern" (last word), "Summer Internship",
 /// "Part-Time Cashier".
 fn title_type(title: &str) -> Option<EmploymentType> {
-    let lower = title.to_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
+    title_words::with_lowercase_words(title, type_of_words)
+}
+
+/// The kind a title's lower-case words name.
+fn type_of_words(words: &[&str]) -> Option<EmploymentType> {
     let has = |w: &str| words.contains(&w);
     // "Volunteer Speaker" is a volunteer; a "Volunteer Coordinator" is
     // staff, and an "Intern Recruiter" recruits interns.
@@ -194,6 +201,7 @@ mod tests {
             ("\"Permanent / Full Time\"", vec![FullTime]),
             ("[\"FULL_TIME\", \"TEMPORARY\"]", vec![FullTime, Temporary]),
             ("\"INTERN\"", vec![Internship]),
+            ("\"Full Time Permanent\"", vec![FullTime]),
         ] {
             let s = run_json(stated, None);
             assert_eq!(types(&s), want, "{stated}");

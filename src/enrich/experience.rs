@@ -32,6 +32,8 @@ pub struct Years(pub f64);
 
 impl Serialize for Years {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Every figure is checked against 0..=MOST_YEARS where it is read.
+        debug_assert!(self.0.is_finite() && self.0 >= 0.0, "{}", self.0);
         if self.0.fract() == 0.0 && self.0 >= 0.0 {
             s.serialize_u64(self.0 as u64)
         } else {
@@ -45,7 +47,7 @@ impl Serialize for Years {
 pub struct Experience {
     pub years_min: Years,
     pub years_max: Option<Years>,
-    /// Every figure found is only preferred ("3+ years preferred").
+    /// No figure is required, only preferred ("3+ years preferred").
     pub preferred_only: bool,
     /// The line, or `experienceRequirements.monthsOfExperience=60`.
     pub evidence: String,
@@ -80,7 +82,7 @@ const MOST_YEARS: f64 = 40.0;
 static FIGURE: LazyLock<Regex> = LazyLock::new(|| {
     let number = r"(?:\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)";
     let pattern = format!(
-        r"(?i)(?-u:\b)(?P<min>{number})\s*(?:\(\s*\d{{1,2}}\s*\)\s*)?(?:\+|plus)?\s*(?:(?:-|–|—|to)\s*(?P<max>{number})\s*(?:\(\s*\d{{1,2}}\s*\)\s*)?\+?\s*)?-?\s*(?P<unit>years?|yrs?|months?)(?-u:\b)"
+        r"(?i-u)\b(?P<min>{number})\s*(?:\(\s*\d{{1,2}}\s*\)\s*)?(?:\+|plus)?\s*(?:(?:-|–|—|to)\s*(?P<max>{number})\s*(?:\(\s*\d{{1,2}}\s*\)\s*)?\+?\s*)?-?\s*(?P<unit>years?|yrs?|months?)\b"
     );
     Regex::new(&pattern).expect("the figure pattern compiles")
 });
@@ -130,7 +132,7 @@ const NOT_EXPERIENCE_LEADS: [&str; 12] = [
 
 /// Words just before a figure that make it a duration or the company's
 /// history ("We have over 10 years of experience in staffing").
-const NOT_EXPERIENCE_BEFORE: [&str; 18] = [
+const NOT_EXPERIENCE_BEFORE: [&str; 19] = [
     "within",
     "every",
     "next",
@@ -141,7 +143,8 @@ const NOT_EXPERIENCE_BEFORE: [&str; 18] = [
     "for over",
     "for more than",
     "for nearly",
-    "celebrat",
+    "celebrating",
+    "celebrated",
     "founded",
     "we have",
     "we've",
@@ -153,8 +156,18 @@ const NOT_EXPERIENCE_BEFORE: [&str; 18] = [
 
 /// Words that name a degree, to tell "BS or 5 years" (a substitute) from
 /// "5 years" (a requirement).
-const DEGREE_WORDS: [&str; 9] = [
-    "degree", "bachelor", "b.s", "bs ", "master", "m.s", "phd", "diploma", "ged",
+const DEGREE_WORDS: [&str; 11] = [
+    "degree",
+    "bachelor",
+    "bachelors",
+    "b.s",
+    "bs ",
+    "master",
+    "masters",
+    "m.s",
+    "phd",
+    "diploma",
+    "ged",
 ];
 
 /// The experience stage. Ok with a figure; absent otherwise.
@@ -249,21 +262,23 @@ fn figures(line: &str, listed: bool) -> (Vec<(Years, Option<Years>)>, bool) {
             let after = lower[whole.end()..]
                 .trim_start_matches(['\'', '’', 's', ')', ':', ' '])
                 .trim_start();
-            if is_degree_substitute(before) {
-                substitute = true;
-                return None;
-            }
             if !is_experience(before, after, listed) {
                 return None;
             }
-            let per_year = if caps["unit"].to_ascii_lowercase().starts_with('m') {
+            if is_degree_substitute(before) {
+                substitute |= listed;
+                return None;
+            }
+            // Groups by position (a lookup by name hashes it): 1 min,
+            // 2 max, 3 unit.
+            let per_year = if caps.get(3)?.as_str().to_ascii_lowercase().starts_with('m') {
                 12.0
             } else {
                 1.0
             };
-            let min = number(&caps["min"])? / per_year;
-            let max = match caps.name("max") {
-                Some(m) => Some(number(m.as_str())? / per_year),
+            let min = tenths(number(caps.get(1)?.as_str())? / per_year);
+            let max = match caps.get(2) {
+                Some(m) => Some(tenths(number(m.as_str())? / per_year)),
                 None => None,
             };
             if min > MOST_YEARS || max.is_some_and(|max| max < min || max > MOST_YEARS) {
@@ -277,13 +292,16 @@ fn figures(line: &str, listed: bool) -> (Vec<(Years, Option<Years>)>, bool) {
 
 /// Whether the words around a figure make it years of experience.
 fn is_experience(before: &str, after: &str, listed: bool) -> bool {
-    if NOT_EXPERIENCE_LEADS.iter().any(|w| after.starts_with(w)) {
+    if NOT_EXPERIENCE_LEADS
+        .iter()
+        .any(|w| starts_with_word(after, w))
+    {
         return false;
     }
     let near_before = tail(before, 24);
     if NOT_EXPERIENCE_BEFORE
         .iter()
-        .any(|w| near_before.contains(w))
+        .any(|w| contains_word(near_before, w))
     {
         return false;
     }
@@ -300,7 +318,8 @@ fn is_experience(before: &str, after: &str, listed: bool) -> bool {
 fn is_degree_substitute(before: &str) -> bool {
     let near = tail(before, 20);
     let Some(or_at) = near.rfind(" or ") else {
-        return near.trim_end().ends_with("or") && has_degree_word(before);
+        let near = near.trim_end();
+        return (near == "or" || near.ends_with(" or")) && has_degree_word(before);
     };
     let after_or = &near[or_at..];
     let before_or = &before[..before.len() - near.len() + or_at];
@@ -308,7 +327,33 @@ fn is_degree_substitute(before: &str) -> bool {
 }
 
 fn has_degree_word(text: &str) -> bool {
-    DEGREE_WORDS.iter().any(|w| text.contains(w))
+    DEGREE_WORDS.iter().any(|w| contains_word(text, w))
+}
+
+/// Whether `word` occurs in `text` at the start of a word ("our " in "our
+/// team", not in "your team"), and, when it ends in a letter or digit, at
+/// the end of one too ("last", not "elasticsearch").
+fn contains_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(at, _)| {
+        let starts = text[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        starts && ends_word(&text[at + word.len()..], word)
+    })
+}
+
+/// Whether `text` begins with `word` as a whole word (see [`contains_word`]).
+fn starts_with_word(text: &str, word: &str) -> bool {
+    text.strip_prefix(word)
+        .is_some_and(|rest| ends_word(rest, word))
+}
+
+/// Whether a match of `word` followed by `rest` ends a word (always, for a
+/// cue ending in a space or punctuation).
+fn ends_word(rest: &str, word: &str) -> bool {
+    !word.ends_with(|c: char| c.is_alphanumeric())
+        || rest.chars().next().is_none_or(|c| !c.is_alphanumeric())
 }
 
 /// The last `n` bytes of `text`, from a character boundary.
@@ -327,6 +372,11 @@ fn head(text: &str, n: usize) -> &str {
         end -= 1;
     }
     &text[..end]
+}
+
+/// Years to a tenth ("7 months" → 0.6).
+fn tenths(years: f64) -> f64 {
+    (years * 10.0).round() / 10.0
 }
 
 fn number(word: &str) -> Option<f64> {
@@ -369,7 +419,7 @@ fn from_structured(raw: &RawValue) -> Option<Experience> {
                 Value::String(s) => s.trim().parse::<f64>().ok()?,
                 _ => return None,
             };
-            let years = (months / 12.0 * 10.0).round() / 10.0;
+            let years = tenths(months / 12.0);
             (0.0..=MOST_YEARS).contains(&years).then(|| Experience {
                 years_min: Years(years),
                 years_max: None,
@@ -403,15 +453,11 @@ pub(crate) fn prepare() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::enrich::requirement_lines::section;
     use crate::enrich::sections::SectionKind;
 
     fn listed(text: &str) -> Vec<Section> {
-        vec![Section {
-            kind: SectionKind::Requirements,
-            heading: Some("Requirements".into()),
-            text: text.to_string(),
-            items: Vec::new(),
-        }]
+        vec![section(SectionKind::Requirements, text)]
     }
 
     fn years(text: &str) -> Option<(f64, Option<f64>, bool)> {
@@ -435,6 +481,9 @@ mod tests {
             ("• Experience : Training Experience - 1year", (1.0, None)),
             ("• six (6) years of relevant experience", (6.0, None)),
             ("• 6 months of retail experience", (0.5, None)),
+            ("• 5+ years programming experience", (5.0, None)),
+            ("• Your background: 5+ years of Go", (5.0, None)),
+            ("• Elasticsearch: 3+ years of experience", (3.0, None)),
             (
                 "• Project experience (~1 year) working in Java",
                 (1.0, None),
@@ -449,6 +498,13 @@ mod tests {
     fn the_largest_figure_of_the_firmest_lines_is_the_role_s() {
         let text = "• 3+ years of SQL\n• 5+ years of Java\n• 8+ years of Go preferred";
         assert_eq!(years(text), Some((5.0, None, false)));
+        // A requirement anywhere outranks a preference in a list.
+        let sections = [
+            section(SectionKind::Preferred, "• 8+ years of Go"),
+            section(SectionKind::Role, "You bring 4+ years of experience."),
+        ];
+        let got = run(&sections, None).value.expect("a figure");
+        assert_eq!((got.years_min, got.preferred_only), (Years(4.0), false));
         assert_eq!(
             years("• We prefer someone with a minimum of 3 years of experience"),
             Some((3.0, None, true))
@@ -476,12 +532,10 @@ mod tests {
 
     #[test]
     fn outside_a_requirement_list_the_word_experience_is_needed() {
-        let role = vec![Section {
-            kind: SectionKind::Role,
-            heading: None,
-            text: "You will spend 3 years in Paris.\nYou bring 4+ years of experience.".to_string(),
-            items: Vec::new(),
-        }];
+        let role = vec![section(
+            SectionKind::Role,
+            "You will spend 3 years in Paris.\nYou bring 4+ years of experience.",
+        )];
         let got = run(&role, None).value.expect("a figure");
         assert_eq!(got.years_min, Years(4.0));
         assert_eq!(got.evidence, "You bring 4+ years of experience.");

@@ -6,14 +6,23 @@
 //! times the whole pipeline per posting; the measurements and the choice
 //! are in docs/decisions.md.
 //!
+//! Most postings are English: a sample without non-ASCII letters that holds
+//! three of English's commonest words (" the ", " and ", " with ", ...,
+//! none of which is a word in the 15 other languages) is English without
+//! asking the detector, which costs far more per posting (measured in
+//! docs/performance.md; agreement with the detector in docs/decisions.md).
+//!
 //! The detector reads the first `sample_bytes` of the text: a posting's
 //! opening paragraphs are in its language, and the cost stays flat on long
 //! descriptions. A text shorter than `min_words` words ("Please visit the
 //! link for the full description") gives nothing. A text in a language
 //! outside the 16 is reported as the closest of them.
 
+use std::sync::LazyLock;
+
 use serde::{Deserialize, Serialize};
 
+use super::phrases::Phrases;
 use super::stage::{StageOutcome, Staged};
 
 /// `[enrich.language]`.
@@ -38,19 +47,56 @@ impl Default for LanguageOptions {
 }
 
 /// The language stage. Ok with a code; absent when the text is too short
-/// or the detector is unsure.
+/// or its sample has no letters.
 // Not inlined: scripts/bench-instructions counts this stage by its name.
 #[inline(never)]
 pub fn run(text: &str, opts: &LanguageOptions) -> Staged<Option<&'static str>> {
     let sample = prefix(text, opts.sample_bytes);
-    let code =
-        has_words(text, opts.min_words).then(|| iso_639_1(whichlang::detect_language(sample)));
+    let has_letters = sample.chars().any(char::is_alphabetic);
+    let code = (has_letters && has_words(text, opts.min_words)).then(|| {
+        if is_plainly_english(sample) {
+            "en"
+        } else {
+            iso_639_1(whichlang::detect_language(sample))
+        }
+    });
     let outcome = if code.is_some() {
         StageOutcome::Ok
     } else {
         StageOutcome::Absent
     };
     Staged::new(code, outcome)
+}
+
+/// Common English words, with their spaces; none is a word of another
+/// language the detector knows.
+static ENGLISH_WORDS: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::new(&[
+        " the ", " and ", " to ", " of ", " with ", " for ", " you ", " our ", " will ", " are ",
+        " your ", " this ", " that ",
+    ])
+    .expect("English words")
+});
+
+/// How many different common English words make a sample English.
+const ENGLISH_WORDS_NEEDED: u32 = 3;
+
+/// Whether `sample` has no letters outside ASCII and at least
+/// [`ENGLISH_WORDS_NEEDED`] different common English words.
+fn is_plainly_english(sample: &str) -> bool {
+    if sample.chars().any(|c| !c.is_ascii() && c.is_alphabetic()) {
+        return false;
+    }
+    let mut seen = 0u32;
+    ENGLISH_WORDS.occurrences(sample.as_bytes()).any(|m| {
+        seen |= 1 << m.phrase;
+        seen.count_ones() >= ENGLISH_WORDS_NEEDED
+    })
+}
+
+/// Compiles the English word set now rather than on the first posting.
+pub(crate) fn prepare() {
+    LazyLock::force(&ENGLISH_WORDS);
 }
 
 /// The first `n` bytes of `text`, to a character boundary.
@@ -156,6 +202,22 @@ mod tests {
         assert_eq!(s.value, None);
         assert_eq!(s.outcome, StageOutcome::Absent);
         assert_eq!(detect(""), None);
+    }
+
+    #[test]
+    fn plain_english_is_told_without_the_detector_and_nothing_else_is() {
+        assert!(is_plainly_english(
+            "• We are looking for an engineer to join the team and build with us"
+        ));
+        assert!(!is_plainly_english(
+            "• Python, Java, Go\n• Kubernetes and AWS"
+        ));
+        assert!(!is_plainly_english(
+            "Wir suchen für das Team in Berlin eine Entwicklerin mit Erfahrung"
+        ));
+        assert!(!is_plainly_english(
+            "Nous cherchons pour notre équipe the best engineer and more"
+        ));
     }
 
     #[test]

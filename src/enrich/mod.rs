@@ -16,6 +16,7 @@ pub mod sections;
 pub mod seniority;
 pub mod skills;
 mod stage;
+mod title_words;
 pub mod warning;
 pub mod work_arrangement;
 
@@ -130,6 +131,7 @@ impl Enricher {
         experience::prepare();
         education::prepare();
         seniority::prepare();
+        language::prepare();
         Enricher { opts, geo, money }
     }
 

@@ -33,10 +33,11 @@ pub struct RequirementLine<'a> {
 }
 
 impl RequirementLine<'_> {
-    /// Orders lines by how much their statement counts: listed required,
-    /// listed preferred, then the same elsewhere.
-    pub fn rank(&self) -> (bool, Standing) {
-        (!self.listed, self.standing)
+    /// Orders lines by how much their statement counts: a requirement
+    /// anywhere before a preference, and within each, a requirement or
+    /// preferred section before the role and unheaded text.
+    pub fn rank(&self) -> (Standing, bool) {
+        (self.standing, !self.listed)
     }
 }
 
@@ -125,18 +126,20 @@ pub fn lines_with<'a>(
     })
 }
 
+/// A section with only a kind and a body, for the stages' tests.
+#[cfg(test)]
+pub(crate) fn section(kind: SectionKind, text: &str) -> Section {
+    Section {
+        kind,
+        heading: None,
+        text: text.to_string(),
+        items: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn section(kind: SectionKind, text: &str) -> Section {
-        Section {
-            kind,
-            heading: None,
-            text: text.to_string(),
-            items: Vec::new(),
-        }
-    }
 
     #[test]
     fn a_preference_is_the_first_sentence_s_outside_parentheses() {

@@ -18,6 +18,7 @@ use serde::Serialize;
 use super::experience::Experience;
 use super::phrases::Phrases;
 use super::stage::{StageOutcome, Staged};
+use super::title_words;
 
 /// A seniority level, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -49,7 +50,7 @@ pub enum SenioritySource {
 pub struct Seniority {
     pub level: SeniorityLevel,
     pub source: SenioritySource,
-    /// The title, or the experience line.
+    /// The title, the text's sentence, or the experience stage's evidence.
     pub evidence: String,
 }
 
@@ -95,9 +96,9 @@ const STAFF_RANKS: [&str; 12] = [
 /// Senior", "seeking a Mid-Level", "As a Senior", "Title: Senior", "a
 /// senior-level role".
 static TEXT_LEVEL: LazyLock<Regex> = LazyLock::new(|| {
-    let level = r"(?P<level>senior|sr\.|mid[- ]level|junior|entry[- ]level|lead|principal)";
+    let level = r"(?P<level>senior|sr|mid[- ]level|junior|entry[- ]level|lead|principal)";
     let pattern = format!(
-        r"(?i)(?-u:\b)(?:(?:(?:looking for|seeking|hiring|title:)\s+(?:an?\s+|our\s+next\s+)?|as\s+an?\s+){level}(?-u:\b)|(?P<level_role>senior|mid|junior|entry)[- ]level\s+(?:role|position))"
+        r"(?i-u)\b(?:(?:(?:looking for|seeking|hiring|title:)\s+(?:an?\s+|our\s+next\s+)?|as\s+an?\s+){level}\b|(?P<level_role>senior|mid|junior|entry)[- ]level\s+(?:role|position))"
     );
     Regex::new(&pattern).expect("the text level pattern compiles")
 });
@@ -117,7 +118,7 @@ pub fn run(
             evidence: title.to_string(),
         })
     });
-    let seniority = from_title.or_else(|| text_level(text)).or_else(|| {
+    let seniority = from_title.or_else(|| text_level(text, title)).or_else(|| {
         experience.map(|e| Seniority {
             level: years_level(e.years_min.0),
             source: SenioritySource::Experience,
@@ -153,17 +154,28 @@ static TEXT_LEVEL_WORDS: LazyLock<Phrases> = LazyLock::new(|| {
     .expect("text level words")
 });
 
-/// The first level the text names for its role, with the sentence's
-/// words as evidence.
-fn text_level(text: &str) -> Option<Seniority> {
+/// The first level the text names for this posting's role, with the
+/// sentence as evidence. A level before a role ("looking for a Senior
+/// Machine Learning Engineer") counts only when one of the role's next
+/// three words is in the title: a "Data Scientist 1" posting whose team
+/// is "seeking a Sr. Analyst" names another job.
+fn text_level(text: &str, title: Option<&str>) -> Option<Seniority> {
+    let title = title.unwrap_or("");
     let (line, caps) = TEXT_LEVEL_WORDS.lines_containing(text).find_map(|range| {
         let line = &text[range];
-        TEXT_LEVEL.captures(line).map(|caps| (line, caps))
+        TEXT_LEVEL
+            .captures_iter(line)
+            .find(|caps| {
+                // Group 1: a level before a role; group 2: "senior level role".
+                caps.get(1).is_none_or(|level| {
+                    title.is_empty() || names_the_title_role(&line[level.end()..], title)
+                })
+            })
+            .map(|caps| (line, caps))
     })?;
-    let text = line;
     let word = caps
-        .name("level")
-        .or_else(|| caps.name("level_role"))?
+        .get(1)
+        .or_else(|| caps.get(2))?
         .as_str()
         .to_ascii_lowercase();
     let level = if word.starts_with("mid") {
@@ -176,16 +188,26 @@ fn text_level(text: &str) -> Option<Seniority> {
         SeniorityLevel::Senior
     };
     let whole = caps.get(0)?;
-    // The sentence around the words.
+    // The sentence around the words ("Sr." does not end it).
     let is_end = |c: char| matches!(c, '\n' | '.' | '!' | '?');
-    let start = text[..whole.start()].rfind(is_end).map_or(0, |i| i + 1);
-    let end = text[whole.end()..]
+    let start = line[..whole.start()].rfind(is_end).map_or(0, |i| i + 1);
+    let after = whole.end() + usize::from(line[whole.end()..].starts_with('.'));
+    let end = line[after..]
         .find(is_end)
-        .map_or(text.len(), |i| whole.end() + i + 1);
+        .map_or(line.len(), |i| after + i + 1);
     Some(Seniority {
         level,
         source: SenioritySource::Text,
-        evidence: text[start..end].trim().to_string(),
+        evidence: line[start..end].trim().to_string(),
+    })
+}
+
+/// Whether one of the first three words of `role` is a word of `title`.
+fn names_the_title_role(role: &str, title: &str) -> bool {
+    title_words::with_lowercase_words(title, |title_words| {
+        title_words::with_lowercase_words(role, |role_words| {
+            role_words.iter().take(3).any(|w| title_words.contains(w))
+        })
     })
 }
 
@@ -200,14 +222,16 @@ fn years_level(years: f64) -> SeniorityLevel {
 }
 
 /// The level a title's words name, the highest cue first ("Senior
-/// Director" is a director, "Lead Product Manager" a lead).
+/// Director" is a director, "Lead Product Manager" a lead), except that an
+/// intern is an intern whatever else the title says ("Product Manager
+/// Intern") below a director ("Director, Intern Program").
 fn title_level(title: &str) -> Option<SeniorityLevel> {
+    title_words::with_lowercase_words(title, level_of_words)
+}
+
+/// The level a title's lower-case words name.
+fn level_of_words(words: &[&str]) -> Option<SeniorityLevel> {
     use SeniorityLevel::*;
-    let lower = title.to_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
     let has = |w: &str| words.contains(&w);
     let pair = |a: &str, b: &str| words.windows(2).any(|p| p == [a, b]);
     let follows =
@@ -218,9 +242,7 @@ fn title_level(title: &str) -> Option<SeniorityLevel> {
         && words.iter().enumerate().any(|(i, w)| {
             (*w == "manager" || *w == "mgr") && (i == 0 || !NOT_PEOPLE.contains(&words[i - 1]))
         });
-    let level = if has("intern") || has("internship") || pair("co", "op") {
-        Intern
-    } else if has("chief")
+    let level = if has("chief")
         || has("vp")
         || has("svp")
         || has("evp")
@@ -232,6 +254,8 @@ fn title_level(title: &str) -> Option<SeniorityLevel> {
         Executive
     } else if has("director") || pair("head", "of") {
         Director
+    } else if has("intern") || has("internship") || pair("co", "op") {
+        Intern
     } else if people_manager {
         Manager
     } else if (has("lead") && !follows("lead", &["generation"]))
@@ -298,6 +322,8 @@ mod tests {
             ("Junior Developer", Some(Entry)),
             ("Software Engineer, Associate", Some(Entry)),
             ("Software Engineering Intern", Some(Intern)),
+            ("Product Manager Intern", Some(Intern)),
+            ("Director, Intern Program", Some(Director)),
             ("Software Engineer II", None),
         ] {
             assert_eq!(title_level(title), want, "{title}");
@@ -324,6 +350,17 @@ mod tests {
     }
 
     #[test]
+    fn a_level_the_text_gives_another_job_is_not_this_one_s() {
+        let text = "The Partner Checkout Analytics team is seeking a Sr. Analyst to join.";
+        assert_eq!(text_level(text, Some("Data Scientist 1")), None);
+        let got = text_level(text, Some("Senior Analyst")).expect("the same role");
+        assert_eq!(
+            got.evidence,
+            "The Partner Checkout Analytics team is seeking a Sr. Analyst to join."
+        );
+    }
+
+    #[test]
     fn the_text_naming_the_level_comes_before_the_years() {
         let text = "About us\nWeston is seeking a Mid-Level Air Scientist to join us.\nMore";
         let got = run(Some("Air Scientist"), text, None)
@@ -341,11 +378,12 @@ mod tests {
             ),
             ("This position will be a senior level role.", Some(Senior)),
             ("As a Lead, you will", Some(Lead)),
+            ("We are looking for a Sr. Engineer", Some(Senior)),
             ("As a leading provider of software", None),
             ("Serve as lead author on papers", None),
             ("We are seeking candidates who love data", None),
         ] {
-            assert_eq!(text_level(text).map(|s| s.level), want, "{text}");
+            assert_eq!(text_level(text, None).map(|s| s.level), want, "{text}");
         }
     }
 }
