@@ -10,11 +10,11 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
 use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::patterns::Patterns;
 use super::phrases::Phrases;
 use super::requirement_lines::{self, RequirementLine, Standing};
 use super::sections::Section;
@@ -54,29 +54,30 @@ pub struct Stated<'a> {
     pub experience_in_place_of_education: Option<&'a RawValue>,
 }
 
-/// Degree names, one group per level. Abbreviations are upper case and
+/// Degree names, one pattern per level. Abbreviations are upper case and
 /// count only before what follows a degree ("BS/MS", "MS in", "BS+",
 /// "MS or PhD"), so "MS Office" and "BA" the business analyst are not
 /// degrees.
-static DEGREE: LazyLock<Regex> = LazyLock::new(|| {
+static DEGREE: LazyLock<Patterns> = LazyLock::new(|| {
     let abbreviation_end = r"(?:\s*(?:/|\+|,|\)|\bin\b|\bdegree|\bor\b|\band\b)|$)";
-    let pattern = [
-        r"(?P<none>(?i:no (?:formal )?(?:degree|education) (?:is )?required))",
-        r"(?P<doctorate>(?i:\bph\.?\s?d\b|\bdoctorate|\bdoctoral)|\bPhD)",
-        &format!(
-            r"(?P<master>(?i:\bmaster(?:(?:'|’)s|s(?:'|’)?|\s+(?:of|degree))|\bgraduate degree|\badvanced degree|\bpost-?graduate degree|\bmba\b|\bm\.sc?\.)|\bM\.?Sc?{abbreviation_end})"
+    // One pattern per entry of PATTERN_LEVELS, in its order. ASCII classes
+    // and case folding (`(?-u)`) keep the DFA small.
+    let patterns = [
+        r"(?-u)(?i:no (?:formal )?(?:degree|education) (?:is )?required)".to_string(),
+        r"(?-u)(?i:\bph\.?\s?d\b|\bdoctorate|\bdoctoral)|\bPhD".to_string(),
+        format!(
+            r"(?-u)(?i:\bmaster(?:(?:'|’)s|s(?:'|’)?|\s+(?:of|degree))|\bgraduate degree|\badvanced degree|\bpost-?graduate degree|\bmba\b|\bm\.sc?\.)|\bM\.?Sc?{abbreviation_end}"
         ),
-        r"(?P<associate>(?i:\bassociate(?:'|’)?s? degree|\bassociates degree))",
-        &format!(
-            r"(?P<bachelor>(?i:\bbachelor|\bb\.s\.|\bb\.a\.|\bb\.sc\b|\bb\.?tech\b|\bundergraduate degree|\b(?:4|four)[- ]year (?:college |university )?degree)|\bB[SA]c?{abbreviation_end}|\bBE\b\s+in\b)"
+        r"(?-u)(?i:\bassociate(?:'|’)?s? degree|\bassociates degree)".to_string(),
+        format!(
+            r"(?-u)(?i:\bbachelor|\bb\.s\.|\bb\.a\.|\bb\.sc\b|\bb\.?tech\b|\bundergraduate degree|\b(?:4|four)[- ]year (?:college |university )?degree)|\bB[SA]c?{abbreviation_end}|\bBE\b\s+in\b"
         ),
         // A degree without a level: a bachelor's, unless the line names one.
-        r"(?P<unnamed>(?i:\b(?:college|university|tertiary|academic|technical|engineering|science|related|relevant) degree|\bdegree (?:in|from)\b))",
-        r"(?P<high_school>(?i:\bhigh school|\bged\b|\bsecondary school))",
-    ]
-    .join("|");
-    // ASCII classes and case folding keep the lazy DFA small.
-    Regex::new(&format!("(?-u){pattern}")).expect("the degree pattern compiles")
+        r"(?-u)(?i:\b(?:college|university|tertiary|academic|technical|engineering|science|related|relevant) degree|\bdegree (?:in|from)\b)".to_string(),
+        r"(?-u)(?i:\bhigh school|\bged\b|\bsecondary school)".to_string(),
+    ];
+    let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
+    Patterns::new(&patterns).expect("the degree patterns compile")
 });
 
 /// What a line naming a degree contains (a cheap test before the
@@ -119,8 +120,8 @@ static DEGREE_WORDS: LazyLock<Phrases> = LazyLock::new(|| {
     .expect("degree words")
 });
 
-/// The pattern's groups in order (`None`: a degree without a level).
-const GROUP_LEVELS: [Option<EducationLevel>; 7] = [
+/// The level of each degree pattern (`None`: a degree without a level).
+const PATTERN_LEVELS: [Option<EducationLevel>; 7] = [
     Some(EducationLevel::None),
     Some(EducationLevel::Doctorate),
     Some(EducationLevel::Master),
@@ -131,44 +132,55 @@ const GROUP_LEVELS: [Option<EducationLevel>; 7] = [
 ];
 
 /// Words that show a line outside a requirement list asks for its degree.
-const REQUIREMENT_WORDS: [&str; 6] = [
-    "degree",
-    "require",
-    "equivalent",
-    "minimum",
-    "must",
-    "diploma",
-];
+static REQUIREMENT_WORDS: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::ascii_case_insensitive(&[
+        "degree",
+        "require",
+        "equivalent",
+        "minimum",
+        "must",
+        "diploma",
+    ])
+    .expect("requirement words")
+});
 
 /// Words that make a degree something the employer offers, not asks for.
-const NOT_REQUIRED_WORDS: [&str; 2] = ["tuition", "reimburs"];
+static NOT_REQUIRED_WORDS: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::ascii_case_insensitive(&["tuition", "reimburs"]).expect("not required words")
+});
 
 /// Wordings that accept experience in place of the degree. "or equivalent
 /// education" does not.
-const EQUIVALENT_EXPERIENCE: [&str; 5] = [
-    "equivalent",
-    "in lieu",
-    "similar experience",
-    "similar through experience",
-    "combination of education and experience",
-];
+static EQUIVALENT_EXPERIENCE: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::ascii_case_insensitive(&[
+        "equivalent",
+        "in lieu",
+        "similar experience",
+        "similar through experience",
+        "combination of education and experience",
+    ])
+    .expect("equivalent experience")
+});
 
 /// Where a degree's field ends: "in Computer Science or related field" up
 /// to its alternative, its qualifier or the next clause.
-const FIELD_ENDS: [&str; 12] = [
-    " or equivalent",
-    " or its equivalent",
-    "(",
-    ";",
-    ". ",
-    " preferred",
-    " required",
-    " is ",
-    " with ",
-    " and/or ",
-    ":",
-    " from ",
-];
+static FIELD_ENDS: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::ascii_case_insensitive(&[
+        " or equivalent",
+        " or its equivalent",
+        "(",
+        ";",
+        ". ",
+        " preferred",
+        " required",
+        " is ",
+        " with ",
+        " and/or ",
+        ":",
+        " from ",
+    ])
+    .expect("field ends")
+});
 
 /// The education stage. Ok with a level; absent otherwise (a credential
 /// off the scale, such as a licence, is not a failure).
@@ -231,12 +243,11 @@ fn from_text(sections: &[Section]) -> (Option<Found<'_>>, Option<Found<'_>>) {
         let Some((level, cue_at)) = lowest_level(line.text) else {
             continue;
         };
-        let lower = line.text.to_ascii_lowercase();
-        if NOT_REQUIRED_WORDS.iter().any(|w| lower.contains(w))
-            || (!line.listed && !REQUIREMENT_WORDS.iter().any(|w| lower.contains(w)))
-        {
+        let says = |words: &Phrases| words.occurs_in(line.text.as_bytes());
+        if says(&NOT_REQUIRED_WORDS) || (!line.listed && !says(&REQUIREMENT_WORDS)) {
             continue;
         }
+        let line = line.graded();
         let slot = &mut best[usize::from(line.standing == Standing::Preferred)];
         let better = match slot {
             None => true,
@@ -259,20 +270,11 @@ fn from_text(sections: &[Section]) -> (Option<Found<'_>>, Option<Found<'_>>) {
 fn lowest_level(text: &str) -> Option<(EducationLevel, usize)> {
     let mut unnamed = None;
     let mut lowest: Option<(EducationLevel, usize)> = None;
-    for caps in DEGREE.captures_iter(text) {
-        // The group that matched, by position (a lookup by name hashes it).
-        let Some((group, m)) = caps
-            .iter()
-            .skip(1)
-            .enumerate()
-            .find_map(|(i, m)| m.map(|m| (i, m)))
-        else {
-            continue;
-        };
-        match GROUP_LEVELS[group] {
-            None => unnamed = unnamed.or(Some((EducationLevel::Bachelor, m.start()))),
+    for m in DEGREE.find_iter(text) {
+        match PATTERN_LEVELS[m.pattern] {
+            None => unnamed = unnamed.or(Some((EducationLevel::Bachelor, m.start))),
             Some(level) if lowest.is_none_or(|(held, _)| level < held) => {
-                lowest = Some((level, m.start()));
+                lowest = Some((level, m.start));
             }
             Some(_) => {}
         }
@@ -281,12 +283,13 @@ fn lowest_level(text: &str) -> Option<(EducationLevel, usize)> {
 }
 
 fn accepts_equivalent_experience(line: &str) -> bool {
-    let lower = line.to_lowercase();
-    EQUIVALENT_EXPERIENCE.iter().any(|w| {
-        lower.match_indices(w).any(|(at, w)| {
-            let rest = lower[at + w.len()..].trim_start();
-            !(rest.starts_with("education") || rest.starts_with("degree"))
-        })
+    let starts_with = |text: &str, word: &str| {
+        text.get(..word.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(word))
+    };
+    EQUIVALENT_EXPERIENCE.occurrences(line.as_bytes()).any(|m| {
+        let rest = line[m.end..].trim_start();
+        !(starts_with(rest, "education") || starts_with(rest, "degree"))
     })
 }
 
@@ -294,18 +297,15 @@ fn accepts_equivalent_experience(line: &str) -> bool {
 /// degree in Computer Science or related field." → "Computer Science or
 /// related field".
 fn field(from_cue: &str) -> Option<String> {
-    // ASCII lower case keeps the byte offsets of `from_cue`.
-    let lower = from_cue.to_ascii_lowercase();
-    let start = lower.find(" in ")?;
-    // "in" must belong to this degree, not to a later clause.
-    if start > 40 {
-        return None;
-    }
+    // "in" must belong to this degree, not to a later clause: it starts
+    // within the first 40 bytes. ASCII lower case keeps the byte offsets.
+    let start = from_cue[..from_cue.floor_char_boundary(44)]
+        .to_ascii_lowercase()
+        .find(" in ")?;
     let rest = &from_cue[start + 4..];
-    let rest_lower = &lower[start + 4..];
     let end = FIELD_ENDS
-        .iter()
-        .filter_map(|e| rest_lower.find(e))
+        .occurrences(rest.as_bytes())
+        .map(|m| m.start)
         .min()
         .unwrap_or(rest.len());
     let field = rest[..end]
@@ -380,6 +380,10 @@ fn category_level(category: &str) -> Option<(EducationLevel, usize)> {
 pub(crate) fn prepare() {
     LazyLock::force(&DEGREE);
     LazyLock::force(&DEGREE_WORDS);
+    LazyLock::force(&REQUIREMENT_WORDS);
+    LazyLock::force(&NOT_REQUIRED_WORDS);
+    LazyLock::force(&EQUIVALENT_EXPERIENCE);
+    LazyLock::force(&FIELD_ENDS);
 }
 
 #[cfg(test)]

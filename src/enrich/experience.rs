@@ -15,11 +15,11 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::patterns::Patterns;
 use super::phrases::Phrases;
 use super::requirement_lines::{self, RequirementLine, Standing};
 use super::sections::Section;
@@ -78,23 +78,27 @@ static NO_EXPERIENCE_WORDS: LazyLock<Phrases> = LazyLock::new(|| {
 /// history or typos.
 const MOST_YEARS: f64 = 40.0;
 
-/// "5+ years", "3-5 yrs", "3 to 5 years", "two (2) years", "6 months".
-static FIGURE: LazyLock<Regex> = LazyLock::new(|| {
+/// "5+ years", "3-5 yrs", "3 to 5 years", "two (2) years", "6 months"
+/// (read by [`read_figure`]).
+static FIGURE: LazyLock<Patterns> = LazyLock::new(|| {
     let number = r"(?:\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)";
     let pattern = format!(
-        r"(?i-u)\b(?P<min>{number})\s*(?:\(\s*\d{{1,2}}\s*\)\s*)?(?:\+|plus)?\s*(?:(?:-|–|—|to)\s*(?P<max>{number})\s*(?:\(\s*\d{{1,2}}\s*\)\s*)?\+?\s*)?-?\s*(?P<unit>years?|yrs?|months?)\b"
+        r"(?i-u)\b{number}\s*(?:\(\s*\d{{1,2}}\s*\)\s*)?(?:\+|plus)?\s*(?:(?:-|–|—|to)\s*{number}\s*(?:\(\s*\d{{1,2}}\s*\)\s*)?\+?\s*)?-?\s*(?:years?|yrs?|months?)\b"
     );
-    Regex::new(&pattern).expect("the figure pattern compiles")
+    Patterns::new(&[&pattern]).expect("the figure pattern compiles")
 });
 
 /// Words after a figure that make it experience wherever the line stands.
-const EXPERIENCE_WORDS: [&str; 5] = [
-    "experience",
-    "exp.",
-    "expertise",
-    "track record",
-    "background",
-];
+static EXPERIENCE_WORDS: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::new(&[
+        "experience",
+        "exp.",
+        "expertise",
+        "track record",
+        "background",
+    ])
+    .expect("experience words")
+});
 
 /// How the words after a figure begin when, in a requirement list, they
 /// describe experience: "4+ years as a data engineer", "3 years in
@@ -132,43 +136,49 @@ const NOT_EXPERIENCE_LEADS: [&str; 12] = [
 
 /// Words just before a figure that make it a duration or the company's
 /// history ("We have over 10 years of experience in staffing").
-const NOT_EXPERIENCE_BEFORE: [&str; 19] = [
-    "within",
-    "every",
-    "next",
-    "past",
-    "last",
-    "first",
-    "after",
-    "for over",
-    "for more than",
-    "for nearly",
-    "celebrating",
-    "celebrated",
-    "founded",
-    "we have",
-    "we've",
-    "our ",
-    "company has",
-    "has over",
-    "have over",
-];
+static NOT_EXPERIENCE_BEFORE: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::new(&[
+        "within",
+        "every",
+        "next",
+        "past",
+        "last",
+        "first",
+        "after",
+        "for over",
+        "for more than",
+        "for nearly",
+        "celebrating",
+        "celebrated",
+        "founded",
+        "we have",
+        "we've",
+        "our ",
+        "company has",
+        "has over",
+        "have over",
+    ])
+    .expect("not experience before")
+});
 
 /// Words that name a degree, to tell "BS or 5 years" (a substitute) from
 /// "5 years" (a requirement).
-const DEGREE_WORDS: [&str; 11] = [
-    "degree",
-    "bachelor",
-    "bachelors",
-    "b.s",
-    "bs ",
-    "master",
-    "masters",
-    "m.s",
-    "phd",
-    "diploma",
-    "ged",
-];
+static DEGREE_WORDS: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::new(&[
+        "degree",
+        "bachelor",
+        "bachelors",
+        "b.s",
+        "bs ",
+        "master",
+        "masters",
+        "m.s",
+        "phd",
+        "diploma",
+        "ged",
+    ])
+    .expect("degree words")
+});
 
 /// The experience stage. Ok with a figure; absent otherwise.
 // Not inlined: scripts/bench-instructions counts this stage by its name.
@@ -198,6 +208,10 @@ fn from_text(sections: &[Section]) -> (Option<Experience>, bool) {
     for line in requirement_lines::lines_with(sections, &PERIOD_WORDS) {
         let (found, substitute) = figures(line.text, line.listed);
         substitute_seen |= substitute;
+        if found.is_empty() {
+            continue;
+        }
+        let line = line.graded();
         for (min, max) in found {
             let better = match &best {
                 None => true,
@@ -255,11 +269,10 @@ fn figures(line: &str, listed: bool) -> (Vec<(Years, Option<Years>)>, bool) {
     let lower = line.to_ascii_lowercase();
     let mut substitute = false;
     let found = FIGURE
-        .captures_iter(line)
-        .filter_map(|caps| {
-            let whole = caps.get(0)?;
-            let before = &lower[..whole.start()];
-            let after = lower[whole.end()..]
+        .find_iter(line)
+        .filter_map(|m| {
+            let before = &lower[..m.start];
+            let after = lower[m.end..]
                 .trim_start_matches(['\'', '’', 's', ')', ':', ' '])
                 .trim_start();
             if !is_experience(before, after, listed) {
@@ -269,18 +282,7 @@ fn figures(line: &str, listed: bool) -> (Vec<(Years, Option<Years>)>, bool) {
                 substitute |= listed;
                 return None;
             }
-            // Groups by position (a lookup by name hashes it): 1 min,
-            // 2 max, 3 unit.
-            let per_year = if caps.get(3)?.as_str().to_ascii_lowercase().starts_with('m') {
-                12.0
-            } else {
-                1.0
-            };
-            let min = tenths(number(caps.get(1)?.as_str())? / per_year);
-            let max = match caps.get(2) {
-                Some(m) => Some(tenths(number(m.as_str())? / per_year)),
-                None => None,
-            };
+            let (min, max) = read_figure(&lower[m.start..m.end])?;
             if min > MOST_YEARS || max.is_some_and(|max| max < min || max > MOST_YEARS) {
                 return None;
             }
@@ -299,14 +301,11 @@ fn is_experience(before: &str, after: &str, listed: bool) -> bool {
         return false;
     }
     let near_before = tail(before, 24);
-    if NOT_EXPERIENCE_BEFORE
-        .iter()
-        .any(|w| contains_word(near_before, w))
-    {
+    if contains_word(near_before, &NOT_EXPERIENCE_BEFORE) {
         return false;
     }
     let window = head(after, 70);
-    EXPERIENCE_WORDS.iter().any(|w| window.contains(w))
+    EXPERIENCE_WORDS.occurs_in(window.as_bytes())
         || (listed && LISTED_LEADS.iter().any(|w| after.starts_with(w)))
         // "Experience: 3 years", "Training Experience - 1year".
         || (after.is_empty() || after.starts_with(['.', ';', ',']))
@@ -327,19 +326,19 @@ fn is_degree_substitute(before: &str) -> bool {
 }
 
 fn has_degree_word(text: &str) -> bool {
-    DEGREE_WORDS.iter().any(|w| contains_word(text, w))
+    contains_word(text, &DEGREE_WORDS)
 }
 
-/// Whether `word` occurs in `text` at the start of a word ("our " in "our
-/// team", not in "your team"), and, when it ends in a letter or digit, at
-/// the end of one too ("last", not "elasticsearch").
-fn contains_word(text: &str, word: &str) -> bool {
-    text.match_indices(word).any(|(at, _)| {
-        let starts = text[..at]
+/// Whether one of `words` occurs in `text` at the start of a word ("our "
+/// in "our team", not in "your team"), and, when it ends in a letter or
+/// digit, at the end of one too ("last", not "elasticsearch").
+fn contains_word(text: &str, words: &Phrases) -> bool {
+    words.occurrences(text.as_bytes()).any(|m| {
+        let starts = text[..m.start]
             .chars()
             .next_back()
             .is_none_or(|c| !c.is_alphanumeric());
-        starts && ends_word(&text[at + word.len()..], word)
+        starts && ends_word(&text[m.end..], &text[m.start..m.end])
     })
 }
 
@@ -379,11 +378,50 @@ fn tenths(years: f64) -> f64 {
     (years * 10.0).round() / 10.0
 }
 
-fn number(word: &str) -> Option<f64> {
-    if let Ok(n) = word.parse::<f64>() {
-        return Some(n);
+/// The years of a lower-case text [`FIGURE`] matched: its first number
+/// and, in a range, its second, both in years. A number in parentheses
+/// repeats the one before it ("two (2)").
+fn read_figure(figure: &str) -> Option<(f64, Option<f64>)> {
+    let per_year = if figure.trim_end().trim_end_matches('s').ends_with("month") {
+        12.0
+    } else {
+        1.0
+    };
+    let (mut min, mut max) = (None, None);
+    let mut in_parentheses = false;
+    let mut rest = figure;
+    while let Some(first) = rest.chars().next() {
+        // A token: a number ("3", "1.5"), a word ("two", "years") or one
+        // other character.
+        let len = if first.is_ascii_digit() {
+            rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        } else if first.is_ascii_alphabetic() {
+            rest.find(|c: char| !c.is_ascii_alphabetic())
+        } else {
+            Some(first.len_utf8())
+        }
+        .unwrap_or(rest.len());
+        let (token, after) = rest.split_at(len);
+        rest = after;
+        match first {
+            '(' => in_parentheses = true,
+            ')' => in_parentheses = false,
+            _ if in_parentheses => {}
+            _ => match (number(token.trim_end_matches('.')), min) {
+                (Some(n), None) => min = Some(tenths(n / per_year)),
+                (Some(n), Some(_)) if max.is_none() => max = Some(tenths(n / per_year)),
+                _ => {}
+            },
+        }
     }
-    let n = match word.to_ascii_lowercase().as_str() {
+    Some((min?, max))
+}
+
+fn number(word: &str) -> Option<f64> {
+    if word.starts_with(|c: char| c.is_ascii_digit()) {
+        return word.parse::<f64>().ok();
+    }
+    let n = match word {
         "one" => 1,
         "two" => 2,
         "three" => 3,
@@ -448,6 +486,9 @@ pub(crate) fn prepare() {
     LazyLock::force(&FIGURE);
     LazyLock::force(&PERIOD_WORDS);
     LazyLock::force(&NO_EXPERIENCE_WORDS);
+    LazyLock::force(&EXPERIENCE_WORDS);
+    LazyLock::force(&NOT_EXPERIENCE_BEFORE);
+    LazyLock::force(&DEGREE_WORDS);
 }
 
 #[cfg(test)]
@@ -488,6 +529,14 @@ mod tests {
                 "• Project experience (~1 year) working in Java",
                 (1.0, None),
             ),
+            ("• 2 to 4 years of experience in sales", (2.0, Some(4.0))),
+            (
+                "• two (2) to four (4) years of related experience",
+                (2.0, Some(4.0)),
+            ),
+            ("• 3 – 5 yrs experience with Kafka", (3.0, Some(5.0))),
+            ("• 1.5 years of customer service experience", (1.5, None)),
+            ("• 18 months of warehouse experience", (1.5, None)),
         ] {
             let (min, max, _) = years(line).unwrap_or_else(|| panic!("{line}"));
             assert_eq!((min, max), want, "{line}");

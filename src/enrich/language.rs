@@ -6,11 +6,13 @@
 //! times the whole pipeline per posting; the measurements and the choice
 //! are in docs/decisions.md.
 //!
-//! Most postings are English: a sample without non-ASCII letters that holds
+//! Most postings are English: a start without non-ASCII letters that holds
 //! three of English's commonest words (" the ", " and ", " with ", ...,
 //! none of which is a word in the 15 other languages) is English without
 //! asking the detector, which costs far more per posting (measured in
 //! docs/performance.md; agreement with the detector in docs/decisions.md).
+//! The first `sample_bytes` are searched first, then, for postings that
+//! open with a list of places or skills, the first `english_words_bytes`.
 //!
 //! The detector reads the first `sample_bytes` of the text: a posting's
 //! opening paragraphs are in its language, and the cost stays flat on long
@@ -35,6 +37,10 @@ pub struct LanguageOptions {
     pub min_words: usize,
     /// How much of the text the detector reads, in bytes.
     pub sample_bytes: usize,
+    /// How much of the text is searched for common English words before
+    /// the detector is asked, in bytes: postings that open with a list of
+    /// places or skills are told English by their first sentences.
+    pub english_words_bytes: usize,
 }
 
 impl Default for LanguageOptions {
@@ -42,6 +48,7 @@ impl Default for LanguageOptions {
         LanguageOptions {
             min_words: 20,
             sample_bytes: 200,
+            english_words_bytes: 1000,
         }
     }
 }
@@ -54,7 +61,11 @@ pub fn run(text: &str, opts: &LanguageOptions) -> Staged<Option<&'static str>> {
     let sample = prefix(text, opts.sample_bytes);
     let has_letters = sample.chars().any(char::is_alphabetic);
     let code = (has_letters && has_words(text, opts.min_words)).then(|| {
-        if is_plainly_english(sample) {
+        // The short sample first: most postings are told by it.
+        if is_plainly_english(sample)
+            || (opts.english_words_bytes > sample.len()
+                && is_plainly_english(prefix(text, opts.english_words_bytes)))
+        {
             "en"
         } else {
             iso_639_1(whichlang::detect_language(sample))
@@ -81,14 +92,14 @@ static ENGLISH_WORDS: LazyLock<Phrases> = LazyLock::new(|| {
 /// How many different common English words make a sample English.
 const ENGLISH_WORDS_NEEDED: u32 = 3;
 
-/// Whether `sample` has no letters outside ASCII and at least
+/// Whether `start` has no letters outside ASCII and at least
 /// [`ENGLISH_WORDS_NEEDED`] different common English words.
-fn is_plainly_english(sample: &str) -> bool {
-    if sample.chars().any(|c| !c.is_ascii() && c.is_alphabetic()) {
+fn is_plainly_english(start: &str) -> bool {
+    if !start.is_ascii() && start.chars().any(|c| !c.is_ascii() && c.is_alphabetic()) {
         return false;
     }
     let mut seen = 0u32;
-    ENGLISH_WORDS.occurrences(sample.as_bytes()).any(|m| {
+    ENGLISH_WORDS.occurrences(start.as_bytes()).any(|m| {
         seen |= 1 << m.phrase;
         seen.count_ones() >= ENGLISH_WORDS_NEEDED
     })

@@ -9,6 +9,7 @@ pub mod experience;
 pub mod geo;
 pub mod language;
 pub mod lifecycle;
+mod patterns;
 mod phrases;
 mod requirement_lines;
 pub mod salary;
@@ -132,6 +133,7 @@ impl Enricher {
         education::prepare();
         seniority::prepare();
         language::prepare();
+        work_arrangement::prepare();
         Enricher { opts, geo, money }
     }
 

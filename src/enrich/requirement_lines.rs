@@ -21,7 +21,37 @@ pub enum Standing {
     Preferred,
 }
 
-/// One line that may state a requirement.
+/// A line that holds a stage's cue word, not yet graded: grading reads
+/// the line for preference words, which only the few lines that state
+/// something need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CandidateLine<'a> {
+    /// The line, without its list bullet.
+    pub text: &'a str,
+    /// In a requirement or preferred section, rather than in the role,
+    /// responsibilities or unheaded text.
+    pub listed: bool,
+    /// In a preferred section.
+    preferred_section: bool,
+}
+
+impl<'a> CandidateLine<'a> {
+    /// The line with its standing.
+    pub fn graded(self) -> RequirementLine<'a> {
+        let standing = if self.preferred_section || is_preference(self.text) {
+            Standing::Preferred
+        } else {
+            Standing::Required
+        };
+        RequirementLine {
+            text: self.text,
+            standing,
+            listed: self.listed,
+        }
+    }
+}
+
+/// One line that may state a requirement, graded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequirementLine<'a> {
     /// The line, without its list bullet.
@@ -80,12 +110,12 @@ pub fn is_preference(line: &str) -> bool {
 }
 
 /// The lines of the sections that may state a requirement and contain
-/// one of `cues` (the stage's cheap test for lines worth reading), with
-/// their standing, in section order.
+/// one of `cues` (the stage's cheap test for lines worth reading), in
+/// section order.
 pub fn lines_with<'a>(
     sections: &'a [Section],
     cues: &'a Phrases,
-) -> impl Iterator<Item = RequirementLine<'a>> + 'a {
+) -> impl Iterator<Item = CandidateLine<'a>> + 'a {
     sections.iter().flat_map(move |section| {
         // (listed, preferred by its section)
         let grade = match section.kind {
@@ -111,15 +141,10 @@ pub fn lines_with<'a>(
                         if text.is_empty() {
                             return None;
                         }
-                        let standing = if preferred_section || is_preference(text) {
-                            Standing::Preferred
-                        } else {
-                            Standing::Required
-                        };
-                        Some(RequirementLine {
+                        Some(CandidateLine {
                             text,
-                            standing,
                             listed,
+                            preferred_section,
                         })
                     })
             })
@@ -165,6 +190,7 @@ mod tests {
         ];
         let cues = Phrases::new(&["years", "MS", "Master", "Go", "lead"]).unwrap();
         let got: Vec<(&str, Standing, bool)> = lines_with(&sections, &cues)
+            .map(|l| l.graded())
             .map(|l| (l.text, l.standing, l.listed))
             .collect();
         assert_eq!(

@@ -12,10 +12,10 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
 use serde::Serialize;
 
 use super::experience::Experience;
+use super::patterns::Patterns;
 use super::phrases::Phrases;
 use super::stage::{StageOutcome, Staged};
 use super::title_words;
@@ -95,13 +95,18 @@ const STAFF_RANKS: [&str; 12] = [
 /// The text naming the level of the role it describes: "looking for a
 /// Senior", "seeking a Mid-Level", "As a Senior", "Title: Senior", "a
 /// senior-level role".
-static TEXT_LEVEL: LazyLock<Regex> = LazyLock::new(|| {
-    let level = r"(?P<level>senior|sr|mid[- ]level|junior|entry[- ]level|lead|principal)";
-    let pattern = format!(
-        r"(?i-u)\b(?:(?:(?:looking for|seeking|hiring|title:)\s+(?:an?\s+|our\s+next\s+)?|as\s+an?\s+){level}\b|(?P<level_role>senior|mid|junior|entry)[- ]level\s+(?:role|position))"
+/// Two patterns: a level before the role, and a level of a "role".
+static TEXT_LEVEL: LazyLock<Patterns> = LazyLock::new(|| {
+    let level = r"(?:senior|sr|mid[- ]level|junior|entry[- ]level|lead|principal)";
+    let before_role = format!(
+        r"(?i-u)\b(?:(?:looking for|seeking|hiring|title:)\s+(?:an?\s+|our\s+next\s+)?|as\s+an?\s+){level}\b"
     );
-    Regex::new(&pattern).expect("the text level pattern compiles")
+    let of_role = r"(?i-u)\b(?:senior|mid|junior|entry)[- ]level\s+(?:role|position)";
+    Patterns::new(&[&before_role, of_role]).expect("the text level patterns compile")
 });
+
+/// [`TEXT_LEVEL`]'s pattern of a level before the role.
+const LEVEL_BEFORE_ROLE: usize = 0;
 
 /// The seniority stage. Ok with a level; absent otherwise.
 // Not inlined: scripts/bench-instructions counts this stage by its name.
@@ -161,23 +166,29 @@ static TEXT_LEVEL_WORDS: LazyLock<Phrases> = LazyLock::new(|| {
 /// is "seeking a Sr. Analyst" names another job.
 fn text_level(text: &str, title: Option<&str>) -> Option<Seniority> {
     let title = title.unwrap_or("");
-    let (line, caps) = TEXT_LEVEL_WORDS.lines_containing(text).find_map(|range| {
+    let (line, m) = TEXT_LEVEL_WORDS.lines_containing(text).find_map(|range| {
         let line = &text[range];
         TEXT_LEVEL
-            .captures_iter(line)
-            .find(|caps| {
-                // Group 1: a level before a role; group 2: "senior level role".
-                caps.get(1).is_none_or(|level| {
-                    title.is_empty() || names_the_title_role(&line[level.end()..], title)
-                })
+            .find_iter(line)
+            .find(|m| {
+                m.pattern != LEVEL_BEFORE_ROLE
+                    || title.is_empty()
+                    || names_the_title_role(&line[m.end..], title)
             })
-            .map(|caps| (line, caps))
+            .map(|m| (line, m))
     })?;
-    let word = caps
-        .get(1)
-        .or_else(|| caps.get(2))?
-        .as_str()
-        .to_ascii_lowercase();
+    let words = line[m.start..m.end].to_ascii_lowercase();
+    // The level's word: the last of a level before the role ("mid level":
+    // the last two), the first of a level of a role.
+    let word = if m.pattern == LEVEL_BEFORE_ROLE {
+        let mut words = words.rsplit(|c: char| c.is_ascii_whitespace());
+        match words.next() {
+            Some("level") => words.next(),
+            last => last,
+        }
+    } else {
+        words.split(['-', ' ']).next()
+    }?;
     let level = if word.starts_with("mid") {
         SeniorityLevel::Mid
     } else if word.starts_with("junior") || word.starts_with("entry") {
@@ -187,11 +198,10 @@ fn text_level(text: &str, title: Option<&str>) -> Option<Seniority> {
     } else {
         SeniorityLevel::Senior
     };
-    let whole = caps.get(0)?;
     // The sentence around the words ("Sr." does not end it).
     let is_end = |c: char| matches!(c, '\n' | '.' | '!' | '?');
-    let start = line[..whole.start()].rfind(is_end).map_or(0, |i| i + 1);
-    let after = whole.end() + usize::from(line[whole.end()..].starts_with('.'));
+    let start = line[..m.start].rfind(is_end).map_or(0, |i| i + 1);
+    let after = m.end + usize::from(line[m.end..].starts_with('.'));
     let end = line[after..]
         .find(is_end)
         .map_or(line.len(), |i| after + i + 1);

@@ -278,30 +278,31 @@ fn cues_in(text: &str) -> Cues<'_> {
     // Lowering ASCII keeps every byte offset, so a line of `lower` is the
     // same range of `text`.
     let lower = text.to_ascii_lowercase();
-    let found: Vec<(Cue, std::ops::Range<usize>)> = search
-        .keywords
-        .lines_containing(&lower)
-        .flat_map(|range| {
-            let line = lower.get(range.clone()).unwrap_or_default().as_bytes();
-            search
-                .cues
-                .whole_word_occurrences(line)
-                .filter_map(move |m| CUES.get(m.phrase).map(|(cue, _)| (*cue, range.clone())))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    Cues {
-        mentions_remote: found.iter().any(|(cue, _)| *cue == Cue::Mention),
-        strongest: found
-            .iter()
-            .min_by_key(|(cue, _)| *cue as u8)
-            .and_then(|(cue, range)| {
-                Some(Hit {
+    let mut cues = Cues::default();
+    for range in search.keywords.lines_containing(&lower) {
+        let line = lower.get(range.clone()).unwrap_or_default().as_bytes();
+        for m in search.cues.whole_word_occurrences(line) {
+            let Some((cue, _)) = CUES.get(m.phrase) else {
+                continue;
+            };
+            cues.mentions_remote |= *cue == Cue::Mention;
+            if cues
+                .strongest
+                .is_none_or(|held| (*cue as u8) < (held.cue as u8))
+            {
+                cues.strongest = Some(Hit {
                     cue: *cue,
-                    line: text.get(range.clone())?.trim(),
-                })
-            }),
+                    line: text.get(range.clone()).unwrap_or_default().trim(),
+                });
+            }
+        }
     }
+    cues
+}
+
+/// Builds the cue tables now rather than on the first posting.
+pub(crate) fn prepare() {
+    cue_search();
 }
 
 /// `jobLocationType` when it says TELECOMMUTE (one value or a list).
