@@ -1,13 +1,20 @@
-//! Sections against 44 corpus descriptions read by a person
-//! (tests/data/sections-cases.toml; how they were read:
-//! docs/sections-corpus-report.md §9). Every case must match exactly
-//! (headings, kinds, item counts, in order) unless it names a known gap;
-//! known gaps are printed so that the remaining work stays visible.
+//! Sections against descriptions read by a person.
+//!
+//! - tests/data/sections-cases.toml: 44 corpus descriptions (how they were
+//!   read: docs/sections-corpus-report.md §9). Every case must match
+//!   exactly (headings, kinds, item counts, in order) unless it names a
+//!   known gap; known gaps are printed so that the remaining work stays
+//!   visible.
+//! - tests/data/sections-cases-new.toml: 25 more (15 of `corpus/more/`,
+//!   10 drawn at random), labelled before any rule change for issue #25.
+//!   Over all 69, the headings found and the kinds of those found are
+//!   scored (recall, precision, kind accuracy).
 
 mod common;
 
 use std::collections::BTreeSet;
 
+use posting_enricher::pipeline::Pipeline;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -18,7 +25,11 @@ struct Cases {
 #[derive(Deserialize)]
 struct Case {
     id: String,
-    line: usize,
+    /// 1-based line of the LinkedIn corpus; or `file` and `record`.
+    line: Option<usize>,
+    /// A file under `corpus/` ("more/x.jsonl") and its 0-based line.
+    file: Option<String>,
+    record: Option<usize>,
     covers: String,
     #[serde(default)]
     known_gap: Option<String>,
@@ -35,15 +46,54 @@ struct Expected {
     text_starts_with: Option<String>,
 }
 
-fn cases() -> Vec<Case> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/sections-cases.toml"
-    );
-    let text = std::fs::read_to_string(path).expect("read sections-cases.toml");
+fn cases(file: &str) -> Vec<Case> {
+    let path = format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
     toml::from_str::<Cases>(&text)
-        .expect("parse sections-cases.toml")
+        .unwrap_or_else(|e| panic!("parse {path}: {e}"))
         .case
+}
+
+impl Case {
+    /// Where the posting is, for messages.
+    fn source(&self) -> String {
+        match (&self.line, &self.file, &self.record) {
+            (Some(line), _, _) => format!("line {line}"),
+            (None, Some(file), Some(record)) => format!("{file}:{record}"),
+            _ => panic!("{}: neither a line nor a file and record", self.id),
+        }
+    }
+
+    /// The posting's raw bytes.
+    fn posting(&self, corpus: &[Vec<u8>]) -> Vec<u8> {
+        match (&self.line, &self.file, &self.record) {
+            (Some(line), _, _) => corpus
+                .get(line - 1)
+                .unwrap_or_else(|| panic!("{}: no corpus line {line}", self.id))
+                .clone(),
+            (None, Some(file), Some(record)) => {
+                let path = common::shared_dir().join("corpus").join(file);
+                let text = std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+                text.split(|&b| b == b'\n')
+                    .nth(*record)
+                    .unwrap_or_else(|| panic!("{}: no record {record} in {file}", self.id))
+                    .to_vec()
+            }
+            _ => panic!("{}: neither a line nor a file and record", self.id),
+        }
+    }
+
+    /// The sections the pipeline makes of the posting.
+    fn sections(&self, corpus: &[Vec<u8>], pipeline: &Pipeline) -> Vec<serde_json::Value> {
+        let enriched = pipeline
+            .process(&self.posting(corpus), &common::context())
+            .unwrap_or_else(|r| panic!("{} ({}) rejected: {r}", self.id, self.source()));
+        let record: serde_json::Value = serde_json::from_slice(&enriched.json).expect("JSON");
+        record["enrichment"]["description"]["sections"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
 }
 
 /// Differences between what a reader sees and the output, in words.
@@ -94,29 +144,18 @@ fn differences(expected: &[Expected], got: &[serde_json::Value]) -> Vec<String> 
 
 #[test]
 fn sections_match_what_a_reader_sees_in_44_corpus_postings() {
-    let cases = cases();
+    let cases = cases("sections-cases.toml");
     assert!(cases.len() >= 40, "only {} cases", cases.len());
     let lines = common::corpus_lines();
     let pipeline = common::pipeline();
-    let ctx = common::context();
     let mut failures = Vec::new();
     let mut gaps = Vec::new();
     let mut kinds_checked = BTreeSet::new();
     let mut passed = 0;
     for case in &cases {
-        let line = lines
-            .get(case.line - 1)
-            .unwrap_or_else(|| panic!("{}: no corpus line {}", case.id, case.line));
-        let enriched = pipeline
-            .process(line, &ctx)
-            .unwrap_or_else(|r| panic!("{} (line {}) rejected: {r}", case.id, case.line));
-        let record: serde_json::Value = serde_json::from_slice(&enriched.json).expect("JSON");
-        let got = record["enrichment"]["description"]["sections"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
+        let got = case.sections(&lines, &pipeline);
         let diffs = differences(&case.sections, &got);
-        let label = format!("{} · line {} ({})", case.id, case.line, case.covers);
+        let label = format!("{} · {} ({})", case.id, case.source(), case.covers);
         match (&case.known_gap, diffs.is_empty()) {
             (gap, true) => {
                 if gap.is_some() {
@@ -163,3 +202,112 @@ fn sections_match_what_a_reader_sees_in_44_corpus_postings() {
     }
     assert!(passed >= 37, "only {passed} cases match");
 }
+
+/// Headings found and their kinds, over every labelled posting.
+#[derive(Default)]
+struct HeadingScore {
+    labelled: usize,
+    produced: usize,
+    /// Labelled headings the output has, in order.
+    found: usize,
+    /// Of those, the ones of the labelled kind (or an accepted one).
+    kind_right: usize,
+    wrong_kinds: Vec<String>,
+}
+
+impl HeadingScore {
+    /// Matches labelled and produced headings by their text, in order
+    /// (each labelled heading takes the next produced one with its text).
+    fn add(&mut self, case: &Case, got: &[serde_json::Value]) {
+        let produced: Vec<(&str, &str)> = got
+            .iter()
+            .filter_map(|s| Some((s["heading"].as_str()?, s["kind"].as_str().unwrap_or(""))))
+            .collect();
+        self.produced += produced.len();
+        let mut from = 0;
+        for expected in &case.sections {
+            let Some(heading) = &expected.heading else {
+                continue;
+            };
+            self.labelled += 1;
+            let Some(at) = produced[from..].iter().position(|(h, _)| h == heading) else {
+                continue;
+            };
+            let kind = produced[from + at].1;
+            from += at + 1;
+            self.found += 1;
+            if kind == expected.kind || expected.alt_kinds.iter().any(|k| k == kind) {
+                self.kind_right += 1;
+            } else {
+                self.wrong_kinds.push(format!(
+                    "{} ({}): {heading:?} is {kind}, labelled {}",
+                    case.id,
+                    case.source(),
+                    expected.kind
+                ));
+            }
+        }
+    }
+
+    fn ratio(part: usize, whole: usize) -> f64 {
+        part as f64 / whole.max(1) as f64
+    }
+}
+
+/// Issue #25's measure: how many labelled headings are found, how many
+/// found are labelled, and how often a found heading has its kind, over
+/// the 44 reviewed postings and the 25 labelled for #25. The floors are
+/// the figures before #25's rule changes (the issue asks ≥ 0.92 for the
+/// kinds, with recall and precision not dropping).
+#[test]
+fn heading_kinds_over_69_labelled_postings() {
+    let reviewed = cases("sections-cases.toml");
+    let new = cases("sections-cases-new.toml");
+    assert!(new.len() >= 25, "only {} new cases", new.len());
+    assert!(
+        new.iter().filter(|c| c.file.is_some()).count() >= 15,
+        "fewer than 15 cases from corpus/more"
+    );
+    let lines = common::corpus_lines();
+    let pipeline = common::pipeline();
+    let mut scores: [(&str, HeadingScore); 3] = Default::default();
+    scores[0].0 = "reviewed 44";
+    scores[1].0 = "new 25";
+    scores[2].0 = "all";
+    for (set, cases) in [(0, &reviewed), (1, &new)] {
+        for case in cases {
+            let got = case.sections(&lines, &pipeline);
+            scores[set].1.add(case, &got);
+            scores[2].1.add(case, &got);
+        }
+    }
+    for (name, s) in &scores {
+        eprintln!(
+            "{name}: {} labelled headings, {} produced, {} found: recall {:.3}, precision {:.3}, kind right {} ({:.3})",
+            s.labelled,
+            s.produced,
+            s.found,
+            HeadingScore::ratio(s.found, s.labelled),
+            HeadingScore::ratio(s.found, s.produced),
+            s.kind_right,
+            HeadingScore::ratio(s.kind_right, s.found),
+        );
+    }
+    let all = &scores[2].1;
+    eprintln!("wrong kinds:\n  {}", all.wrong_kinds.join("\n  "));
+    let recall = HeadingScore::ratio(all.found, all.labelled);
+    let precision = HeadingScore::ratio(all.found, all.produced);
+    let kinds = HeadingScore::ratio(all.kind_right, all.found);
+    assert!(recall >= RECALL_FLOOR, "heading recall {recall:.3}");
+    assert!(
+        precision >= PRECISION_FLOOR,
+        "heading precision {precision:.3}"
+    );
+    assert!(kinds >= KIND_FLOOR, "kind accuracy {kinds:.3}");
+}
+
+/// The figures over all 69 before #25's rule changes: 300 of 322 labelled
+/// headings found, 300 of 308 produced labelled, 289 of 300 kinds right.
+const RECALL_FLOOR: f64 = 0.93;
+const PRECISION_FLOOR: f64 = 0.97;
+const KIND_FLOOR: f64 = 0.96;
