@@ -297,8 +297,8 @@ fn accepts_equivalent_experience(line: &str) -> bool {
 /// degree in Computer Science or related field." → "Computer Science or
 /// related field".
 fn field(from_cue: &str) -> Option<String> {
-    // "in" must belong to this degree, not to a later clause: it starts
-    // within the first 40 bytes. ASCII lower case keeps the byte offsets.
+    // "in" must belong to this degree, not to a later clause: " in "
+    // starts at byte 40 at the latest. ASCII lower case keeps the offsets.
     let start = from_cue[..from_cue.floor_char_boundary(44)]
         .to_ascii_lowercase()
         .find(" in ")?;

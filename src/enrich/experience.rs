@@ -396,7 +396,15 @@ fn read_figure(figure: &str) -> Option<(f64, Option<f64>)> {
         let len = if first.is_ascii_digit() {
             rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))
         } else if first.is_ascii_alphabetic() {
-            rest.find(|c: char| !c.is_ascii_alphabetic())
+            // Words may be glued together ("twoyears", "toten"): the
+            // figure word the run starts with, else the whole run.
+            let run = rest
+                .find(|c: char| !c.is_ascii_alphabetic())
+                .unwrap_or(rest.len());
+            FIGURE_WORDS
+                .iter()
+                .find(|(word, _)| rest[..run].starts_with(word))
+                .map_or(Some(run), |(word, _)| Some(word.len()))
         } else {
             Some(first.len_utf8())
         }
@@ -417,28 +425,42 @@ fn read_figure(figure: &str) -> Option<(f64, Option<f64>)> {
     Some((min?, max))
 }
 
+/// The words [`FIGURE`] matches, with their numbers; a word that begins
+/// another comes after it ("years" before "year").
+const FIGURE_WORDS: [(&str, Option<f64>); 22] = [
+    ("one", Some(1.0)),
+    ("two", Some(2.0)),
+    ("three", Some(3.0)),
+    ("four", Some(4.0)),
+    ("five", Some(5.0)),
+    ("six", Some(6.0)),
+    ("seven", Some(7.0)),
+    ("eight", Some(8.0)),
+    ("nine", Some(9.0)),
+    ("ten", Some(10.0)),
+    ("eleven", Some(11.0)),
+    ("twelve", Some(12.0)),
+    ("fifteen", Some(15.0)),
+    ("twenty", Some(20.0)),
+    ("plus", None),
+    ("to", None),
+    ("years", None),
+    ("year", None),
+    ("yrs", None),
+    ("yr", None),
+    ("months", None),
+    ("month", None),
+];
+
+/// A lower-case number, in digits or a word.
 fn number(word: &str) -> Option<f64> {
     if word.starts_with(|c: char| c.is_ascii_digit()) {
         return word.parse::<f64>().ok();
     }
-    let n = match word {
-        "one" => 1,
-        "two" => 2,
-        "three" => 3,
-        "four" => 4,
-        "five" => 5,
-        "six" => 6,
-        "seven" => 7,
-        "eight" => 8,
-        "nine" => 9,
-        "ten" => 10,
-        "eleven" => 11,
-        "twelve" => 12,
-        "fifteen" => 15,
-        "twenty" => 20,
-        _ => return None,
-    };
-    Some(f64::from(n))
+    FIGURE_WORDS
+        .iter()
+        .find(|(w, _)| *w == word)
+        .and_then(|(_, n)| *n)
 }
 
 /// `experienceRequirements`: `{"monthsOfExperience": 60}` (a number or its
@@ -537,6 +559,10 @@ mod tests {
             ("• 3 – 5 yrs experience with Kafka", (3.0, Some(5.0))),
             ("• 1.5 years of customer service experience", (1.5, None)),
             ("• 18 months of warehouse experience", (1.5, None)),
+            ("• Twoyears of experience in retail", (2.0, None)),
+            ("• twoto four years of experience", (2.0, Some(4.0))),
+            ("• 2 toten years of experience", (2.0, Some(10.0))),
+            ("• Tenyrs experience", (10.0, None)),
         ] {
             let (min, max, _) = years(line).unwrap_or_else(|| panic!("{line}"));
             assert_eq!((min, max), want, "{line}");

@@ -7,12 +7,13 @@
 //! are in docs/decisions.md.
 //!
 //! Most postings are English: a start without non-ASCII letters that holds
-//! three of English's commonest words (" the ", " and ", " with ", ...,
-//! none of which is a word in the 15 other languages) is English without
-//! asking the detector, which costs far more per posting (measured in
-//! docs/performance.md; agreement with the detector in docs/decisions.md).
-//! The first `sample_bytes` are searched first, then, for postings that
-//! open with a list of places or skills, the first `english_words_bytes`.
+//! three different words of English's commonest (" the ", " and ",
+//! " with ", ...; " of " is also Dutch and " will " German, so one or two
+//! are not enough) is English without asking the detector, which costs far
+//! more per posting (measured in docs/performance.md; agreement with the
+//! detector in docs/decisions.md). The first `sample_bytes` are searched
+//! first, then, when they do not tell (a posting that opens with a list of
+//! places or skills), the first `english_words_bytes`.
 //!
 //! The detector reads the first `sample_bytes` of the text: a posting's
 //! opening paragraphs are in its language, and the cost stays flat on long
@@ -79,8 +80,8 @@ pub fn run(text: &str, opts: &LanguageOptions) -> Staged<Option<&'static str>> {
     Staged::new(code, outcome)
 }
 
-/// Common English words, with their spaces; none is a word of another
-/// language the detector knows.
+/// Common English words, with their spaces (see the module's note on
+/// " of " and " will ").
 static ENGLISH_WORDS: LazyLock<Phrases> = LazyLock::new(|| {
     Phrases::new(&[
         " the ", " and ", " to ", " of ", " with ", " for ", " you ", " our ", " will ", " are ",

@@ -26,9 +26,9 @@ pub struct PatternMatch {
 }
 
 impl Patterns {
-    /// The DFA of `patterns` (`regex` syntax). Patterns must not use
-    /// Unicode word boundaries (`(?-u)` for ASCII `\b`): a full DFA stops
-    /// at a non-ASCII byte with one.
+    /// The DFA of `patterns` (`regex` syntax). Patterns must use ASCII
+    /// word boundaries (`(?-u)` for `\b`): a full DFA cannot be built with
+    /// a Unicode one (an error here).
     pub fn new(patterns: &[&str]) -> Result<Patterns, String> {
         Regex::builder()
             // Minimizing would save memory, not search time, and costs

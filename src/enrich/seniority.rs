@@ -181,7 +181,7 @@ fn text_level(text: &str, title: Option<&str>) -> Option<Seniority> {
     // The level's word: the last of a level before the role ("mid level":
     // the last two), the first of a level of a role.
     let word = if m.pattern == LEVEL_BEFORE_ROLE {
-        let mut words = words.rsplit(|c: char| c.is_ascii_whitespace());
+        let mut words = words.rsplit(char::is_whitespace);
         match words.next() {
             Some("level") => words.next(),
             last => last,
