@@ -346,12 +346,24 @@ impl WorkerProcess {
         }
     }
 
+    /// The worker's own counters and gauges that are not zero (no
+    /// histograms): what a failed wait shows of where the worker stood.
+    pub fn counters(&self) -> String {
+        self.metrics()
+            .lines()
+            .filter(|l| l.starts_with("posting_enricher_") && !l.contains("_bucket"))
+            .filter(|l| l.rsplit(' ').next().is_some_and(|v| v != "0"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     pub fn wait_until(&self, what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
         let deadline = Instant::now() + timeout;
         while !ok() {
             assert!(
                 Instant::now() < deadline,
-                "timed out waiting for {what}; worker log:\n{}",
+                "timed out waiting for {what}; worker metrics:\n{}\nworker log:\n{}",
+                self.counters(),
                 self.log_text()
             );
             std::thread::sleep(Duration::from_millis(100));
