@@ -134,6 +134,7 @@ impl Enricher {
         seniority::prepare();
         language::prepare();
         work_arrangement::prepare();
+        salary::prepare();
         Enricher { opts, geo, money }
     }
 
@@ -265,11 +266,18 @@ impl Enricher {
         let subdivision = locations
             .first()
             .and_then(|g| g.subdivision.as_ref().map(|s| &*s.code));
+        let locality = locations.first().and_then(|g| {
+            g.address
+                .locality
+                .as_deref()
+                .or_else(|| g.place.as_ref().map(|p| &*p.name))
+        });
         salary::SalaryContext {
             money: &self.money,
             countries: &self.geo.countries,
             country,
             subdivision,
+            locality,
         }
     }
 }

@@ -40,8 +40,12 @@ pub enum WarningCode {
     SalaryUnitCorrected,
     /// The annual figure in the reporting currency is outside the plausible band.
     SalaryImplausible,
-    /// The description states several different pay figures; none taken.
+    /// The description states several pay ranges and none (or more than
+    /// one) applies to the posting's location; none headlines the salary.
     SalaryTextAmbiguous,
+    /// `baseSalary` spans ten times or more (100,000-1,000,000): read as a
+    /// placeholder, it does not win over a stated range or the estimate.
+    SalaryBasePlaceholder,
     /// No exchange rate to the reporting currency; no reporting figures.
     FxRateUnavailable,
     /// `datePosted` or `validThrough` is not a date or time.
@@ -51,7 +55,7 @@ pub enum WarningCode {
 }
 
 impl WarningCode {
-    pub const ALL: [WarningCode; 20] = [
+    pub const ALL: [WarningCode; 21] = [
         WarningCode::DescriptionTruncated,
         WarningCode::DescriptionMissing,
         WarningCode::GeoMissing,
@@ -69,6 +73,7 @@ impl WarningCode {
         WarningCode::SalaryUnitCorrected,
         WarningCode::SalaryImplausible,
         WarningCode::SalaryTextAmbiguous,
+        WarningCode::SalaryBasePlaceholder,
         WarningCode::FxRateUnavailable,
         WarningCode::LifecycleDateUnreadable,
         WarningCode::LifecycleValidThroughBeforePosted,
@@ -93,6 +98,7 @@ impl WarningCode {
             WarningCode::SalaryUnitCorrected => "salary_unit_corrected",
             WarningCode::SalaryImplausible => "salary_implausible",
             WarningCode::SalaryTextAmbiguous => "salary_text_ambiguous",
+            WarningCode::SalaryBasePlaceholder => "salary_base_placeholder",
             WarningCode::FxRateUnavailable => "fx_rate_unavailable",
             WarningCode::LifecycleDateUnreadable => "lifecycle_date_unreadable",
             WarningCode::LifecycleValidThroughBeforePosted => {

@@ -1,18 +1,27 @@
-//! Salary from the structured fields (`baseSalary`, else `estimatedSalary`),
-//! else from the description text ([`description_text`]): the stated figures and
-//! unit, the figures annualized, and the figures in the reporting currency
-//! (exchange rates from `reference::money`).
+//! Salary: every figure a posting states, and one headline.
+//!
+//! Read: `baseSalary` (the employer's), `estimatedSalary` (the job board's
+//! estimate), and every pay range in the description text
+//! ([`description_text`]), each with the jurisdiction it is limited to
+//! ([`scope`]). The headline is, in order: `baseSalary`; the description's
+//! range for the posting's own location (or its only range); the estimate;
+//! a `baseSalary` that is a placeholder. Each figure is annualized and
+//! converted to the reporting currency (exchange rates from
+//! `reference::money`).
 
 pub mod description_text;
 pub mod money_figures;
 mod pay_unit;
+pub mod scope;
 mod structured;
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 pub use pay_unit::PayUnit;
 use pay_unit::{HOURLY_CEILING_USD, YEARLY_FLOOR_USD, unit_name};
+pub use scope::Scope;
 use structured::{Amount, has_content, infer_unit, read_amount, stated};
 
 use super::stage::{StageOutcome, Staged};
@@ -109,9 +118,9 @@ pub struct Reporting {
     pub rate_date: String,
 }
 
+/// One pay statement: as stated, annualized, and in the reporting currency.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Salary {
-    pub source: SalarySource,
+pub struct Pay {
     pub currency: Option<String>,
     pub unit: PayUnit,
     #[serde(serialize_with = "money")]
@@ -120,11 +129,87 @@ pub struct Salary {
     pub max: f64,
     pub annual: Figures,
     pub reporting: Option<Reporting>,
+}
+
+/// A range stated in the description, with where it applies.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PayRange {
+    #[serde(flatten)]
+    pub pay: Pay,
+    /// The jurisdiction the range is limited to; null when it names none.
+    pub scope: Option<Scope>,
+    pub qualifier: Option<description_text::Qualifier>,
+    /// The line (or lines) the figures were read from.
+    pub evidence: String,
+}
+
+/// `baseSalary` as read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BasePay {
+    #[serde(flatten)]
+    pub pay: Pay,
+    /// A ten-times spread (100,000-1,000,000): a form's placeholder.
+    pub placeholder: bool,
+}
+
+/// The figure the salary's headline fields describe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Headline {
+    pub source: SalarySource,
+    pub pay: Pay,
     /// A single figure stated as a floor ("minimum", "starting at") or a
     /// ceiling ("up to"); null for a range or a plain figure.
     pub qualifier: Option<description_text::Qualifier>,
     /// For `source: "description"`, the line the figures were read from.
     pub evidence: Option<String>,
+    pub scope: Option<Scope>,
+    /// False when the only range stated is for another place than the
+    /// posting's.
+    pub applies_to_location: bool,
+}
+
+/// Every figure the posting states, and the headline (none when the
+/// description's ranges do not say which applies and nothing else does).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Salary {
+    pub headline: Option<Headline>,
+    pub ranges: Vec<PayRange>,
+    pub estimate: Option<Pay>,
+    pub base: Option<BasePay>,
+}
+
+/// Whole amounts as JSON integers, for an optional figure.
+struct Money(f64);
+
+impl Serialize for Money {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        money(&self.0, s)
+    }
+}
+
+/// The headline's fields at the top level (schema v1's salary object, null
+/// each when there is no headline), then the statements behind it.
+impl Serialize for Salary {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let h = self.headline.as_ref();
+        let pay = h.map(|h| &h.pay);
+        let mut m = s.serialize_map(Some(14))?;
+        m.serialize_entry("source", &h.map(|h| h.source))?;
+        m.serialize_entry("currency", &pay.and_then(|p| p.currency.as_deref()))?;
+        m.serialize_entry("unit", &pay.map(|p| p.unit))?;
+        m.serialize_entry("min", &pay.map(|p| Money(p.min)))?;
+        m.serialize_entry("max", &pay.map(|p| Money(p.max)))?;
+        m.serialize_entry("annual", &pay.map(|p| &p.annual))?;
+        m.serialize_entry("reporting", &pay.and_then(|p| p.reporting.as_ref()))?;
+        m.serialize_entry("qualifier", &h.and_then(|h| h.qualifier))?;
+        m.serialize_entry("evidence", &h.and_then(|h| h.evidence.as_deref()))?;
+        m.serialize_entry("scope", &h.and_then(|h| h.scope.as_ref()))?;
+        m.serialize_entry("applies_to_location", &h.map(|h| h.applies_to_location))?;
+        m.serialize_entry("ranges", &self.ranges)?;
+        m.serialize_entry("estimate", &self.estimate)?;
+        m.serialize_entry("base", &self.base)?;
+        m.end()
+    }
 }
 
 /// Reference data the salary stage reads.
@@ -134,12 +219,22 @@ pub struct SalaryContext<'a> {
     /// Where the posting is (resolved from coordinates, else stated), for
     /// repairing a currency written as a country code.
     pub country: Option<&'a str>,
-    /// Its ISO 3166-2 subdivision, for pay lines scoped to one state.
+    /// Its ISO 3166-2 subdivision and locality, for pay lines scoped to
+    /// one state or city.
     pub subdivision: Option<&'a str>,
+    pub locality: Option<&'a str>,
 }
 
-/// The salary stage. Ok with a salary; failed when pay was stated but
-/// could not be read (or the description's was ambiguous); absent otherwise.
+/// Builds the stage's phrase tables (cues, state names) now rather than on
+/// the first posting.
+pub fn prepare() {
+    description_text::prepare();
+    scope::prepare();
+}
+
+/// The salary stage. Ok with a headline salary; failed when pay was
+/// stated but could not be read (or the description's ranges did not say
+/// which applies); absent otherwise.
 pub fn run(
     view: &PostingView<'_>,
     description: &str,
@@ -149,7 +244,7 @@ pub fn run(
     let mut warnings = Vec::new();
     let salary = enrich(view, description, opts, ctx, &mut warnings);
     let outcome = StageOutcome::judged(
-        salary.is_some(),
+        salary.as_ref().is_some_and(|s| s.headline.is_some()),
         &warnings,
         &[
             WarningCode::SalaryUnreadable,
@@ -159,8 +254,16 @@ pub fn run(
     Staged::with_warnings(salary, outcome, warnings)
 }
 
-/// The salary of a posting: from its structured fields when they state
-/// one, else from its description text.
+/// Which statement headlines the salary.
+enum Choice {
+    Base,
+    Range { index: usize, applies: bool },
+    Estimate,
+    None,
+}
+
+/// The salary of a posting: every statement read, and the headline chosen
+/// among them.
 // Not inlined: scripts/bench-instructions counts this stage by its name.
 #[inline(never)]
 pub(crate) fn enrich(
@@ -170,71 +273,199 @@ pub(crate) fn enrich(
     ctx: &SalaryContext<'_>,
     warnings: &mut Vec<Warning>,
 ) -> Option<Salary> {
-    // The employer's statement first; a job board's estimate otherwise.
-    let candidates = [
-        (SalarySource::BaseSalary, view.base_salary),
-        (SalarySource::EstimatedSalary, view.estimated_salary),
-    ];
     let mut unreadable = None;
-    let structured = candidates.iter().find_map(|&(source, raw)| {
-        let raw = raw.filter(|r| stated(r))?;
-        let value: Value = serde_json::from_str(raw.get()).ok()?;
-        match read_amount(&value) {
-            Some(a) => Some((source, a)),
-            // A MonetaryAmount of nulls states nothing: absent, not unreadable.
-            None if !has_content(&value) => None,
-            None => {
-                unreadable.get_or_insert_with(|| {
-                    raw.get()[..raw.get().floor_char_boundary(120)].to_string()
-                });
-                None
-            }
-        }
-    });
-    let (source, amount, evidence, qualifier) = match structured {
-        Some((source, amount)) => (source, amount, None, None),
-        None => {
-            if let Some(text) = &unreadable {
-                warnings.push(Warning::new(
-                    WarningCode::SalaryUnreadable,
-                    format!("no figure in {text}"),
-                ));
-            }
-            let local_dollar = ctx
-                .country
-                .and_then(|c| ctx.money.sole_currency(c))
-                .and_then(|c| description_text::DOLLARS.iter().find(|d| **d == c).copied());
-            let outside_colorado = ctx.subdivision != Some("US-CO");
-            let usd_per_unit = |c: &str| ctx.money.fx.rate(c, "USD");
-            match description_text::find(description, local_dollar, outside_colorado, &usd_per_unit)
-            {
-                Ok(Some(p)) => (
-                    SalarySource::Description,
-                    Amount {
-                        min: p.min,
-                        max: p.max,
-                        unit: p.unit,
-                        currency: p.currency.map(str::to_string),
-                    },
-                    Some(p.evidence),
-                    p.qualifier,
-                ),
-                Ok(None) => return None,
-                Err(description_text::Unsure::Ambiguous(n)) => {
-                    warnings.push(Warning::new(
-                        WarningCode::SalaryTextAmbiguous,
-                        format!("the description states {n} different pay figures; none taken"),
-                    ));
-                    return None;
-                }
-            }
-        }
+    let base = structured_amount(view.base_salary, &mut unreadable);
+    let estimate = structured_amount(view.estimated_salary, &mut unreadable);
+    if base.is_none()
+        && estimate.is_none()
+        && let Some(text) = &unreadable
+    {
+        warnings.push(Warning::new(
+            WarningCode::SalaryUnreadable,
+            format!("no figure in {text}"),
+        ));
+    }
+    let local_dollar = ctx
+        .country
+        .and_then(|c| ctx.money.sole_currency(c))
+        .and_then(|c| description_text::DOLLARS.iter().find(|d| **d == c).copied());
+    let usd_per_unit = |c: &str| ctx.money.fx.rate(c, "USD");
+    let stated_in_text = description_text::find_all(description, local_dollar, &usd_per_unit);
+    let view_currency = view.salary_currency.as_deref();
+    // Figures other than the headline are read without warnings: the
+    // warnings describe the headline.
+    let mut quiet = Vec::new();
+    let text_amounts: Vec<(Amount, description_text::TextPay)> = stated_in_text
+        .into_iter()
+        .map(|t| {
+            let amount = Amount {
+                min: t.min,
+                max: t.max,
+                unit: t.unit,
+                currency: t.currency.map(str::to_string),
+            };
+            (amount, t)
+        })
+        .collect();
+    let (ranges, range_amounts): (Vec<PayRange>, Vec<&Amount>) = text_amounts
+        .iter()
+        .filter_map(|(amount, t)| {
+            let range = PayRange {
+                pay: pay_of(amount, None, opts, ctx, &mut quiet)?,
+                scope: t.scope.clone(),
+                qualifier: t.qualifier,
+                evidence: t.evidence.clone(),
+            };
+            Some((range, amount))
+        })
+        .unzip();
+    let base_pay = base
+        .as_ref()
+        .and_then(|a| pay_of(a, view_currency, opts, ctx, &mut quiet));
+    let placeholder = base_pay.as_ref().is_some_and(is_placeholder);
+    let estimate_pay = estimate
+        .as_ref()
+        .and_then(|a| pay_of(a, view_currency, opts, ctx, &mut quiet));
+
+    let picked = pick_range(&ranges, ctx);
+    let choice = if base_pay.is_some() && !placeholder {
+        Choice::Base
+    } else if let Some((index, applies)) = picked {
+        Choice::Range { index, applies }
+    } else if estimate_pay.is_some() {
+        Choice::Estimate
+    } else if base_pay.is_some() {
+        Choice::Base
+    } else {
+        Choice::None
     };
-    let stated_currency = amount
-        .currency
-        .clone()
-        .or_else(|| view.salary_currency.as_deref().map(str::to_string));
-    let currency = stated_currency.and_then(|c| currency_code(&c, ctx, warnings));
+    if placeholder && let Some(b) = &base_pay {
+        warnings.push(Warning::new(
+            WarningCode::SalaryBasePlaceholder,
+            format!(
+                "baseSalary {}-{} spans ten times or more: read as a placeholder",
+                b.min, b.max
+            ),
+        ));
+    }
+    let base_headlines = base_pay.is_some() && !placeholder;
+    if picked.is_none() && ranges.len() > 1 && !base_headlines {
+        warnings.push(Warning::new(
+            WarningCode::SalaryTextAmbiguous,
+            format!(
+                "the description states {} pay ranges and none is the one for the posting's location; all are in salary.ranges",
+                ranges.len()
+            ),
+        ));
+    }
+    // The headline again, this time with its warnings.
+    let mut structured = |source, amount: Option<&Amount>| {
+        Some(Headline {
+            source,
+            pay: pay_of(amount?, view_currency, opts, ctx, warnings)?,
+            qualifier: None,
+            evidence: None,
+            scope: None,
+            applies_to_location: true,
+        })
+    };
+    let headline = match choice {
+        Choice::Base => structured(SalarySource::BaseSalary, base.as_ref()),
+        Choice::Estimate => structured(SalarySource::EstimatedSalary, estimate.as_ref()),
+        Choice::Range { index, applies } => {
+            let (range, amount) = (ranges.get(index)?, range_amounts.get(index)?);
+            Some(Headline {
+                source: SalarySource::Description,
+                pay: pay_of(amount, None, opts, ctx, warnings)?,
+                qualifier: range.qualifier,
+                evidence: Some(range.evidence.clone()),
+                scope: range.scope.clone(),
+                applies_to_location: applies,
+            })
+        }
+        Choice::None => None,
+    };
+    if headline.is_none() && ranges.is_empty() && estimate_pay.is_none() && base_pay.is_none() {
+        return None;
+    }
+    Some(Salary {
+        headline,
+        ranges,
+        estimate: estimate_pay,
+        base: base_pay.map(|pay| BasePay { pay, placeholder }),
+    })
+}
+
+/// A structured salary field read as figures; what it held, when it held
+/// something but no figure, goes to `unreadable`.
+fn structured_amount(
+    raw: Option<&serde_json::value::RawValue>,
+    unreadable: &mut Option<String>,
+) -> Option<Amount> {
+    let raw = raw.filter(|r| stated(r))?;
+    let value: Value = serde_json::from_str(raw.get()).ok()?;
+    match read_amount(&value) {
+        Some(a) => Some(a),
+        // A MonetaryAmount of nulls states nothing: absent, not unreadable.
+        None if !has_content(&value) => None,
+        None => {
+            unreadable
+                .get_or_insert_with(|| raw.get()[..raw.get().floor_char_boundary(120)].to_string());
+            None
+        }
+    }
+}
+
+/// A `baseSalary` whose maximum is ten times its minimum or more.
+fn is_placeholder(p: &Pay) -> bool {
+    p.min > 0.0 && p.max >= 10.0 * p.min
+}
+
+/// The description's range for the posting's location: one for its city,
+/// else one for its state, else one stated without a scope. More than one
+/// at the first level that has any: none (levels, offices, shifts). With
+/// none for the location, the only range there is, marked as not applying.
+fn pick_range(ranges: &[PayRange], ctx: &SalaryContext<'_>) -> Option<(usize, bool)> {
+    let same_city = |s: &Scope| {
+        s.locality
+            .as_deref()
+            .is_some_and(|l| ctx.locality.is_some_and(|c| l.eq_ignore_ascii_case(c)))
+            && Some(s.subdivision.as_str()) == ctx.subdivision
+    };
+    let same_state =
+        |s: &Scope| s.locality.is_none() && Some(s.subdivision.as_str()) == ctx.subdivision;
+    // Level 0: the posting's city; 1: its state; 2: no scope.
+    let level_of = |scope: &Option<Scope>| match scope {
+        Some(s) if same_city(s) => Some(0),
+        Some(s) if same_state(s) => Some(1),
+        Some(_) => None,
+        None => Some(2),
+    };
+    for level in 0..3 {
+        let mut matching = ranges
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| level_of(&r.scope) == Some(level));
+        match (matching.next(), matching.next()) {
+            (Some((i, _)), None) => return Some((i, true)),
+            (Some(_), Some(_)) => return None,
+            _ => {}
+        }
+    }
+    (ranges.len() == 1).then_some((0, false))
+}
+
+/// One amount as stated, annualized and converted, with the warnings its
+/// reading calls for; none when no unit can be told.
+fn pay_of(
+    amount: &Amount,
+    view_currency: Option<&str>,
+    opts: &SalaryOptions,
+    ctx: &SalaryContext<'_>,
+    warnings: &mut Vec<Warning>,
+) -> Option<Pay> {
+    let stated_currency = amount.currency.as_deref().or(view_currency);
+    let currency = stated_currency.and_then(|c| currency_code(c, ctx, warnings));
     let (mut min, mut max) = (amount.min, amount.max);
     if min > max {
         warnings.push(Warning::new(
@@ -311,16 +542,13 @@ pub(crate) fn enrich(
             ),
         ));
     }
-    Some(Salary {
-        source,
+    Some(Pay {
         currency,
         unit,
         min,
         max,
         annual,
         reporting,
-        qualifier,
-        evidence,
     })
 }
 
@@ -407,7 +635,34 @@ mod tests {
     use super::*;
     use crate::posting::{DecodeOptions, locate, parse};
 
-    fn salary_of(json: &str) -> (Option<Salary>, Vec<WarningCode>) {
+    /// The headline's fields, as tests read them.
+    struct Flat {
+        source: SalarySource,
+        currency: Option<String>,
+        unit: PayUnit,
+        min: f64,
+        max: f64,
+        annual: Figures,
+        reporting: Option<Reporting>,
+        evidence: Option<String>,
+    }
+
+    fn salary_of(json: &str) -> (Option<Flat>, Vec<WarningCode>) {
+        let (s, w) = full_salary_of(json, None);
+        let flat = s.and_then(|s| s.headline).map(|h| Flat {
+            source: h.source,
+            currency: h.pay.currency,
+            unit: h.pay.unit,
+            min: h.pay.min,
+            max: h.pay.max,
+            annual: h.pay.annual,
+            reporting: h.pay.reporting,
+            evidence: h.evidence,
+        });
+        (flat, w)
+    }
+
+    fn full_salary_of(json: &str, subdivision: Option<&str>) -> (Option<Salary>, Vec<WarningCode>) {
         let doc = locate(json.as_bytes(), &DecodeOptions::default()).unwrap();
         let view = parse(&doc).unwrap();
         let geo = crate::reference::GeoData::shared().unwrap();
@@ -417,7 +672,8 @@ mod tests {
             money: &money,
             countries: &geo.countries,
             country,
-            subdivision: None,
+            subdivision,
+            locality: None,
         };
         let mut w = Vec::new();
         let text = view.description.as_deref().unwrap_or("");
@@ -517,10 +773,13 @@ mod tests {
         );
         assert!(s.unwrap().reporting.is_none());
         assert_eq!(w, vec![WarningCode::SalaryCurrencyMissing]);
-        let (s, w) = salary_of(
+        let (s, w) = full_salary_of(
             r#"{"@type":"JobPosting","title":"x","description":"Level I salary: $60,000 - $70,000\nLevel II salary: $80,000 - $95,000"}"#,
+            None,
         );
-        assert!(s.is_none());
+        let s = s.unwrap();
+        assert!(s.headline.is_none());
+        assert_eq!(s.ranges.len(), 2);
         assert_eq!(w, vec![WarningCode::SalaryTextAmbiguous]);
         let (s, w) = salary_of(
             r#"{"@type":"JobPosting","title":"x","description":"Salary: $90,000 - $110,000 per year"}"#,
@@ -607,6 +866,80 @@ mod tests {
         assert_eq!(w, vec![WarningCode::SalaryUnreadable]);
         let (s, w) = salary_of(r#"{"@type":"JobPosting","title":"x","baseSalary":null}"#);
         assert!(s.is_none() && w.is_empty());
+    }
+
+    const NEVADA_AND_COLORADO: &str = "If performed in Nevada, this position has an hourly rate range of $30.94 - $36.39.\\nIf performed in Colorado, this position has an hourly rate range of $29.46 - $34.66.";
+
+    fn posting(description: &str, extra: &str) -> String {
+        format!(r#"{{"@type":"JobPosting","title":"x","description":"{description}"{extra}}}"#)
+    }
+
+    #[test]
+    fn the_range_for_the_postings_state_headlines() {
+        let (s, w) = full_salary_of(&posting(NEVADA_AND_COLORADO, ""), Some("US-NV"));
+        let s = s.unwrap();
+        let h = s.headline.unwrap();
+        assert_eq!(
+            (h.pay.min, h.pay.unit, h.applies_to_location),
+            (30.94, PayUnit::Hour, true)
+        );
+        assert_eq!(h.scope.unwrap().subdivision, "US-NV");
+        assert_eq!(h.pay.annual.min, 64_355.2);
+        assert_eq!(s.ranges.len(), 2);
+        assert!(w.is_empty(), "{w:?}");
+        // In Arizona neither applies: both kept, none headlines.
+        let (s, w) = full_salary_of(&posting(NEVADA_AND_COLORADO, ""), Some("US-AZ"));
+        let s = s.unwrap();
+        assert!(s.headline.is_none());
+        assert_eq!(s.ranges.len(), 2);
+        assert_eq!(w, vec![WarningCode::SalaryTextAmbiguous]);
+    }
+
+    #[test]
+    fn the_only_range_headlines_where_it_does_not_apply() {
+        let text = "Base Pay Range in Colorado: $86,000 - $125,000";
+        let (s, _) = full_salary_of(&posting(text, ""), None);
+        let h = s.unwrap().headline.unwrap();
+        assert_eq!((h.pay.min, h.applies_to_location), (86_000.0, false));
+        assert_eq!(h.scope.unwrap().subdivision, "US-CO");
+    }
+
+    #[test]
+    fn the_employers_word_over_the_boards_estimate() {
+        let estimate = r#","estimatedSalary":{"currency":"USD","value":{"minValue":96400,"maxValue":126000,"unitText":"YEAR"}}"#;
+        let (s, _) = full_salary_of(
+            &posting("Salary: $120,000 - $140,000 per year", estimate),
+            None,
+        );
+        let s = s.unwrap();
+        let h = s.headline.unwrap();
+        assert_eq!(
+            (h.source, h.pay.min),
+            (SalarySource::Description, 120_000.0)
+        );
+        assert_eq!(s.estimate.unwrap().min, 96_400.0);
+        // baseSalary first; the text's range is still kept.
+        let base = r#","baseSalary":{"currency":"USD","value":{"minValue":110000,"maxValue":130000,"unitText":"YEAR"}}"#;
+        let (s, _) = full_salary_of(
+            &posting(
+                "Salary: $120,000 - $140,000 per year",
+                &format!("{base}{estimate}"),
+            ),
+            None,
+        );
+        let s = s.unwrap();
+        assert_eq!(s.headline.unwrap().source, SalarySource::BaseSalary);
+        assert_eq!(s.ranges.len(), 1);
+        // A placeholder baseSalary loses to the stated range, and is kept.
+        let placeholder = r#","baseSalary":{"currency":"USD","value":{"minValue":100000,"maxValue":1000000,"unitText":"YEAR"}}"#;
+        let (s, w) = full_salary_of(
+            &posting("Salary: $120,000 - $140,000 per year", placeholder),
+            None,
+        );
+        let s = s.unwrap();
+        assert_eq!(s.headline.unwrap().source, SalarySource::Description);
+        assert!(s.base.unwrap().placeholder);
+        assert_eq!(w, vec![WarningCode::SalaryBasePlaceholder]);
     }
 
     #[test]

@@ -86,11 +86,24 @@ fn figure_at(text: &str, start: usize) -> Option<Figure> {
 /// "7-20 triệu" applies the trailing multiplier to both ends; "up to 43"
 /// gives (43, 43). Returns `None` without a figure.
 pub fn range(text: &str) -> Option<(f64, f64, Option<PayUnit>)> {
-    range_with_count(text).map(|(lo, hi, unit, _)| (lo, hi, unit))
+    range_at(text).map(|r| (r.min, r.max, r.unit))
 }
 
-/// Like [`range`], also saying how many figures it read (1 or 2).
-pub fn range_with_count(text: &str) -> Option<(f64, f64, Option<PayUnit>, usize)> {
+/// A range (or single figure) read from the first digit of a text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TextRange {
+    pub min: f64,
+    pub max: f64,
+    pub unit: Option<PayUnit>,
+    /// How many figures were read: 1 or 2.
+    pub figures: usize,
+    /// Where the figures (with their multiplier and a period right after
+    /// them, "/yr") end: the text after it may hold another range.
+    pub end: usize,
+}
+
+/// Like [`range`], also saying how many figures it read and where they end.
+pub fn range_at(text: &str) -> Option<TextRange> {
     let first_digit = text.find(|c: char| c.is_ascii_digit())?;
     let first = figure_at(text, first_digit)?;
     let between = text.get(first.end..)?;
@@ -101,6 +114,7 @@ pub fn range_with_count(text: &str) -> Option<(f64, f64, Option<PayUnit>, usize)
         .iter()
         .find_map(|sep| trimmed.strip_prefix(sep))
         .or_else(|| starts_with_currency(trimmed).then_some(trimmed))
+        .or_else(|| grouped_pair(text, &first, between).then_some(trimmed))
         .map(skip_currency);
     let second = joined.and_then(|r| {
         let offset = text.len() - r.len();
@@ -117,13 +131,39 @@ pub fn range_with_count(text: &str) -> Option<(f64, f64, Option<PayUnit>, usize)
         lo.value *= multiplier_of(text, hi.end);
     }
     let tail = text.get(hi.end..).unwrap_or("");
-    let unit = unit_hint(text, tail).or(period);
-    Some((
-        lo.value,
-        hi.value,
+    let (tail_period, after) = skip_period(tail);
+    // "/yr." ends the figures before its dot: the dot may end the sentence.
+    let end = text.len() - after.len();
+    let end = end - text[..end].len() + text[..end].trim_end_matches('.').len();
+    let unit = unit_hint(text, tail).or(period).or(tail_period);
+    Some(TextRange {
+        min: lo.value,
+        max: hi.value,
         unit,
-        if second.is_some() { 2 } else { 1 },
-    ))
+        figures: if second.is_some() { 2 } else { 1 },
+        end,
+    })
+}
+
+/// "85,000 130,000": two amounts written with thousands separators and
+/// only a space between them state a range.
+fn grouped_pair(text: &str, first: &Figure, between: &str) -> bool {
+    let first_text = &text[..first.end];
+    let grouped = |s: &str| {
+        let digits: &str = s
+            .rsplit(|c: char| !(c.is_ascii_digit() || c == ','))
+            .next()
+            .unwrap_or("");
+        digits.len() >= 5 && digits.contains(',')
+    };
+    let next = between.trim_start();
+    between.starts_with(' ')
+        && between.len() - next.len() == 1
+        && grouped(first_text)
+        && next
+            .split(|c: char| !(c.is_ascii_digit() || c == ','))
+            .next()
+            .is_some_and(grouped)
 }
 
 /// Skips "/yr.", "/hour", "per year" directly after a figure, returning the
@@ -244,6 +284,19 @@ mod tests {
             Some((130_000.0, 150_000.0, Some(PayUnit::Year)))
         );
         assert_eq!(range("$12.00 and $17.00"), Some((12.0, 17.0, None)));
+        assert_eq!(
+            range("85,000 130,000 flexible"),
+            Some((85_000.0, 130_000.0, None))
+        );
+        assert_eq!(range("85,000 2 weeks"), Some((85_000.0, 85_000.0, None)));
+        let r = range_at("$53,000 to $70,000 / yr. Benefits").unwrap();
+        assert_eq!(
+            (
+                "$53,000 to $70,000 / yr. Benefits"[r.end..].to_string(),
+                r.unit
+            ),
+            (". Benefits".to_string(), Some(PayUnit::Year))
+        );
         assert_eq!(
             range("$120k - great benefits, 401k"),
             Some((120_000.0, 120_000.0, None))
