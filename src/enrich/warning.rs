@@ -41,10 +41,12 @@ pub enum WarningCode {
     /// The annual figure in the reporting currency is outside the plausible band.
     SalaryImplausible,
     /// The description states several pay ranges and none (or more than
-    /// one) applies to the posting's location; none headlines the salary.
+    /// one) applies to the posting's location: none of them headlines the
+    /// salary (the estimate may).
     SalaryTextAmbiguous,
-    /// `baseSalary` spans ten times or more (100,000-1,000,000): read as a
-    /// placeholder, it does not win over a stated range or the estimate.
+    /// `baseSalary`'s maximum is ten times its minimum or more: read as a
+    /// form's placeholder, it does not win over a stated range or the
+    /// estimate.
     SalaryBasePlaceholder,
     /// No exchange rate to the reporting currency; no reporting figures.
     FxRateUnavailable,

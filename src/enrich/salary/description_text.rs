@@ -1,9 +1,12 @@
-//! Pay stated only in the description text ("Salary Range: $120k - $150k",
-//! "Up to $75/hr W2"). Precision first: a line is read as the job's pay only
-//! when it carries a pay cue (or a pay period right after the figure) and no
-//! sign of other money (revenue, funding, 401(k), bonuses, tuition, ...);
-//! figures must be plausible for their period; several different offers in
-//! one posting are not guessed between.
+//! Pay stated in the description text ("Salary Range: $120k - $150k",
+//! "Up to $75/hr W2", "For Colorado-based roles: Minimum annual salary of
+//! $98,900"): every statement, each with the jurisdiction it is limited
+//! to. Precision first: a figure is read as the job's pay only with a pay
+//! word on its line (or a period named with it, a "Min:"/"Max:" label, or
+//! a line about pay right above a line that is the range), and no sign of
+//! other money (revenue, funding, 401(k), bonuses, tuition, ...) in its
+//! own words; figures must be plausible for their period. Which statement
+//! applies to the posting is the salary stage's choice (`mod.rs`).
 //!
 //! Not for: structured salary fields (see `structured.rs`).
 
@@ -11,7 +14,7 @@ use std::sync::OnceLock;
 
 use super::money_figures;
 use super::pay_unit::PayUnit;
-use super::scope::{Scope, scope_in};
+use super::scope::{Scope, has_word, scope_in};
 use crate::enrich::phrases::Phrases;
 use crate::text_scan;
 
@@ -187,6 +190,28 @@ const MARKERS: &[(&str, &str)] = &[
     ("$", "$"),
 ];
 
+/// Words after a figure that make it a count ("15,000 employees").
+const COUNT_NOUNS: &[&str] = &[
+    "employees",
+    "people",
+    "customers",
+    "clients",
+    "users",
+    "members",
+    "students",
+    "patients",
+    "stores",
+    "locations",
+    "companies",
+    "businesses",
+    "candidates",
+    "jobs",
+    "hours",
+    "sq",
+    "square",
+    "miles",
+];
+
 /// Evidence is cut to this many characters.
 const EVIDENCE_CHARS: usize = 200;
 
@@ -264,23 +289,22 @@ pub fn find_all(
         let opens_with_amount = !run.is_empty()
             && (marked || run.contains(',') || opening[run.len()..].starts_with(['k', 'K']));
         let cued_above = opens_with_amount && cue_above(text, start);
-        let long = line.len() > EVIDENCE_CHARS;
+        // ASCII only: the cues are ASCII, and byte offsets stay those of
+        // the line.
         let lower = if bare || marked || cued_above {
-            line.to_lowercase()
+            line.to_ascii_lowercase()
         } else {
             String::new()
         };
-        let (mut pays, statements) = if bare || marked || cued_above {
+        let (mut pays, judged_apart) = if bare || marked || cued_above {
             line_pays(line, &lower, local_dollar, bare, cued_above, usd_per_unit)
         } else {
-            (Vec::new(), 0)
+            (Vec::new(), false)
         };
-        // Other money is judged on the statement's own words where a line
-        // holds several ("$135K-$175K base salary ... $36K-$60K sign on
-        // bonus"), or is a whole paragraph; else on the line.
-        if long || statements > 1 {
-            pays.retain(|(p, _)| !other_money(&p.evidence.to_lowercase()));
-        } else if other_money(&lower) {
+        // A line of one statement is judged for other money as a whole;
+        // one of several, or a paragraph, statement by statement (in
+        // `line_pays`).
+        if !judged_apart && other_money(&lower) {
             pays.clear();
         }
         for (pay, _) in &mut pays {
@@ -332,6 +356,7 @@ fn push(found: &mut Vec<TextPay>, pay: TextPay) {
     // again in a second table) says nothing new.
     let bound_of = |f: &TextPay| {
         f.scope == pay.scope
+            && f.currency == pay.currency
             && same_unit(f)
             && match pay.qualifier {
                 Some(Qualifier::AtLeast) => f.min == pay.min,
@@ -345,6 +370,8 @@ fn push(found: &mut Vec<TextPay>, pay: TextPay) {
     let same = |f: &TextPay| {
         f.min == pay.min
             && f.max == pay.max
+            && f.currency == pay.currency
+            && f.qualifier == pay.qualifier
             && same_unit(f)
             && (f.scope.is_none() || pay.scope.is_none() || f.scope == pay.scope)
     };
@@ -398,8 +425,8 @@ struct Found {
 }
 
 /// The pay statements of one line, each with the label it had ("Min:"),
-/// and how many figures or ranges the line states in all: every range read
-/// in turn; minimum and
+/// and whether they were judged for other money one by one (a line of
+/// several statements, or a paragraph): every range read in turn; minimum and
 /// maximum stated apart ("Min: $112,000 Mid: $160,000 Max: $208,000")
 /// joined; other money and implausible figures left out; each with the
 /// scope named next to it.
@@ -410,7 +437,7 @@ fn line_pays(
     bare: bool,
     cued_above: bool,
     usd_per_unit: &dyn Fn(&str) -> Option<f64>,
-) -> (Vec<(TextPay, Option<Label>)>, usize) {
+) -> (Vec<(TextPay, Option<Label>)>, bool) {
     let cues = cue_tables();
     let mut read: Vec<Found> = Vec::new();
     let mut from = 0;
@@ -490,6 +517,7 @@ fn line_pays(
         .first()
         .is_some_and(|f| scope_in(&line[..f.at], false).is_some());
     let many = joined.len() > 1;
+    let judged_apart = many || line.len() > EVIDENCE_CHARS;
     let mut pays = Vec::new();
     for (i, f) in joined.iter().enumerate() {
         let before_from = i
@@ -528,6 +556,19 @@ fn line_pays(
         if i > 0 && other_money_after(after) {
             continue;
         }
+        // Judged on its own words: from the statement before it to the
+        // end of its clause ("Base salary: $100,000 - $120,000; Annual
+        // bonus: $10,000" is a salary and then a bonus).
+        if judged_apart {
+            // Up to the end of its sentence; among several statements, of
+            // its clause.
+            let rest = sentence_start_of(after);
+            let clause_end = f.end + if many { clause_of(rest) } else { rest }.len();
+            let from = f.at - sentence_end_of(before).len();
+            if lower.get(from..clause_end).is_none_or(other_money) {
+                continue;
+            }
+        }
         let qualifier = if min != max {
             None
         } else if cues.at_least.in_text(lower_before)
@@ -561,6 +602,9 @@ fn line_pays(
             from = from.max(f.at - before.len());
             to = to.min(f.end + after.len());
         }
+        // The figures stay in the evidence however long the sentence.
+        let to = line.floor_char_boundary(to.min(f.end + EVIDENCE_CHARS / 4).max(f.end));
+        let from = line.ceil_char_boundary(from.max(to.saturating_sub(EVIDENCE_CHARS)));
         let evidence = line[from..to].trim();
         let pay = TextPay {
             min,
@@ -573,7 +617,12 @@ fn line_pays(
         };
         pays.push((pay, f.label));
     }
-    (pays, joined.len())
+    (pays, judged_apart)
+}
+
+/// The first clause of `text`: up to ";", "|" or ",".
+fn clause_of(text: &str) -> &str {
+    text.find([';', '|', ',']).map_or(text, |at| &text[..at])
 }
 
 /// A pay period named before the figures ("an hourly rate range of $30.94
@@ -664,23 +713,32 @@ fn cue_above(text: &str, line_start: usize) -> bool {
 fn context_scope(text: &str, line_start: usize) -> Option<Scope> {
     let cues = cue_tables();
     let above = text.get(..line_start)?;
-    above
+    let lines = above
         .lines()
         .rev()
         .filter(|l| !l.trim().is_empty() && !l.bytes().any(|b| b.is_ascii_digit()))
         .take(3)
-        .filter(|l| l.len() <= 400)
-        .find_map(|l| {
-            let lower = l.to_lowercase();
-            // A short heading ("Rest Of Colorado") needs no pay word; a
-            // place line ("Location: Washington, DC") is not a scope.
-            let heading = l.split_whitespace().count() <= 5
-                && !l.contains(',')
-                && !lower.trim_start().starts_with("location");
-            (heading || cues.context.in_text(l))
-                .then(|| scope_in(l, true))
-                .flatten()
-        })
+        .filter(|l| l.len() <= 400);
+    for l in lines {
+        let lower = l.to_ascii_lowercase();
+        // A short heading ("Rest Of Colorado") needs no pay word; a place
+        // line ("Location: Washington, DC") is not a scope.
+        let heading = l.split_whitespace().count() <= 5
+            && !l.contains(',')
+            && !lower.trim_start().starts_with("location");
+        if heading || cues.context.in_text(l) {
+            if let Some(scope) = scope_in(l, true) {
+                return Some(scope);
+            }
+            // "All other locations:" ends the search: what is above it is
+            // about other rows.
+            if l.trim_end().ends_with(':') && (has_word(&lower, "other") || has_word(&lower, "all"))
+            {
+                return None;
+            }
+        }
+    }
+    None
 }
 
 /// The lines of `text` (as `str::lines` gives them) that hold an ASCII
@@ -738,18 +796,22 @@ impl CueTable {
         }
     }
 
-    /// [`CueTable::any_case`], with the prefilter: for cues usually written
-    /// in one of three cases ("salary", "Salary", "SALARY"); a cue in
-    /// another mix of cases ("sALARY") is not found.
+    /// [`CueTable::any_case`], with the prefilter: the cues' first words as
+    /// usually written, in one of three cases ("hourly", "Hourly",
+    /// "HOURLY"); a cue whose first word is in another mix of cases
+    /// ("sALARY") is not found.
     fn common_cases(cues: &'static [&'static str]) -> Self {
-        let variants: Vec<String> = cues
+        let mut first_words: Vec<&str> = cues.iter().filter_map(|c| c.split(' ').next()).collect();
+        first_words.sort_unstable();
+        first_words.dedup();
+        let variants: Vec<String> = first_words
             .iter()
-            .flat_map(|c| {
-                let mut title = c.to_string();
+            .flat_map(|w| {
+                let mut title = w.to_string();
                 if let Some(first) = title.get_mut(..1) {
                     first.make_ascii_uppercase();
                 }
-                [c.to_string(), title, c.to_ascii_uppercase()]
+                [w.to_string(), title, w.to_ascii_uppercase()]
             })
             .collect();
         CueTable {
@@ -982,6 +1044,16 @@ fn bare_figure_at(line: &str, i: usize, cued_above: bool) -> bool {
     if matches!(figure, "401" | "403" | "457") {
         return false;
     }
+    // "12,000 employees": a count, not pay.
+    let next_word = after
+        .trim_start_matches([' ', '+'])
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if COUNT_NOUNS.contains(&next_word.as_str()) {
+        return false;
+    }
     // "Hourly Rate of 50-66 per Hour": a period named after the figures
     // ("40 hour a week" names none).
     let hourly = money_figures::range_at(rest).is_some_and(|r| {
@@ -1185,6 +1257,13 @@ mod tests {
         // The scope on the line above a bare range.
         let text = "Please see below for the salary range for work locations in Colorado only:\n$50,000 - $85,000";
         assert_eq!(scope_of(&one(text).unwrap()), Some("US-CO"));
+        // A row heading for other places ends the search upwards.
+        let text = "Colorado pay ranges:\n$50,000 - $85,000\nPay range for all other locations:\n$45,000 - $55,000";
+        let all = find_all(text, None, &dollars);
+        assert_eq!(
+            all.iter().map(scope_of).collect::<Vec<_>>(),
+            [Some("US-CO"), None]
+        );
         // An unrelated state above is not a scope.
         let text = "Our team works from Boulder, Colorado.\nSalary: $50,000 - $85,000";
         assert_eq!(scope_of(&one(text).unwrap()), None);
@@ -1220,6 +1299,23 @@ mod tests {
                 (84_529.0, Some("US-TX".to_string()))
             ]
         );
+    }
+
+    #[test]
+    fn each_statement_is_judged_on_its_own_words() {
+        let all = find_all(
+            "Base salary: $100,000 - $120,000; Annual bonus: $10,000 - $20,000",
+            None,
+            &dollars,
+        );
+        let figures: Vec<(f64, f64)> = all.iter().map(|p| (p.min, p.max)).collect();
+        assert_eq!(figures, [(100_000.0, 120_000.0)]);
+        assert_eq!(
+            pay("Salary: $120k-$140k | Sign-on bonus: $10,000 - $15,000"),
+            Some((120_000.0, 140_000.0, None))
+        );
+        // A count is not pay.
+        assert_eq!(pay("Salary and benefits for our 12,000 employees"), None);
     }
 
     #[test]

@@ -148,7 +148,7 @@ pub struct PayRange {
 pub struct BasePay {
     #[serde(flatten)]
     pub pay: Pay,
-    /// A ten-times spread (100,000-1,000,000): a form's placeholder.
+    /// A maximum ten times the minimum or more: a form's placeholder.
     pub placeholder: bool,
 }
 
@@ -164,8 +164,8 @@ pub struct Headline {
     pub evidence: Option<String>,
     pub scope: Option<Scope>,
     /// False when the only range stated is for another place than the
-    /// posting's.
-    pub applies_to_location: bool,
+    /// posting's; null when the posting's place is unknown.
+    pub applies_to_location: Option<bool>,
 }
 
 /// Every figure the posting states, and the headline (none when the
@@ -204,7 +204,10 @@ impl Serialize for Salary {
         m.serialize_entry("qualifier", &h.and_then(|h| h.qualifier))?;
         m.serialize_entry("evidence", &h.and_then(|h| h.evidence.as_deref()))?;
         m.serialize_entry("scope", &h.and_then(|h| h.scope.as_ref()))?;
-        m.serialize_entry("applies_to_location", &h.map(|h| h.applies_to_location))?;
+        m.serialize_entry(
+            "applies_to_location",
+            &h.and_then(|h| h.applies_to_location),
+        )?;
         m.serialize_entry("ranges", &self.ranges)?;
         m.serialize_entry("estimate", &self.estimate)?;
         m.serialize_entry("base", &self.base)?;
@@ -257,7 +260,7 @@ pub fn run(
 /// Which statement headlines the salary.
 enum Choice {
     Base,
-    Range { index: usize, applies: bool },
+    Range { index: usize, applies: Option<bool> },
     Estimate,
     None,
 }
@@ -366,7 +369,7 @@ pub(crate) fn enrich(
             qualifier: None,
             evidence: None,
             scope: None,
-            applies_to_location: true,
+            applies_to_location: Some(true),
         })
     };
     let headline = match choice {
@@ -425,11 +428,11 @@ fn is_placeholder(p: &Pay) -> bool {
 /// else one for its state, else one stated without a scope. More than one
 /// at the first level that has any: none (levels, offices, shifts). With
 /// none for the location, the only range there is, marked as not applying.
-fn pick_range(ranges: &[PayRange], ctx: &SalaryContext<'_>) -> Option<(usize, bool)> {
+fn pick_range(ranges: &[PayRange], ctx: &SalaryContext<'_>) -> Option<(usize, Option<bool>)> {
     let same_city = |s: &Scope| {
         s.locality
             .as_deref()
-            .is_some_and(|l| ctx.locality.is_some_and(|c| l.eq_ignore_ascii_case(c)))
+            .is_some_and(|l| ctx.locality.is_some_and(|c| same_locality(l, c)))
             && Some(s.subdivision.as_str()) == ctx.subdivision
     };
     let same_state =
@@ -442,17 +445,44 @@ fn pick_range(ranges: &[PayRange], ctx: &SalaryContext<'_>) -> Option<(usize, bo
         None => Some(2),
     };
     for level in 0..3 {
-        let mut matching = ranges
+        let matching: Vec<(usize, &PayRange)> = ranges
             .iter()
             .enumerate()
-            .filter(|(_, r)| level_of(&r.scope) == Some(level));
-        match (matching.next(), matching.next()) {
-            (Some((i, _)), None) => return Some((i, true)),
-            (Some(_), Some(_)) => return None,
-            _ => {}
+            .filter(|(_, r)| level_of(&r.scope) == Some(level))
+            .collect();
+        match matching.first() {
+            // One range, or one pay stated in two periods ("$25 - $30 per
+            // hour ($52,000 - $62,400 annually)").
+            Some(&(i, first)) if matching.iter().all(|(_, r)| same_pay(r, first)) => {
+                return Some((i, Some(true)));
+            }
+            Some(_) => return None,
+            None => {}
         }
     }
-    (ranges.len() == 1).then_some((0, false))
+    let applies = ctx.subdivision.map(|_| false);
+    (ranges.len() == 1).then_some((0, applies))
+}
+
+/// Two statements of one pay: the same annual figures within 1%.
+fn same_pay(a: &PayRange, b: &PayRange) -> bool {
+    let near = |x: f64, y: f64| (x - y).abs() <= 0.01 * x.abs().max(y.abs());
+    a.pay.currency == b.pay.currency
+        && near(a.pay.annual.min, b.pay.annual.min)
+        && near(a.pay.annual.max, b.pay.annual.max)
+}
+
+/// A posting's locality and a scope's name the same city ("New York" and
+/// "New York City").
+fn same_locality(scope: &str, posting: &str) -> bool {
+    let city = |s: &str| {
+        let s = s.trim().to_ascii_lowercase();
+        match s.as_str() {
+            "new york city" | "nyc" | "new york" | "manhattan" => "new york city".to_string(),
+            _ => s,
+        }
+    };
+    city(scope) == city(posting)
 }
 
 /// One amount as stated, annualized and converted, with the warnings its
@@ -881,7 +911,7 @@ mod tests {
         let h = s.headline.unwrap();
         assert_eq!(
             (h.pay.min, h.pay.unit, h.applies_to_location),
-            (30.94, PayUnit::Hour, true)
+            (30.94, PayUnit::Hour, Some(true))
         );
         assert_eq!(h.scope.unwrap().subdivision, "US-NV");
         assert_eq!(h.pay.annual.min, 64_355.2);
@@ -898,10 +928,44 @@ mod tests {
     #[test]
     fn the_only_range_headlines_where_it_does_not_apply() {
         let text = "Base Pay Range in Colorado: $86,000 - $125,000";
-        let (s, _) = full_salary_of(&posting(text, ""), None);
+        let (s, _) = full_salary_of(&posting(text, ""), Some("US-TX"));
         let h = s.unwrap().headline.unwrap();
-        assert_eq!((h.pay.min, h.applies_to_location), (86_000.0, false));
+        assert_eq!((h.pay.min, h.applies_to_location), (86_000.0, Some(false)));
         assert_eq!(h.scope.unwrap().subdivision, "US-CO");
+        // Where the posting is not known: whether it applies is not either.
+        let (s, _) = full_salary_of(&posting(text, ""), None);
+        assert_eq!(s.unwrap().headline.unwrap().applies_to_location, None);
+    }
+
+    #[test]
+    fn one_pay_in_two_periods_is_not_two_offers() {
+        let text = "Pay: $25 - $30 per hour ($52,000 - $62,400 annually)";
+        let (s, w) = full_salary_of(&posting(text, ""), None);
+        let h = s.unwrap().headline.unwrap();
+        assert_eq!((h.pay.min, h.pay.unit), (25.0, PayUnit::Hour));
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn a_new_york_posting_takes_the_new_york_city_range() {
+        let text = "NYC pay range: $120,000 - $150,000\\nColorado pay range: $100,000 - $125,000";
+        let json = posting(text, "");
+        let doc = locate(json.as_bytes(), &DecodeOptions::default()).unwrap();
+        let view = parse(&doc).unwrap();
+        let geo = crate::reference::GeoData::shared().unwrap();
+        let money = MoneyData::load(None).unwrap();
+        let ctx = SalaryContext {
+            money: &money,
+            countries: &geo.countries,
+            country: Some("US"),
+            subdivision: Some("US-NY"),
+            locality: Some("New York"),
+        };
+        let mut w = Vec::new();
+        let text = view.description.as_deref().unwrap_or("");
+        let s = enrich(&view, text, &SalaryOptions::default(), &ctx, &mut w).unwrap();
+        let h = s.headline.unwrap();
+        assert_eq!((h.pay.min, h.applies_to_location), (120_000.0, Some(true)));
     }
 
     #[test]

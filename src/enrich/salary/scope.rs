@@ -1,6 +1,6 @@
 //! The jurisdiction a pay statement is limited to. Pay-transparency laws
-//! (Colorado since 2021, then New York City, California, Washington,
-//! Nevada, ...) make postings state ranges "for Colorado-based roles", "if
+//! (Colorado, Nevada, New York City, California, Washington, ...) make
+//! postings state ranges "for Colorado-based roles", "if
 //! performed in Nevada", per office ("AZ-Chandler: Min: ... Max: ..."), or
 //! per site ("NSA-MD location"). A range is read with its scope, so the
 //! salary stage can tell the range for the posting's own place from the
@@ -77,7 +77,8 @@ fn is_state_code(code: &str) -> bool {
     code.len() == 2 && states().codes.contains(&code)
 }
 
-/// The scope a piece of text names, if it names exactly one.
+/// The scope a piece of text names: none when it names none, or places in
+/// different states.
 ///
 /// `law_mentions_scope`: whether "Colorado's Equal Pay Act" counts. On the
 /// line of the range it does not (the range is stated for the role, the law
@@ -85,24 +86,46 @@ fn is_state_code(code: &str) -> bool {
 /// disclosure).
 pub fn scope_in(text: &str, law_mentions_scope: bool) -> Option<Scope> {
     let lower = text.to_ascii_lowercase();
+    // Every place named, the most specific first; places in two different
+    // states ("in California, Colorado, New York City and Washington"):
+    // no scope.
+    let mut named: Vec<Scope> = Vec::new();
     if has_word(&lower, "nyc") || lower.contains("new york city") {
-        return Some(Scope {
+        named.push(Scope {
             locality: Some("New York City".into()),
             subdivision: "US-NY".into(),
         });
     }
-    if let Some(scope) = office_prefix(text) {
-        return Some(scope);
-    }
-    if let Some(scope) = city_and_code(text) {
-        return Some(scope);
-    }
-    if let Some(scope) = site_code(text) {
-        return Some(scope);
-    }
+    named.extend(office_prefix(text));
+    named.extend(city_and_code(text));
+    named.extend(site_code(text));
+    named.extend(state_named(&lower, law_mentions_scope));
+    named.extend(state_codes_after_commas(text));
+    let first = named.first()?;
+    named
+        .iter()
+        .all(|s| s.subdivision == first.subdivision)
+        .then(|| first.clone())
+}
+
+/// "Denver, CO": every state code after a comma, as scopes (to tell a
+/// sentence naming places in two states).
+fn state_codes_after_commas(text: &str) -> Vec<Scope> {
+    text.match_indices(", ")
+        .filter_map(|(at, _)| {
+            let code = text.get(at + 2..at + 4)?;
+            let after = text.as_bytes().get(at + 4);
+            (is_state_code(code) && !after.is_some_and(u8::is_ascii_alphanumeric))
+                .then(|| Scope::state(code))
+        })
+        .collect()
+}
+
+/// Every state named in `lower`, as scopes.
+fn state_named(lower: &str, law_mentions_scope: bool) -> Vec<Scope> {
     let table = states();
     let bytes = lower.as_bytes();
-    let mut found: Option<&str> = None;
+    let mut codes: Vec<&str> = Vec::new();
     let mut last_end = 0;
     for m in table.phrases.occurrences(bytes) {
         let before = m.start.checked_sub(1).and_then(|i| bytes.get(i));
@@ -127,12 +150,9 @@ pub fn scope_in(text: &str, law_mentions_scope: bool) -> Option<Scope> {
         {
             code = "DC";
         }
-        match found {
-            Some(f) if f != code => return None,
-            _ => found = Some(code),
-        }
+        codes.push(code);
     }
-    found.map(Scope::state)
+    codes.into_iter().map(Scope::state).collect()
 }
 
 /// "Colorado's Equal Pay ..." or "Colorado Equal Pay ...": a law's name.
@@ -140,7 +160,7 @@ fn is_law_mention(rest: &str) -> bool {
     rest.starts_with("'s") || rest.starts_with("’s") || rest.starts_with(" equal pay")
 }
 
-fn has_word(lower: &str, word: &str) -> bool {
+pub(super) fn has_word(lower: &str, word: &str) -> bool {
     lower.match_indices(word).any(|(i, _)| {
         let b = lower.as_bytes();
         !i.checked_sub(1)
@@ -154,7 +174,13 @@ fn has_word(lower: &str, word: &str) -> bool {
 /// "NY-New York:". The locality is the last part of the label.
 fn office_prefix(text: &str) -> Option<Scope> {
     let t = text.trim_start_matches(|c: char| !c.is_alphanumeric());
-    let (label, _) = t.split_once(':')?;
+    let (label, row) = t.split_once(':')?;
+    // A row of figures follows: "AZ-Chandler: Min: $112,000", not "PA-C
+    // Compensation: ...".
+    let row = row.trim_start();
+    if !(row.starts_with(['$', 'M', 'm']) || row.starts_with(|c: char| c.is_ascii_digit())) {
+        return None;
+    }
     let (code, place) = label.split_once('-')?;
     if !is_state_code(code) || label.len() > 60 {
         return None;
@@ -201,7 +227,9 @@ const CITY_CODES: &[(&str, &str)] = &[
 /// "in Broomfield, CO": a city and a state code after "in".
 fn city_and_code(text: &str) -> Option<Scope> {
     for (at, _) in text.match_indices(", ") {
-        let code = text.get(at + 2..at + 4)?;
+        let Some(code) = text.get(at + 2..at + 4) else {
+            continue;
+        };
         let after = text.as_bytes().get(at + 4);
         if !is_state_code(code) || after.is_some_and(u8::is_ascii_alphanumeric) {
             continue;
@@ -271,6 +299,16 @@ mod tests {
             Some("US-CO")
         );
         assert_eq!(sub("Offices in Colorado and Texas"), None);
+        assert_eq!(
+            sub(
+                "The range for this position in California, Colorado, New York City and Washington is"
+            ),
+            None
+        );
+        assert_eq!(
+            sub("Location Denver, CO New York City, NY Rate US60-80hr"),
+            None
+        );
         assert_eq!(sub("Based in Washington, DC").as_deref(), Some("US-DC"));
         assert_eq!(sub("Remote within the United States"), None);
         assert_eq!(sub("Coloradoan"), None);
@@ -305,5 +343,6 @@ mod tests {
         );
         assert_eq!(sub("Salary Range: $120k - $150k"), None);
         assert_eq!(sub("IT-Support: $50"), None);
+        assert_eq!(sub("PA-C Compensation: competitive"), None);
     }
 }
