@@ -211,7 +211,9 @@ fn a_transaction_the_broker_aborts_is_written_again_once_without_looping() {
     common::kafka::alter_topic(&addr, OUT, &[("max.message.bytes", "30000")]);
     wait_committed_to_end_within(&worker, &addr, Duration::from_secs(240));
     let aborted = worker.metric("posting_enricher_transactions_aborted_total");
+    let renewed = worker.metric("posting_enricher_producer_renewals_total");
     stop_cleanly(&mut worker);
+    assert_eq!(renewed, aborted, "every abort gets a new producer");
     let out = committed_results(&addr);
     let too_large = out
         .dead
@@ -353,4 +355,48 @@ fn exactly_once_probes_tell_the_truth_through_a_hung_and_a_dead_broker() {
     wait_committed_to_end_within(&worker, &addr, Duration::from_secs(240));
     stop_cleanly(&mut worker);
     assert_exactly_once(&addr, "broker hung 25 s, then killed and restarted");
+}
+
+/// Review finding (CI, twice): a broker that hangs with produce requests in
+/// flight and is then killed leaves librdkafka's idempotent sequences out of
+/// step with what the broker kept. Reusing that producer after the abort
+/// either failed fatally ("sequence desynchronization": the worker exited)
+/// or, worse, had a re-sent dead letter taken by the broker as a duplicate
+/// of the aborted copy, so its input was committed without a result. The
+/// worker must come through it on its own, every input once.
+#[test]
+fn a_broker_killed_with_produce_requests_in_flight_loses_and_duplicates_nothing() {
+    let mut broker = Broker::start("eos-inflight");
+    topics(&broker);
+    let addr = broker.addr();
+    let lines = common::corpus_lines();
+    // Enough that the worker is still writing when the broker hangs.
+    produce(&addr, IN, &cycled_inputs(&lines, 20_000));
+    let extra = eos("eos-inflight-1", 1000, "1s");
+    let s = eos_setup(&addr, &broker.dir, &extra);
+    let mut worker = WorkerProcess::start(&s, "w");
+    for round in 1..=2 {
+        let before = worker.metric("posting_enricher_records_consumed_total");
+        worker.wait_until("transactions committed", Duration::from_secs(120), || {
+            worker.metric("posting_enricher_records_consumed_total") >= before + 1000.0
+        });
+        broker.freeze();
+        std::thread::sleep(Duration::from_secs(8));
+        broker.thaw();
+        broker.kill();
+        broker.restart();
+        println!("round {round}: broker hung 8 s with writes in flight, killed, restarted");
+    }
+    wait_committed_to_end_within(&worker, &addr, Duration::from_secs(240));
+    let renewed = worker.metric("posting_enricher_producer_renewals_total");
+    assert!(
+        renewed >= worker.metric("posting_enricher_transactions_aborted_total") && renewed >= 1.0,
+        "an abort without a new producer: {}",
+        worker.counters()
+    );
+    stop_cleanly(&mut worker);
+    assert_exactly_once(
+        &addr,
+        "broker hung with writes in flight, then killed, twice",
+    );
 }

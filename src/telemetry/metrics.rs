@@ -31,6 +31,7 @@ pub struct Metrics {
     pub delivery_failures: IntCounterVec,
     pub delivery_retries: IntCounter,
     pub transactions_aborted: IntCounter,
+    pub producer_renewals: IntCounter,
     pub transaction_open_records: IntGauge,
     pub broker_up: IntGauge,
     pub consumer_lag: IntGaugeVec,
@@ -185,6 +186,11 @@ impl Metrics {
                 r,
                 "posting_enricher_transactions_aborted_total",
                 "Exactly-once: transactions aborted (their records are read again).",
+            ),
+            producer_renewals: counter(
+                r,
+                "posting_enricher_producer_renewals_total",
+                "Exactly-once: transactional producers replaced by a new one after an abort (its sequences start afresh).",
             ),
             transaction_open_records: gauge(
                 r,
@@ -350,6 +356,7 @@ mod tests {
                 "posting_enricher_in_flight_bytes",
                 "posting_enricher_in_flight_records",
                 "posting_enricher_processing_seconds",
+                "posting_enricher_producer_renewals_total",
                 "posting_enricher_ready",
                 "posting_enricher_records_consumed_total",
                 "posting_enricher_records_dead_lettered_total",

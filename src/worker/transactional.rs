@@ -23,10 +23,20 @@
 //!   Other aborts are retried with backoff, `worker.delivery_retries` times
 //!   in a row at most; then the worker exits 1 (a restart resumes from the
 //!   last commit).
+//! - **Every abort gets a new producer.** A broker that hangs or dies with
+//!   produce requests in flight leaves librdkafka's idempotent sequences
+//!   out of step with what the broker kept. The producer that aborted would
+//!   then either fail fatally ("sequence desynchronization") or, worse, see
+//!   a record sent again taken by the broker as a duplicate of the aborted
+//!   copy: acknowledged, never written, its input committed. A new producer
+//!   registers the same `transactional.id` under a new epoch, so its
+//!   sequences start afresh; an abort that fails is finished the same way
+//!   (the new registration aborts what the old one left open), unless
+//!   another instance fenced this one: then the worker exits.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -34,7 +44,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
-use rdkafka::{ClientContext, Offset, Statistics, TopicPartitionList};
+use rdkafka::{ClientConfig, ClientContext, Offset, Statistics, TopicPartitionList};
 use tracing::{debug, info, warn};
 
 use super::batch::{self, OUTPUT_FACTOR, Sent};
@@ -100,10 +110,20 @@ struct OpenTxn {
     outcomes: Vec<(Outcomes, Vec<WarningCode>)>,
 }
 
+type TxnProducer = ThreadedProducer<TxnDeliveries>;
+
 /// What the loop, the revoke callback and the delivery reports share.
 struct TxnShared {
     shared: Arc<Shared>,
-    producer: OnceLock<ThreadedProducer<TxnDeliveries>>,
+    /// Itself, for the delivery callbacks of each new producer.
+    me: Weak<TxnShared>,
+    /// The producer's settings, `transactional.id` included.
+    producer_config: ClientConfig,
+    /// The producer in use: replaced after every abort
+    /// ([`TxnShared::renew_producer`]).
+    producer: RwLock<Option<Arc<TxnProducer>>>,
+    /// Counts the producers made; the one in use has the latest number.
+    producer_serial: AtomicU64,
     txn: Mutex<OpenTxn>,
     summary: Mutex<RunSummary>,
     /// Partitions to read again from an offset, after an abort the revoke
@@ -122,7 +142,19 @@ struct TxnShared {
 /// The producer's callbacks: failed deliveries mark the transaction.
 struct TxnDeliveries {
     shared: Arc<Shared>,
-    txn: OnceLock<std::sync::Weak<TxnShared>>,
+    txn: Weak<TxnShared>,
+    /// Which of the worker's producers these callbacks serve: an old one's
+    /// errors say nothing of the producer in use.
+    serial: u64,
+}
+
+impl TxnDeliveries {
+    /// What is shared, while this is the producer in use.
+    fn current(&self) -> Option<Arc<TxnShared>> {
+        self.txn
+            .upgrade()
+            .filter(|txn| txn.producer_serial.load(Ordering::SeqCst) == self.serial)
+    }
 }
 
 impl ClientContext for TxnDeliveries {
@@ -133,7 +165,7 @@ impl ClientContext for TxnDeliveries {
         // wait for them until it timed out instead of returning the error:
         // the loop aborts as soon as it sees this.
         if fac == "TXNERR"
-            && let Some(txn) = self.txn.get().and_then(std::sync::Weak::upgrade)
+            && let Some(txn) = self.current()
         {
             txn.failed.store(true, Ordering::SeqCst);
             *lock(&txn.last_error) = Some(message.to_string());
@@ -160,7 +192,7 @@ impl ProducerContext for TxnDeliveries {
             .delivery_failures
             .with_label_values(&[&context::error_code(error)])
             .inc();
-        let Some(txn) = self.txn.get().and_then(std::sync::Weak::upgrade) else {
+        let Some(txn) = self.current() else {
             return;
         };
         let code = error.rdkafka_error_code();
@@ -268,9 +300,16 @@ pub fn run(
         health.clone(),
         shutdown.clone(),
     ));
-    let txn = Arc::new(TxnShared {
+    let (mut producer_config, limits) = setup::producer_config(config);
+    let producer_max = client::message_max_bytes(&producer_config);
+    let txn_id = transactional_id(config);
+    producer_config.set("transactional.id", &txn_id);
+    let txn = Arc::new_cyclic(|me| TxnShared {
         shared: shared.clone(),
-        producer: OnceLock::new(),
+        me: me.clone(),
+        producer_config,
+        producer: RwLock::new(None),
+        producer_serial: AtomicU64::new(0),
         txn: Mutex::new(OpenTxn::default()),
         summary: Mutex::new(RunSummary::default()),
         rewinds: Mutex::new(Vec::new()),
@@ -285,32 +324,9 @@ pub fn run(
     if !setup::wait_for_topics(config, &consumer, &shared, &settings)? {
         return Ok(RunSummary::default());
     }
-    let (mut producer_config, limits) = setup::producer_config(config);
-    let producer_max = client::message_max_bytes(&producer_config);
-    let txn_id = transactional_id(config);
-    producer_config.set("transactional.id", &txn_id);
-    let deliveries = TxnDeliveries {
-        shared: shared.clone(),
-        txn: OnceLock::new(),
-    };
-    let producer: ThreadedProducer<TxnDeliveries> =
-        producer_config.create_with_context(deliveries)?;
-    let _ = producer.context().txn.set(Arc::downgrade(&txn));
-    let _ = txn.producer.set(producer);
     let pool = setup::enrichment_pool(config)?;
     metrics.init_topics(&config.kafka.input_topics);
-
-    // Registers the transactional.id: fences an older instance of it and
-    // aborts the transaction that one left open.
-    txn.call("initializing transactions", |t| {
-        txn.producer().init_transactions(t)
-    })
-    .map_err(|e| {
-        unsupported_or(
-            e.unwrap_or(KafkaError::Canceled),
-            "initializing transactions",
-        )
-    })?;
+    *write_lock(&txn.producer) = Some(txn.new_producer()?);
     let topics: Vec<&str> = config
         .kafka
         .input_topics
@@ -490,7 +506,7 @@ impl TxnLoop<'_> {
                 .map(|m| batch::enrich_message(self.pipeline, m, &enriched_at))
                 .collect()
         });
-        let producer = self.txn.producer();
+        let mut producer = self.txn.producer()?;
         for (m, result) in batch.iter().zip(&results) {
             let tp = TopicPartition::new(m.topic(), m.partition());
             if !self.txn.shared.is_active(m.topic(), m.partition()) {
@@ -533,7 +549,7 @@ impl TxnLoop<'_> {
             if let Some(k) = out.key {
                 record = record.key(k);
             }
-            if self.queue(record)? == Sent::Abandoned {
+            if self.queue(&mut producer, record)? == Sent::Abandoned {
                 // Shutdown: the transaction was aborted; nothing more is
                 // written (a later one would commit past these records).
                 return Ok(());
@@ -564,9 +580,9 @@ impl TxnLoop<'_> {
     /// nothing of it is committed).
     fn queue(
         &self,
+        producer: &mut Arc<TxnProducer>,
         mut record: BaseRecord<'_, [u8], [u8], Box<TxnTag>>,
     ) -> Result<Sent, WorkerError> {
-        let producer = self.txn.producer();
         loop {
             match producer.send(record) {
                 Ok(()) => return Ok(Sent::Yes),
@@ -577,6 +593,7 @@ impl TxnLoop<'_> {
                         .is_some_and(|at| Instant::now() + Duration::from_secs(2) >= at)
                     {
                         self.txn.abort_open(&[])?;
+                        *producer = self.txn.producer()?;
                         return Ok(Sent::Abandoned);
                     }
                     record = back;
@@ -603,10 +620,53 @@ impl TxnLoop<'_> {
 }
 
 impl TxnShared {
-    fn producer(&self) -> &ThreadedProducer<TxnDeliveries> {
-        self.producer
-            .get()
-            .unwrap_or_else(|| unreachable!("the producer is set before the loop starts"))
+    /// The producer in use (a new one after each abort: hold it no longer
+    /// than one transaction).
+    fn producer(&self) -> Result<Arc<TxnProducer>, WorkerError> {
+        read_lock(&self.producer)
+            .clone()
+            .ok_or_else(|| WorkerError::Fatal("no transactional producer".into()))
+    }
+
+    /// A producer registered under this worker's `transactional.id`:
+    /// `init_transactions` fences every earlier producer of the id (this
+    /// worker's own after an abort, or an older instance's) and aborts the
+    /// transaction it left open.
+    fn new_producer(&self) -> Result<Arc<TxnProducer>, WorkerError> {
+        let serial = self.producer_serial.fetch_add(1, Ordering::SeqCst) + 1;
+        let deliveries = TxnDeliveries {
+            shared: self.shared.clone(),
+            txn: self.me.clone(),
+            serial,
+        };
+        let producer: TxnProducer = self.producer_config.create_with_context(deliveries)?;
+        let producer = Arc::new(producer);
+        self.call("initializing transactions", |t| {
+            producer.init_transactions(t)
+        })
+        .map_err(|e| {
+            unsupported_or(
+                e.unwrap_or(KafkaError::Canceled),
+                "initializing transactions",
+            )
+        })?;
+        Ok(producer)
+    }
+
+    /// Replaces the producer after an abort (see the module docs): the new
+    /// one's sequences owe nothing to what the broker may or may not have
+    /// kept of the aborted transaction.
+    fn renew_producer(&self) -> Result<(), WorkerError> {
+        // Late reports of the old producer's records say nothing of the
+        // transactions to come.
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.failed.store(false, Ordering::SeqCst);
+        let new = self.new_producer()?;
+        let old = write_lock(&self.producer).replace(new);
+        drop(old);
+        self.shared.metrics.producer_renewals.inc();
+        info!("a new transactional producer after the abort");
+        Ok(())
     }
 
     /// One step of a transaction call, beating the heartbeat while it runs.
@@ -665,7 +725,7 @@ impl TxnShared {
         for (tp, (_, next)) in &txn.offsets {
             let _ = offsets.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*next));
         }
-        let producer = self.producer();
+        let producer = self.producer()?;
         let Some(group) = consumer.group_metadata() else {
             drop(txn);
             return Err(WorkerError::Fatal("no consumer group metadata".into()));
@@ -738,7 +798,7 @@ impl TxnShared {
         if !txn.open {
             return Ok(());
         }
-        let producer = self.producer();
+        let producer = self.producer()?;
         // An abort is what a failed delivery calls for: not interrupted.
         let deadline = Instant::now() + TXN_TIMEOUT;
         loop {
@@ -746,15 +806,21 @@ impl TxnShared {
                 Ok(()) => break,
                 Err(e) if call_again(&e) && Instant::now() < deadline => {}
                 Err(e) => {
-                    return Err(WorkerError::Fatal(format!(
-                        "aborting a transaction failed: {e} (a restart fences it)"
-                    )));
+                    if let Some(fence) = fenced(&producer, &e) {
+                        return Err(WorkerError::Fatal(format!(
+                            "aborting a transaction failed: {fence} (another instance took this transactional.id)"
+                        )));
+                    }
+                    // The new producer's registration aborts it instead.
+                    warn!(error = %e, "aborting a transaction failed; a new producer fences it");
+                    break;
                 }
             }
         }
+        drop(producer);
+        self.renew_producer()?;
         let done = std::mem::take(&mut *txn);
         drop(txn);
-        self.failed.store(false, Ordering::SeqCst);
         self.shared.metrics.transactions_aborted.inc();
         self.shared.metrics.commit_failures.inc();
         self.shared.metrics.transaction_open_records.set(0);
@@ -767,6 +833,33 @@ impl TxnShared {
         }
         Ok(())
     }
+}
+
+/// Why `producer` may not go on when another producer of its
+/// `transactional.id` fenced it: renewing would fence that one in turn.
+fn fenced(producer: &TxnProducer, e: &KafkaError) -> Option<String> {
+    let fence_codes = [
+        RDKafkaErrorCode::Fenced,
+        RDKafkaErrorCode::ProducerFenced,
+        RDKafkaErrorCode::InvalidProducerEpoch,
+        RDKafkaErrorCode::TransactionalIdAuthorizationFailed,
+    ];
+    if let Some((code, reason)) = producer.client().fatal_error()
+        && fence_codes.contains(&code)
+    {
+        return Some(reason);
+    }
+    e.rdkafka_error_code()
+        .filter(|code| fence_codes.contains(code))
+        .map(|_| e.to_string())
+}
+
+fn read_lock<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write_lock<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A transaction call that may be called again to go on: librdkafka

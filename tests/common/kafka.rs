@@ -360,14 +360,65 @@ impl WorkerProcess {
     pub fn wait_until(&self, what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
         let deadline = Instant::now() + timeout;
         while !ok() {
+            // A worker that has exited will not get there: say so at once.
+            let exited = self.has_exited();
             assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; worker metrics:\n{}\nworker log:\n{}",
+                Instant::now() < deadline && !exited,
+                "timed out waiting for {what}; worker process: {}\nworker metrics:\n{}\nworker log:\n{}",
+                self.process_state(),
                 self.counters(),
                 self.log_text()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Whether the worker process has ended (a zombie until reaped).
+    fn has_exited(&self) -> bool {
+        std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).map_or(true, |stat| {
+            stat.rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().next())
+                == Some("Z")
+        })
+    }
+
+    /// Whether the worker still runs, and when it runs but its endpoints do
+    /// not answer, where each of its threads is: what a failed wait needs
+    /// to tell a dead worker, a hung one and a slow one apart.
+    fn process_state(&self) -> String {
+        let pid = self.child.id();
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return format!("pid {pid} gone");
+        };
+        // The state is the field after the parenthesised command name.
+        let state = stat
+            .rsplit(')')
+            .next()
+            .and_then(|r| r.split_whitespace().next());
+        if state == Some("Z") {
+            return format!(
+                "pid {pid} has exited (a zombie: it ended without the test reaping it)"
+            );
+        }
+        if self.get("/health/live").is_some() {
+            return format!("pid {pid} running (state {state:?}), endpoints answer");
+        }
+        let stacks = Command::new("gdb")
+            .args([
+                "-batch",
+                "-nx",
+                "-p",
+                &pid.to_string(),
+                "-ex",
+                "thread apply all bt 25",
+            ])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_else(|e| format!("(gdb: {e})"));
+        format!(
+            "pid {pid} running (state {state:?}) but its endpoints do not answer; threads:\n{stacks}"
+        )
     }
 
     pub fn log_text(&self) -> String {
