@@ -97,6 +97,7 @@ fn write_enrichment(out: &mut Vec<u8>, enrichment: &Enrichment) -> serde_json::R
         experience,
         education,
         language,
+        occupation,
         warnings,
         outcomes: _,
     } = enrichment;
@@ -138,6 +139,8 @@ fn write_enrichment(out: &mut Vec<u8>, enrichment: &Enrichment) -> serde_json::R
     serde_json::to_writer(&mut *out, education)?;
     out.extend_from_slice(b",\"language\":");
     serde_json::to_writer(&mut *out, language)?;
+    out.extend_from_slice(b",\"occupation\":");
+    serde_json::to_writer(&mut *out, occupation)?;
     out.extend_from_slice(b",\"warnings\":");
     serde_json::to_writer(&mut *out, warnings)?;
     out.push(b'}');
@@ -284,6 +287,7 @@ mod tests {
             experience: None,
             education: None,
             language: None,
+            occupation: None,
             warnings: Vec::new(),
             outcomes: Default::default(),
         };

@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::Value;
 
@@ -20,36 +18,13 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/analytics-labels.jsonl");
-    let text = std::fs::read_to_string(path).expect("labels");
-    let corpus = common::corpus_lines();
-    let more: HashMap<String, Vec<u8>> = common::more_lines()
+    common::labelled_records("analytics-labels.jsonl")
         .into_iter()
-        .map(|(file, line, bytes)| (format!("more:{file}:{line}"), bytes))
-        .collect();
-    let pipeline = common::pipeline();
-    let ctx = common::context();
-    text.lines()
-        .map(|line| {
-            let label: Value = serde_json::from_str(line).expect("label row");
-            let source = label["source"].as_str().expect("source").to_string();
-            let bytes = match source.strip_prefix("corpus:") {
-                Some(n) => corpus[n.parse::<usize>().expect("line number") - 1].clone(),
-                None => more
-                    .get(&source)
-                    .unwrap_or_else(|| panic!("{source} not in corpus/more"))
-                    .clone(),
-            };
-            let enriched = pipeline
-                .process(&bytes, &ctx)
-                .unwrap_or_else(|r| panic!("{source}: {r:?}"));
-            Case {
-                split: label["split"].as_str().expect("split").to_string(),
-                source,
-                record: serde_json::from_slice(&enriched.json).expect("record JSON"),
-                label,
-            }
+        .map(|(label, record)| Case {
+            split: label["split"].as_str().expect("split").to_string(),
+            source: label["source"].as_str().expect("source").to_string(),
+            record,
+            label,
         })
         .collect()
 }

@@ -92,6 +92,12 @@ fn seed_posting_facts() {
         (Some(96400.0), Some(126000.0))
     );
     assert_eq!(salary["annual"]["mid"].as_f64(), Some(111200.0));
+    let occupation = &r["enrichment"]["occupation"];
+    assert_eq!(occupation["isco08"]["code"], "2512");
+    assert_eq!(
+        occupation["title"]["normalized"],
+        "machine learning engineer"
+    );
     assert_eq!(r["id"], "Tesla:99253");
     assert_eq!(r["enricher"]["enriched_at"], common::FIXED_TIME);
     assert_eq!(

@@ -9,6 +9,7 @@ pub mod experience;
 pub mod geo;
 pub mod language;
 pub mod lifecycle;
+pub mod occupation;
 mod patterns;
 mod phrases;
 mod requirement_lines;
@@ -34,6 +35,7 @@ pub use experience::Experience;
 pub use geo::{Geo, GeoOptions};
 pub use language::LanguageOptions;
 pub use lifecycle::Lifecycle;
+pub use occupation::Occupation;
 pub use salary::{Salary, SalaryOptions};
 pub use sections::{Section, SectionKind};
 pub use seniority::{Seniority, SeniorityLevel};
@@ -101,6 +103,9 @@ pub struct Enrichment {
     pub education: Option<Education>,
     /// The description's language, ISO 639-1.
     pub language: Option<&'static str>,
+    /// The occupation: ISCO-08 unit group, ESCO occupation, the title
+    /// normalized.
+    pub occupation: Option<Occupation>,
     /// Every stage's warnings, in the order the stages ran.
     pub warnings: Vec<Warning>,
     /// How each stage went (not part of the record).
@@ -135,6 +140,7 @@ impl Enricher {
         language::prepare();
         work_arrangement::prepare();
         salary::prepare();
+        occupation::prepare();
         Enricher { opts, geo, money }
     }
 
@@ -217,6 +223,9 @@ impl Enricher {
                 .into_parts(&mut warnings);
         let (language, language_outcome) =
             language::run(&text, &self.opts.language).into_parts(&mut warnings);
+        let (occupation, occupation_outcome) =
+            occupation::run(view.title.as_deref(), view.occupational_category, &text)
+                .into_parts(&mut warnings);
         // Exhaustive: a new stage does not compile until its outcome is here.
         let outcomes = Outcomes::from_fn(|stage| match stage {
             Stage::Sections => sections_outcome,
@@ -230,6 +239,7 @@ impl Enricher {
             Stage::Education => education_outcome,
             Stage::Seniority => seniority_outcome,
             Stage::Language => language_outcome,
+            Stage::Occupation => occupation_outcome,
         });
         Enrichment {
             description: DescriptionOut { text, sections },
@@ -244,6 +254,7 @@ impl Enricher {
             experience,
             education,
             language,
+            occupation,
             warnings,
             outcomes,
         }

@@ -18,11 +18,12 @@ pub enum Stage {
     Education,
     Seniority,
     Language,
+    Occupation,
 }
 
 impl Stage {
     /// Every stage, in the order metrics and summaries list them.
-    pub const ALL: [Stage; 11] = [
+    pub const ALL: [Stage; 12] = [
         Stage::Sections,
         Stage::Skills,
         Stage::Geo,
@@ -34,6 +35,7 @@ impl Stage {
         Stage::Education,
         Stage::Seniority,
         Stage::Language,
+        Stage::Occupation,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -49,6 +51,7 @@ impl Stage {
             Stage::Education => "education",
             Stage::Seniority => "seniority",
             Stage::Language => "language",
+            Stage::Occupation => "occupation",
         }
     }
 

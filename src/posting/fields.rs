@@ -33,6 +33,7 @@ pub struct RawFields<'a> {
     pub experience_requirements: Option<&'a RawValue>,
     pub experience_in_place_of_education: Option<&'a RawValue>,
     pub qualifications: Option<&'a RawValue>,
+    pub occupational_category: Option<&'a RawValue>,
     /// Keys other than `@context`/`@id`/`@type`/`@graph`: does the object
     /// say anything at all?
     pub property_count: usize,
@@ -63,6 +64,7 @@ enum Key {
     ExperienceRequirements,
     ExperienceInPlaceOfEducation,
     Qualifications,
+    OccupationalCategory,
     /// A JobPosting property we do not read but that marks a posting.
     OtherPostingProperty,
     Other,
@@ -82,7 +84,6 @@ const OTHER_POSTING_PROPERTIES: &[&str] = &[
     "jobBenefits",
     "jobImmediateStart",
     "jobStartDate",
-    "occupationalCategory",
     "physicalRequirement",
     "relevantOccupation",
     "responsibilities",
@@ -117,6 +118,7 @@ fn classify(key: &str) -> Key {
         "experienceRequirements" => Key::ExperienceRequirements,
         "experienceInPlaceOfEducation" => Key::ExperienceInPlaceOfEducation,
         "qualifications" => Key::Qualifications,
+        "occupationalCategory" => Key::OccupationalCategory,
         k if OTHER_POSTING_PROPERTIES.contains(&k) => Key::OtherPostingProperty,
         _ => Key::Other,
     }
@@ -174,6 +176,7 @@ impl<'de> Deserialize<'de> for RawFields<'de> {
                             &mut fields.experience_in_place_of_education
                         }
                         Key::Qualifications => &mut fields.qualifications,
+                        Key::OccupationalCategory => &mut fields.occupational_category,
                         Key::JsonLdKeyword => {
                             map.next_value::<IgnoredAny>()?;
                             continue;

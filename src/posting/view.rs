@@ -36,6 +36,9 @@ pub struct PostingView<'a> {
     pub experience_in_place_of_education: Option<&'a RawValue>,
     /// `qualifications` (a credential or text), kept raw.
     pub qualifications: Option<&'a RawValue>,
+    /// `occupationalCategory`, kept raw (a code, or a `CategoryCode`) for
+    /// the occupation stage.
+    pub occupational_category: Option<&'a RawValue>,
     pub locations: Vec<Location>,
     /// `baseSalary` (the employer's statement), kept raw for the salary stage.
     pub base_salary: Option<&'a RawValue>,
@@ -112,6 +115,7 @@ impl<'a> PostingView<'a> {
             experience_requirements: f.experience_requirements,
             experience_in_place_of_education: f.experience_in_place_of_education,
             qualifications: f.qualifications,
+            occupational_category: f.occupational_category,
             locations: f
                 .job_location
                 .and_then(parse_small)

@@ -75,6 +75,40 @@ pub fn more_lines() -> Vec<(String, usize, Vec<u8>)> {
     out
 }
 
+/// A hand-label file (`tests/data/<file>`, one JSON object per line with
+/// a `source` of "corpus:<line>" or "more:<file>:<line>"): each label with
+/// the record the pipeline makes of its posting.
+pub fn labelled_records(file: &str) -> Vec<(serde_json::Value, serde_json::Value)> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(file);
+    let text = std::fs::read_to_string(path).expect("labels");
+    let corpus = corpus_lines();
+    let more: std::collections::HashMap<String, Vec<u8>> = more_lines()
+        .into_iter()
+        .map(|(file, line, bytes)| (format!("more:{file}:{line}"), bytes))
+        .collect();
+    let pipeline = pipeline();
+    let ctx = context();
+    text.lines()
+        .map(|line| {
+            let label: serde_json::Value = serde_json::from_str(line).expect("label row");
+            let source = label["source"].as_str().expect("source");
+            let bytes = match source.strip_prefix("corpus:") {
+                Some(n) => &corpus[n.parse::<usize>().expect("line number") - 1],
+                None => more
+                    .get(source)
+                    .unwrap_or_else(|| panic!("{source} not in corpus/more")),
+            };
+            let enriched = pipeline
+                .process(bytes, &ctx)
+                .unwrap_or_else(|r| panic!("{source}: {r:?}"));
+            let record = serde_json::from_slice(&enriched.json).expect("record JSON");
+            (label, record)
+        })
+        .collect()
+}
+
 pub fn schema() -> serde_json::Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas/enriched-posting.v1.json");
     serde_json::from_slice(&std::fs::read(path).expect("read schema")).expect("schema is JSON")
