@@ -32,7 +32,12 @@
 //!   registers the same `transactional.id` under a new epoch, so its
 //!   sequences start afresh; an abort that fails is finished the same way
 //!   (the new registration aborts what the old one left open), unless
-//!   another instance fenced this one: then the worker exits.
+//!   another instance fenced this one: then the worker exits. The new
+//!   producer is made before the next transaction begins, not inside the
+//!   abort (which may run in the rebalance callback or near the shutdown
+//!   deadline), and only when the aborted transaction wrote something.
+//!   A replaced producer's callbacks are ignored (by serial number), except
+//!   its refusals of records for their size.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -124,6 +129,8 @@ struct TxnShared {
     producer: RwLock<Option<Arc<TxnProducer>>>,
     /// Counts the producers made; the one in use has the latest number.
     producer_serial: AtomicU64,
+    /// An abort asked for a new producer before the next transaction.
+    renew: AtomicBool,
     txn: Mutex<OpenTxn>,
     summary: Mutex<RunSummary>,
     /// Partitions to read again from an offset, after an abort the revoke
@@ -176,7 +183,11 @@ impl ClientContext for TxnDeliveries {
     fn stats(&self, _: Statistics) {}
 
     fn error(&self, error: KafkaError, reason: &str) {
-        self.shared.classify_error(&error, reason);
+        // A replaced producer's errors (its fatal one included) say nothing
+        // of the producer in use.
+        if self.current().is_some() {
+            self.shared.classify_error(&error, reason);
+        }
     }
 }
 
@@ -192,10 +203,21 @@ impl ProducerContext for TxnDeliveries {
             .delivery_failures
             .with_label_values(&[&context::error_code(error)])
             .inc();
+        let code = error.rdkafka_error_code();
+        // A refusal for size holds whichever producer reported it: the
+        // record is dead-lettered the next time it is read.
+        if code == Some(RDKafkaErrorCode::MessageSizeTooLarge)
+            && let Some(txn) = self.txn.upgrade()
+        {
+            lock(&txn.refused)
+                .entry(tag.source.clone())
+                .or_default()
+                .insert(tag.offset, tag.kind.refused());
+            self.shared.limits_stale.store(true, Ordering::Relaxed);
+        }
         let Some(txn) = self.current() else {
             return;
         };
-        let code = error.rdkafka_error_code();
         let purged = matches!(
             code,
             Some(RDKafkaErrorCode::PurgeQueue | RDKafkaErrorCode::PurgeInflight)
@@ -203,13 +225,6 @@ impl ProducerContext for TxnDeliveries {
         if !purged && tag.generation == txn.generation.load(Ordering::SeqCst) {
             txn.failed.store(true, Ordering::SeqCst);
             *lock(&txn.last_error) = Some(error.to_string());
-        }
-        if code == Some(RDKafkaErrorCode::MessageSizeTooLarge) {
-            lock(&txn.refused)
-                .entry(tag.source.clone())
-                .or_default()
-                .insert(tag.offset, tag.kind.refused());
-            self.shared.limits_stale.store(true, Ordering::Relaxed);
         }
         debug!(error = %error, source = %tag.source, offset = tag.offset, "delivery failed in a transaction");
     }
@@ -310,6 +325,7 @@ pub fn run(
         producer_config,
         producer: RwLock::new(None),
         producer_serial: AtomicU64::new(0),
+        renew: AtomicBool::new(false),
         txn: Mutex::new(OpenTxn::default()),
         summary: Mutex::new(RunSummary::default()),
         rewinds: Mutex::new(Vec::new()),
@@ -506,7 +522,8 @@ impl TxnLoop<'_> {
                 .map(|m| batch::enrich_message(self.pipeline, m, &enriched_at))
                 .collect()
         });
-        let mut producer = self.txn.producer()?;
+        self.txn.renew_producer()?;
+        let producer = self.txn.producer()?;
         for (m, result) in batch.iter().zip(&results) {
             let tp = TopicPartition::new(m.topic(), m.partition());
             if !self.txn.shared.is_active(m.topic(), m.partition()) {
@@ -549,7 +566,7 @@ impl TxnLoop<'_> {
             if let Some(k) = out.key {
                 record = record.key(k);
             }
-            if self.queue(&mut producer, record)? == Sent::Abandoned {
+            if self.queue(&producer, record)? == Sent::Abandoned {
                 // Shutdown: the transaction was aborted; nothing more is
                 // written (a later one would commit past these records).
                 return Ok(());
@@ -580,7 +597,7 @@ impl TxnLoop<'_> {
     /// nothing of it is committed).
     fn queue(
         &self,
-        producer: &mut Arc<TxnProducer>,
+        producer: &TxnProducer,
         mut record: BaseRecord<'_, [u8], [u8], Box<TxnTag>>,
     ) -> Result<Sent, WorkerError> {
         loop {
@@ -593,7 +610,6 @@ impl TxnLoop<'_> {
                         .is_some_and(|at| Instant::now() + Duration::from_secs(2) >= at)
                     {
                         self.txn.abort_open(&[])?;
-                        *producer = self.txn.producer()?;
                         return Ok(Sent::Abandoned);
                     }
                     record = back;
@@ -634,6 +650,9 @@ impl TxnShared {
     /// transaction it left open.
     fn new_producer(&self) -> Result<Arc<TxnProducer>, WorkerError> {
         let serial = self.producer_serial.fetch_add(1, Ordering::SeqCst) + 1;
+        // Only now: an earlier producer's late error could otherwise cancel
+        // the registration.
+        self.failed.store(false, Ordering::SeqCst);
         let deliveries = TxnDeliveries {
             shared: self.shared.clone(),
             txn: self.me.clone(),
@@ -653,14 +672,18 @@ impl TxnShared {
         Ok(producer)
     }
 
-    /// Replaces the producer after an abort (see the module docs): the new
-    /// one's sequences owe nothing to what the broker may or may not have
-    /// kept of the aborted transaction.
+    /// Replaces the producer when an abort asked for it (see the module
+    /// docs), before the next transaction begins: not inside the abort,
+    /// which may run in the rebalance callback or near the shutdown
+    /// deadline. The new one's sequences owe nothing to what the broker may
+    /// or may not have kept of the aborted transaction.
     fn renew_producer(&self) -> Result<(), WorkerError> {
+        if !self.renew.swap(false, Ordering::SeqCst) {
+            return Ok(());
+        }
         // Late reports of the old producer's records say nothing of the
         // transactions to come.
         self.generation.fetch_add(1, Ordering::SeqCst);
-        self.failed.store(false, Ordering::SeqCst);
         let new = self.new_producer()?;
         let old = write_lock(&self.producer).replace(new);
         drop(old);
@@ -791,8 +814,10 @@ impl TxnShared {
     }
 
     /// Aborts the open transaction; its partitions are read again from its
-    /// first offsets (except `gone`, revoked or lost ones). An abort that
-    /// fails leaves the producer unusable: fatal.
+    /// first offsets (except `gone`, revoked or lost ones). A transaction
+    /// that wrote, and one whose abort failed, get a new producer before
+    /// the next one begins (whose registration finishes a failed abort);
+    /// a producer another instance fenced is fatal.
     fn abort_open(&self, gone: &[TopicPartition]) -> Result<(), WorkerError> {
         let mut txn = lock(&self.txn);
         if !txn.open {
@@ -801,24 +826,31 @@ impl TxnShared {
         let producer = self.producer()?;
         // An abort is what a failed delivery calls for: not interrupted.
         let deadline = Instant::now() + TXN_TIMEOUT;
+        let mut failed = None;
         loop {
             match self.step(|t| producer.abort_transaction(t)) {
                 Ok(()) => break,
                 Err(e) if call_again(&e) && Instant::now() < deadline => {}
                 Err(e) => {
-                    if let Some(fence) = fenced(&producer, &e) {
-                        return Err(WorkerError::Fatal(format!(
-                            "aborting a transaction failed: {fence} (another instance took this transactional.id)"
-                        )));
-                    }
-                    // The new producer's registration aborts it instead.
-                    warn!(error = %e, "aborting a transaction failed; a new producer fences it");
+                    failed = Some(e);
                     break;
                 }
             }
         }
-        drop(producer);
-        self.renew_producer()?;
+        if let Some(fence) = fenced(&producer, failed.as_ref()) {
+            return Err(WorkerError::Fatal(format!(
+                "aborting a transaction: {fence} (another instance took this transactional.id)"
+            )));
+        }
+        if let Some(e) = &failed {
+            // The new producer's registration aborts it instead.
+            warn!(error = %e, "aborting a transaction failed; a new producer fences it");
+        }
+        // A transaction that wrote nothing leaves no sequences behind (and
+        // librdkafka aborts it without asking the broker): no new producer.
+        if failed.is_some() || txn.records > 0 {
+            self.renew.store(true, Ordering::SeqCst);
+        }
         let done = std::mem::take(&mut *txn);
         drop(txn);
         self.shared.metrics.transactions_aborted.inc();
@@ -837,18 +869,18 @@ impl TxnShared {
 
 /// Why `producer` may not go on when another producer of its
 /// `transactional.id` fenced it: renewing would fence that one in turn.
-fn fenced(producer: &TxnProducer, e: &KafkaError) -> Option<String> {
+fn fenced(producer: &TxnProducer, e: Option<&KafkaError>) -> Option<String> {
     let fence_codes = [
         RDKafkaErrorCode::Fenced,
         RDKafkaErrorCode::ProducerFenced,
         RDKafkaErrorCode::InvalidProducerEpoch,
-        RDKafkaErrorCode::TransactionalIdAuthorizationFailed,
     ];
     if let Some((code, reason)) = producer.client().fatal_error()
         && fence_codes.contains(&code)
     {
         return Some(reason);
     }
+    let e = e?;
     e.rdkafka_error_code()
         .filter(|code| fence_codes.contains(code))
         .map(|_| e.to_string())

@@ -44,6 +44,10 @@ pub struct Entry {
     pub candidates: Vec<(&'static str, u32)>,
     /// A title table row's own confidence.
     pub confidence: Option<f64>,
+    /// Whether the label is an occupation's preferred label in ESCO (a
+    /// single word names an occupation only then, or in the title table:
+    /// "general" is an alternative label of a military rank).
+    pub preferred: bool,
 }
 
 pub struct OccupationIndex {
@@ -105,6 +109,7 @@ impl OccupationIndex {
                     esco: ids.get(esco).copied(),
                     candidates: Vec::new(),
                     confidence: confidence.parse().ok(),
+                    preferred: true,
                 },
             );
         }
@@ -158,6 +163,7 @@ fn esco_entry(occupations: &[EscoEntry], hits: &[(u32, bool)]) -> Entry {
             esco: Some(first),
             candidates: Vec::new(),
             confidence: None,
+            preferred: preferred.is_some(),
         }
     } else {
         Entry {
@@ -166,6 +172,7 @@ fn esco_entry(occupations: &[EscoEntry], hits: &[(u32, bool)]) -> Entry {
             esco: Some(first),
             candidates,
             confidence: None,
+            preferred: preferred.is_some(),
         }
     }
 }
@@ -176,8 +183,8 @@ fn data_lines(tsv: &'static str) -> impl Iterator<Item = &'static str> {
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
 }
 
-/// A label's words as a title's are normalized (lower case, abbreviations
-/// spelled out), joined by spaces.
+/// A label's words as a title's are (lower case, abbreviations spelled
+/// out; qualifiers are not taken off a label), joined by spaces.
 pub fn normalize(label: &str) -> String {
     title::words_of(label).join(" ")
 }

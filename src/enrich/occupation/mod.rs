@@ -98,7 +98,7 @@ impl Match {
 /// names testing ("Software Engineer, Test") is a tester's job.
 const SOFTWARE_TESTER: (&str, &str) = ("2519", "106f79e4-6264-45f1-9e7a-297435cd684b");
 /// Parts that name testing.
-const TESTING: [&str; 4] = ["test", "testing", "quality assurance", "qa"];
+const TESTING: [&str; 3] = ["test", "testing", "quality assurance"];
 
 /// Builds the index (called once at start).
 pub fn prepare() {
@@ -181,7 +181,12 @@ pub fn run(
 fn normalized_title(parts: &[title::TitlePart], n: usize) -> Option<NormalizedTitle> {
     let part = parts.get(n).or_else(|| parts.first())?;
     let mut qualifiers: Vec<String> = Vec::new();
-    for q in parts.iter().take(n).chain([part]).flat_map(|p| &p.qualifiers) {
+    for q in parts
+        .iter()
+        .take(n)
+        .chain([part])
+        .flat_map(|p| &p.qualifiers)
+    {
         if !qualifiers.contains(q) {
             qualifiers.push(q.clone());
         }
@@ -216,20 +221,24 @@ fn best_match(
             Match::WholeLater
         };
         let n = part.words.len();
-        let found = lookup(index, &part.words, text, whole).or_else(|| {
-            // Without leading words, keeping two at least ("platform
-            // engineer"), or one the title table names ("nurse"); then
-            // without trailing words ("site reliability engineer ctj").
-            let tails = (1..n).map(|k| &part.words[k..]);
-            let heads = (1..n).rev().map(|k| &part.words[..k]);
-            tails.chain(heads).find_map(|words| {
-                let entry = index.get(&words.join(" "))?;
-                if words.len() < 2 && entry.found != Found::Table {
-                    return None;
-                }
-                decide(index, entry, text, Match::Tail)
-            })
-        });
+        let found = (part.all_words != part.words)
+            .then(|| lookup(index, &part.all_words, text, whole))
+            .flatten()
+            .or_else(|| lookup(index, &part.words, text, whole))
+            .or_else(|| {
+                // Without leading words, keeping two at least ("platform
+                // engineer"), or one the title table names ("nurse"); then
+                // without trailing words ("site reliability engineer ctj").
+                let tails = (1..n).map(|k| &part.words[k..]);
+                let heads = (1..n).rev().map(|k| &part.words[..k]);
+                tails.chain(heads).find_map(|words| {
+                    let entry = index.get(&words.join(" "))?;
+                    if words.len() < 2 && entry.found != Found::Table {
+                        return None;
+                    }
+                    decide(index, entry, text, Match::Tail)
+                })
+            });
         if let Some((decided, how)) = found
             && best.as_ref().is_none_or(|(_, b, _)| how < *b)
         {
@@ -246,6 +255,11 @@ fn lookup(
     how: Match,
 ) -> Option<(Decided, Match)> {
     let entry = index.get(&words.join(" "))?;
+    // One word names an occupation only as a preferred label or a title
+    // table row ("electrician", "nurse"; not "general" or "supervisor").
+    if words.len() < 2 && !entry.preferred {
+        return None;
+    }
     decide(index, entry, text, how)
 }
 
@@ -293,32 +307,49 @@ fn decide(
     }
 }
 
-/// An ISCO-08 unit group code the feed sends: "2512", "ISCO-08 2512", or a
-/// `CategoryCode` whose `inCodeSet` names ISCO. SOC and O*NET-SOC codes
-/// ("15-1132.00") are not ISCO: no crosswalk ships, so they code nothing.
+/// An ISCO-08 unit group code the feed sends: "2512", "2512 - Software
+/// developers", "ISCO-08 2512", 2512, or a `CategoryCode` whose `codeValue`
+/// is one and whose `inCodeSet` names ISCO (or nothing). SOC and O*NET-SOC
+/// codes ("15-1132.00") and codes of other sets are not ISCO: no crosswalk
+/// ships, so they code nothing.
 fn isco_code_in(category: &RawValue) -> Option<String> {
     let value: Value = serde_json::from_str(category.get()).ok()?;
     let (code, set) = match &value {
-        Value::String(s) => (s.as_str(), ""),
+        Value::String(s) => (s.clone(), String::new()),
+        Value::Number(n) => (n.to_string(), String::new()),
         Value::Object(o) => (
-            o.get("codeValue").and_then(Value::as_str).unwrap_or(""),
+            match o.get("codeValue") {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => return None,
+            },
             o.get("inCodeSet")
                 .and_then(|s| s.as_str().or_else(|| s.get("name").and_then(Value::as_str)))
-                .unwrap_or(""),
+                .unwrap_or("")
+                .to_ascii_lowercase(),
         ),
         _ => return None,
     };
+    if !set.is_empty() && !set.contains("isco") {
+        return None;
+    }
     let code = code.trim();
-    let digits: String = code
-        .trim_start_matches(|c: char| !c.is_ascii_digit())
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    let said_isco =
-        set.to_ascii_lowercase().contains("isco") || code.to_ascii_lowercase().contains("isco");
-    // A bare four-digit code is ISCO's shape; SOC's is "15-1132".
-    let isco_shaped = digits.len() == 4 && !code.contains('-') || said_isco && digits.len() == 4;
-    isco_shaped.then_some(digits)
+    let lower = code.to_ascii_lowercase();
+    // "ISCO-08 2512", "isco 2512": the code is the last run of digits.
+    let rest = if let Some(after) = lower.strip_prefix("isco") {
+        let after = after.trim_start_matches(['-', ' ']);
+        let after = after.strip_prefix("08").unwrap_or(after);
+        &code[code.len() - after.len()..]
+    } else {
+        code
+    };
+    let rest = rest.trim_start_matches([' ', ':', '-']);
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    // Four digits, then nothing, or a name after a space or " - "; not
+    // "15-1132" (SOC) or "2512.00".
+    let after = &rest[digits.len()..];
+    let clean_end = after.is_empty() || after.starts_with(' ');
+    (digits.len() == 4 && clean_end).then_some(digits)
 }
 
 #[cfg(test)]
@@ -359,6 +390,36 @@ mod tests {
     #[test]
     fn a_developer_title_with_a_testing_part_is_a_tester() {
         assert_eq!(code("Sr. Software Engineer, Test").as_deref(), Some("2519"));
+    }
+
+    #[test]
+    fn one_word_names_an_occupation_only_as_a_preferred_label_or_a_table_row() {
+        // ESCO lists "general" as an alternative label of a military rank,
+        // "products" of a packer; "assistant principal" is a label whole.
+        assert_eq!(code("General Contractor"), None);
+        assert_eq!(code("Senior Manager, Products"), None);
+        assert_eq!(code("Assistant Principal").as_deref(), Some("1345"));
+        assert_eq!(code("Electrician").as_deref(), Some("7411"));
+        assert_eq!(code("Staff Nurse").as_deref(), Some("2221"));
+    }
+
+    #[test]
+    fn isco_codes_are_read_in_the_shapes_feeds_send() {
+        let code_of = |json: &str| isco_code_in(&RawValue::from_string(json.into()).unwrap());
+        assert_eq!(code_of("\"ISCO-08 2512\"").as_deref(), Some("2512"));
+        assert_eq!(
+            code_of("\"2512 - Software developers\"").as_deref(),
+            Some("2512")
+        );
+        assert_eq!(code_of("2512").as_deref(), Some("2512"));
+        assert_eq!(
+            code_of(r#"{"@type":"CategoryCode","codeValue":"2512","inCodeSet":"ISCO-08"}"#)
+                .as_deref(),
+            Some("2512")
+        );
+        assert_eq!(code_of(r#"{"codeValue":"5415","inCodeSet":"NAICS"}"#), None);
+        assert_eq!(code_of("\"15-1132.00\""), None);
+        assert_eq!(code_of("\"2512.00\""), None);
     }
 
     #[test]

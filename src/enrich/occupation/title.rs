@@ -22,6 +22,9 @@ pub struct TitlePart {
     pub words: Vec<String>,
     /// Words taken off the ends (normalized: "sr" → "senior").
     pub qualifiers: Vec<String>,
+    /// Every word, before qualifiers were taken off: "night auditor" and
+    /// "staff nurse" are occupations.
+    pub all_words: Vec<String>,
 }
 
 impl TitlePart {
@@ -81,6 +84,9 @@ pub fn prepare() {
 /// words left are dropped; their qualifiers join the first part's.
 pub fn parts(title: &str) -> Vec<TitlePart> {
     let words = title_words();
+    // Entities first: their ";" and "#" are not cuts.
+    let title = decode_entities(title);
+    let title = title.as_str();
     let mut out: Vec<TitlePart> = Vec::new();
     let mut loose: Vec<String> = Vec::new();
     for raw in split_parts(title) {
@@ -101,16 +107,31 @@ pub fn parts(title: &str) -> Vec<TitlePart> {
     out
 }
 
-/// The parts of a title as written: cut at " - ", " – ", ",", "|", ":",
-/// ";", brackets of every kind and "#".
+/// The few HTML entities feeds leave in titles ("Data &amp; Applied").
+fn decode_entities(title: &str) -> String {
+    if !title.contains('&') {
+        return title.to_string();
+    }
+    title
+        .replace("&amp;", "&")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&nbsp;", " ")
+}
+
+/// The parts of a title as written: cut at " - ", " – ", " — ", ",", "|",
+/// ":", ";", "/", brackets of every kind and "#" before a number ("#12345",
+/// not "C#").
 fn split_parts(title: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let mut start = 0;
     let bytes = title.as_bytes();
     for (i, c) in title.char_indices() {
         let cut = match c {
-            ',' | '|' | ':' | ';' | '(' | ')' | '[' | ']' | '{' | '}' | '#' | '【' | '】'
-            | '（' | '）' | '–' | '—' | '/' => true,
+            ',' | '|' | ':' | ';' | '(' | ')' | '[' | ']' | '{' | '}' | '【' | '】' | '（'
+            | '）' | '–' | '—' | '/' => true,
+            '#' => bytes.get(i + 1).is_some_and(u8::is_ascii_digit),
             // A hyphen with a space on either side ("Engineer - Remote",
             // "Engineer- CCE"), not one inside a word ("Back-End").
             '-' => i > 0 && bytes.get(i - 1) == Some(&b' ') || bytes.get(i + 1) == Some(&b' '),
@@ -134,6 +155,7 @@ fn split_parts(title: &str) -> Vec<&str> {
 /// off both ends.
 fn normalize_part(part: &str, table: &TitleWords) -> TitlePart {
     let mut words = words_with(part, table);
+    let all_words = words.clone();
     let mut qualifiers = Vec::new();
     // Leading qualifiers ("senior", "per diem"), then trailing ones ("ii",
     // "intern", a requisition number); two words as one first.
@@ -173,29 +195,28 @@ fn normalize_part(part: &str, table: &TitleWords) -> TitlePart {
         }
         _ => true,
     });
-    TitlePart { words, qualifiers }
+    TitlePart {
+        words,
+        qualifiers,
+        all_words,
+    }
 }
 
 /// Levels taken out of a title wherever they stand.
 const INNER_LEVELS: [&str; 3] = ["senior", "junior", "principal"];
 
 /// The words of `text`: lower case, split at what is not a letter, digit,
-/// "+", "&" or "'" ("c++"), abbreviations spelled out ("swe" → "software",
+/// "+", "#", "&" or "'" ("c++", "c#"), abbreviations spelled out ("swe" → "software",
 /// "engineer"). Labels are normalized the same way, so that they meet.
 pub fn words_of(text: &str) -> Vec<String> {
     words_with(text, title_words())
 }
 
 fn words_with(text: &str, table: &TitleWords) -> Vec<String> {
-    // Feeds send titles with HTML entities left in ("Data &amp; Applied").
-    let lower = text
-        .to_lowercase()
-        .replace("&amp;", "&")
-        .replace("&#39;", "'")
-        .replace("&nbsp;", " ");
+    let lower = text.to_lowercase();
     let mut words: Vec<String> = Vec::new();
     for w in lower
-        .split(|c: char| !(c.is_alphanumeric() || c == '+' || c == '&' || c == '\''))
+        .split(|c: char| !(c.is_alphanumeric() || matches!(c, '+' | '#' | '&' | '\'')))
         .map(|w| w.trim_matches('\''))
         .filter(|w| !w.is_empty())
     {
@@ -255,6 +276,15 @@ mod tests {
             p.iter()
                 .any(|(t, q)| t == "data scientist" && q == &["senior"])
         );
+    }
+
+    #[test]
+    fn entities_and_c_sharp_are_not_cuts() {
+        let p = texts("Data &amp; Applied Scientist");
+        assert_eq!(p[0].0, "data & applied scientist");
+        let p = texts("C# Developer #4411");
+        assert_eq!(p[0].0, "c# developer");
+        assert_eq!(p[0].1, ["4411"]);
     }
 
     #[test]
