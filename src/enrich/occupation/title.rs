@@ -33,25 +33,18 @@ impl TitlePart {
     }
 }
 
-/// What a word of a title is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum WordKind {
-    /// Says something of the job, not of the occupation: taken off the
-    /// ends of a part.
-    Qualifier,
-}
-
 struct TitleWords {
     /// Abbreviation → its words ("swe" → "software engineer").
     expansions: HashMap<&'static str, &'static str>,
-    kinds: HashMap<&'static str, (WordKind, &'static str)>,
+    /// Qualifier → its normalized form ("-": the word itself).
+    qualifiers: HashMap<&'static str, &'static str>,
 }
 
 fn title_words() -> &'static TitleWords {
     static WORDS: OnceLock<TitleWords> = OnceLock::new();
     WORDS.get_or_init(|| {
         let mut expansions = HashMap::new();
-        let mut kinds = HashMap::new();
+        let mut qualifiers = HashMap::new();
         for line in TITLE_WORDS_TSV.lines() {
             if line.starts_with('#') || line.trim().is_empty() {
                 continue;
@@ -66,12 +59,15 @@ fn title_words() -> &'static TitleWords {
                     expansions.insert(word, meaning);
                 }
                 "qualifier" => {
-                    kinds.insert(word, (WordKind::Qualifier, meaning));
+                    qualifiers.insert(word, meaning);
                 }
                 _ => {}
             }
         }
-        TitleWords { expansions, kinds }
+        TitleWords {
+            expansions,
+            qualifiers,
+        }
     })
 }
 
@@ -231,7 +227,7 @@ fn words_with(text: &str, table: &TitleWords) -> Vec<String> {
 /// The qualifier `word` is, normalized ("sr" → "senior"); numbers and
 /// roman numerals are levels.
 fn qualifier(word: &str, table: &TitleWords) -> Option<String> {
-    if let Some((WordKind::Qualifier, meaning)) = table.kinds.get(word) {
+    if let Some(meaning) = table.qualifiers.get(word) {
         return Some(if meaning.is_empty() || *meaning == "-" {
             word.to_string()
         } else {
