@@ -195,3 +195,66 @@ fn injected_request_errors_leave_no_duplicates() {
     assert_eq!(summary.aborted_records, 0);
     assert_exactly_once(&brokers);
 }
+
+/// Review finding (CI, Apache Kafka hung and then killed): a failed
+/// transaction stayed marked failed after its abort until the next one
+/// began. While its records could not be read again (their partition's
+/// leader away, or the partitions lost), every turn of the loop "aborted"
+/// the transaction already gone and counted it, so the worker gave up
+/// ("aborted 6 times in a row") after a single real abort.
+#[test]
+fn one_abort_counts_once_while_its_records_cannot_be_read_again() {
+    const IN_LEADER: i32 = 3;
+    const OUT_LEADER: i32 = 4;
+    let mock = MockCluster::new(4).unwrap();
+    mock.create_topic(IN, 2, 1).unwrap();
+    mock.create_topic(OUT, 2, 1).unwrap();
+    mock.create_topic(DLQ, 1, 1).unwrap();
+    for p in 0..2 {
+        mock.partition_leader(IN, p, Some(IN_LEADER)).unwrap();
+        mock.partition_leader(OUT, p, Some(OUT_LEADER)).unwrap();
+    }
+    mock.partition_leader(DLQ, 0, Some(OUT_LEADER)).unwrap();
+    mock.coordinator(MockCoordinator::Group(GROUP.into()), 1)
+        .unwrap();
+    mock.coordinator(MockCoordinator::Transaction(TXN_ID.into()), 2)
+        .unwrap();
+    let brokers = mock.bootstrap_servers();
+    produce_inputs(&brokers);
+    // The first writes fail for good (the transaction can only be
+    // aborted), and only after the input's leader has gone away: their
+    // records cannot be read again until it is back.
+    mock.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_INVALID_RECORD; 4],
+    );
+    mock.broker_round_trip_time(OUT_LEADER, Duration::from_secs(3))
+        .unwrap();
+    let w = start(&brokers);
+    wait(
+        "a transaction with records",
+        Duration::from_secs(30),
+        || w.metrics.transaction_open_records.get() >= 1,
+    );
+    mock.broker_down(IN_LEADER).unwrap();
+    wait(
+        "the failed transaction aborted",
+        Duration::from_secs(30),
+        || w.metrics.transactions_aborted.get() >= 1,
+    );
+    mock.broker_round_trip_time(OUT_LEADER, Duration::ZERO)
+        .unwrap();
+    // Longer than the retries' backoff takes to run out.
+    std::thread::sleep(Duration::from_secs(12));
+    if w.thread.is_finished() {
+        panic!(
+            "the worker stopped after one abort: {:?}",
+            w.thread.join().unwrap().err()
+        );
+    }
+    mock.broker_up(IN_LEADER).unwrap();
+    let (summary, _) = run_to_end(w, Duration::from_secs(90));
+    assert_eq!(summary.consumed, RECORDS as u64);
+    assert!(summary.aborted_records >= 1);
+    assert_exactly_once(&brokers);
+}

@@ -1,8 +1,11 @@
 //! Occupation codes (issue #27) against hand codes:
 //! `tests/data/occupation-labels.jsonl` (159 postings coded to ISCO-08
-//! before any rule was written; how: the `.md` beside it). The rules were
-//! tuned on the `tune` half; the figures that count, and the floors
-//! asserted here, are the `held` half's (docs/occupation.md). Run with
+//! before any rule was written, and 80 more, `held2`, coded after the
+//! first held half had been scored; how: the `.md` beside it). The rules
+//! were tuned on the `tune` half; the figures that count are the two
+//! held-back sets', each scored once before anything was changed after it
+//! (docs/occupation.md). The floors hold what those runs measured; the
+//! issue's targets are asserted on both sets together. Run with
 //! `--nocapture` for every miss.
 
 mod common;
@@ -45,10 +48,11 @@ fn digits_index(digits: usize) -> usize {
     }
 }
 
-fn score(split: &str) -> Score {
+/// Scores the postings of the named splits together.
+fn score(splits: &[&str]) -> Score {
     let mut s = Score::default();
     for (label, record) in common::labelled_records("occupation-labels.jsonl") {
-        if label["split"] != split {
+        if !splits.iter().any(|split| label["split"] == *split) {
             continue;
         }
         let source = label["source"].as_str().expect("source");
@@ -89,7 +93,8 @@ fn score(split: &str) -> Score {
         }
     }
     println!(
-        "{split}: {} postings, {} codable, {} coded (coverage {:.3}); accuracy 4-digit {:.3}, 2-digit {:.3}, 1-digit {:.3}; confidence >= 0.8: {} codes, {:.3} right; null by hand but coded: {}",
+        "{}: {} postings, {} codable, {} coded (coverage {:.3}); accuracy 4-digit {:.3}, 2-digit {:.3}, 1-digit {:.3}; confidence >= 0.8: {} codes, {:.3} right; null by hand but coded: {}",
+        splits.join(" + "),
         s.postings,
         s.codable,
         s.coded,
@@ -109,7 +114,7 @@ fn score(split: &str) -> Score {
 
 #[test]
 fn held_back_half_meets_the_targets() {
-    let s = score("held");
+    let s = score(&["held"]);
     assert!(
         s.postings >= 75,
         "the held half has {} postings",
@@ -147,10 +152,60 @@ fn held_back_half_meets_the_targets() {
 fn tuning_half_is_scored_too() {
     // Printed for docs/occupation.md; its floor only guards against a
     // rule that breaks what it was tuned on.
-    let s = score("tune");
+    let s = score(&["tune"]);
     assert!(
         s.accuracy(4) >= 0.80,
         "4-digit accuracy {:.3}",
         s.accuracy(4)
+    );
+}
+
+#[test]
+fn second_held_back_set_meets_the_targets() {
+    let s = score(&["held2"]);
+    assert!(s.postings >= 80, "held2 has {} postings", s.postings);
+    assert!(s.coverage() >= 0.90, "coverage {:.3}", s.coverage());
+    assert!(
+        s.accuracy(4) >= 0.80,
+        "4-digit accuracy {:.3}",
+        s.accuracy(4)
+    );
+    assert!(
+        s.accuracy(1) >= 0.95,
+        "1-digit accuracy {:.3}",
+        s.accuracy(1)
+    );
+    assert_eq!(s.null_coded, 0, "postings null by hand were coded");
+    // The issue's target is 0.90; the one run on this set gave 0.885 (46
+    // of 52): titles whose work the description shows to be another
+    // occupation ("Site Reliability Engineer" writing application code),
+    // which a title match cannot see.
+    assert!(
+        s.confident_accuracy() >= 0.88,
+        "codes with confidence >= 0.8 right {:.3}",
+        s.confident_accuracy()
+    );
+}
+
+/// Both held-back sets together (157 postings the rules were not tuned
+/// on): the issue's targets.
+#[test]
+fn both_held_back_sets_together_meet_the_issue_targets() {
+    let s = score(&["held", "held2"]);
+    assert!(s.coverage() >= 0.90, "coverage {:.3}", s.coverage());
+    assert!(
+        s.accuracy(4) >= 0.80,
+        "4-digit accuracy {:.3}",
+        s.accuracy(4)
+    );
+    assert!(
+        s.accuracy(1) >= 0.95,
+        "1-digit accuracy {:.3}",
+        s.accuracy(1)
+    );
+    assert!(
+        s.confident_accuracy() >= 0.90,
+        "codes with confidence >= 0.8 right {:.3}",
+        s.confident_accuracy()
     );
 }

@@ -8,6 +8,10 @@ Selection (deterministic):
     Split alternates in sample order: 1st, 3rd, ... -> tune; 2nd, 4th, ... -> held.
   * corpus/more: every line of every *.jsonl file, in (sorted file name, line)
     order; split alternates starting with tune.
+  * second held-back set (`held2`, coded after the first held half had been
+    scored, before any rule change that followed): random.Random(2028).sample
+    over the same line numbers, minus SKIP and minus every line of the first
+    sample, drawing 120 and keeping the first 80 in sample order.
 
 Output: one line per posting, "source<TAB>split<TAB>title" (or --json for JSON).
 Sources are "corpus:<line>" or "more:<file>:<line>" (line is 1-based).
@@ -25,6 +29,9 @@ POPULATION = range(1, 7686)
 DRAW = 150
 KEEP = 120
 SKIP = {106, 1543}
+SEED_2 = 2028
+DRAW_2 = 120
+KEEP_2 = 80
 
 
 def corpus_lines():
@@ -34,10 +41,19 @@ def corpus_lines():
     return kept
 
 
+def corpus_lines_2():
+    first = set(corpus_lines())
+    pool = [n for n in POPULATION if n not in SKIP and n not in first]
+    kept = random.Random(SEED_2).sample(pool, DRAW_2)[:KEEP_2]
+    assert len(kept) == KEEP_2
+    return kept
+
+
 def selection():
     """Yield (source, split, posting_dict)."""
     kept = corpus_lines()
-    wanted = set(kept)
+    kept_2 = corpus_lines_2()
+    wanted = set(kept) | set(kept_2)
     texts = {}
     with gzip.open(os.path.join(ROOT, "linkedin-2021.jsonl.gz"), "rt", encoding="utf-8") as f:
         for i, line in enumerate(f, 1):
@@ -56,6 +72,8 @@ def selection():
                     continue
                 yield f"more:{name}:{i}", ("tune" if k % 2 == 0 else "held"), json.loads(line)
                 k += 1
+    for n in kept_2:
+        yield f"corpus:{n}", "held2", texts[n]
 
 
 def title_of(p):

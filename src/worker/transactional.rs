@@ -453,12 +453,16 @@ impl TxnLoop<'_> {
                 self.write(&batch, limits)?;
                 batch.clear();
             }
-            let (records, age) = {
+            let (open, records, age) = {
                 let t = lock(&self.txn.txn);
-                (t.records, t.opened_at.map(|o| o.elapsed()))
+                (t.open, t.records, t.opened_at.map(|o| o.elapsed()))
             };
             shared.metrics.transaction_open_records.set(records as i64);
-            let failed = self.txn.failed.load(Ordering::SeqCst);
+            // A failure marks the open transaction only: once it is aborted
+            // there is nothing left to abort (a late report of its records
+            // must not count as another abort while they wait to be read
+            // again).
+            let failed = open && self.txn.failed.load(Ordering::SeqCst);
             let due = records >= max_records || age.is_some_and(|a| a >= s.commit_every);
             if !(failed || due) {
                 continue;
@@ -852,6 +856,8 @@ impl TxnShared {
             self.renew.store(true, Ordering::SeqCst);
         }
         let done = std::mem::take(&mut *txn);
+        // The failure belonged to the transaction just aborted.
+        self.failed.store(false, Ordering::SeqCst);
         drop(txn);
         self.shared.metrics.transactions_aborted.inc();
         self.shared.metrics.commit_failures.inc();
