@@ -50,17 +50,20 @@ RUN mkdir -p src benches \
 
 # 2) The real sources and the data they embed. COPY keeps the files' own
 #    modification times, which may be older than the placeholder build, so
-#    touch them: otherwise cargo could take the placeholder crate as fresh.
+#    touch them: otherwise cargo could take the placeholder crate as fresh,
+#    and build.rs would keep the data hashes it made without the data (all
+#    zeros: the build fails if the reference versions show them).
 COPY src ./src
 COPY benches ./benches
 COPY data ./data
 COPY config ./config
 COPY schemas ./schemas
-RUN find src benches -name '*.rs' -exec touch {} + \
+RUN find src benches data config -type f -exec touch {} + \
     && cargo build --release --locked --bin posting-enricher \
     && install -D -m 0755 target/release/posting-enricher /out/posting-enricher \
     && /out/posting-enricher --version | grep '^posting-enricher ' \
-    && /out/posting-enricher validate-config config/default.toml > /dev/null
+    && /out/posting-enricher validate-config config/default.toml > /tmp/validated \
+    && ! grep 'sha256:0000000000000000' /tmp/validated
 
 # ---------------------------------------------------------------- runtime ---
 # debian:bookworm-slim rather than distroless/cc: the binary links libz.so.1

@@ -71,6 +71,26 @@ pub struct Config {
     pub kafka: KafkaConfig,
     pub worker: WorkerConfig,
     pub telemetry: TelemetryConfig,
+    pub reference: ReferenceConfig,
+}
+
+/// `[reference]`: when the worker reads its reference files again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReferenceConfig {
+    /// How often `run` checks the configured reference files
+    /// (`enrich.salary.fx_rates_file`, `enrich.skills.taxonomy_file`) for a
+    /// change; "0s" checks only on SIGHUP.
+    #[serde(with = "humantime_serde")]
+    pub reload_interval: Duration,
+}
+
+impl Default for ReferenceConfig {
+    fn default() -> Self {
+        ReferenceConfig {
+            reload_interval: Duration::from_secs(60),
+        }
+    }
 }
 
 /// How records reach the output topic.
@@ -414,6 +434,14 @@ impl Config {
         if self.decode.max_record_bytes == 0 {
             return invalid("decode.max_record_bytes", "must be at least 1".into());
         }
+        let reload = self.reference.reload_interval;
+        if !reload.is_zero() && reload < Duration::from_secs(1) {
+            return invalid(
+                "reference.reload_interval",
+                "must be \"0s\" (only on SIGHUP) or at least 1s (each check reads the files whole)"
+                    .into(),
+            );
+        }
         if self.decode.max_depth < 4 {
             return invalid(
                 "decode.max_depth",
@@ -622,6 +650,19 @@ impl Config {
             self.decode.clone(),
             self.enrich.clone(),
             self.output_options(),
+        )
+    }
+
+    /// The pipeline with these reference files' data (a reload).
+    pub fn pipeline_from_files(
+        &self,
+        files: &crate::enrich::ReferenceFiles,
+    ) -> Result<crate::pipeline::Pipeline, std::sync::Arc<crate::reference::DataError>> {
+        crate::pipeline::Pipeline::from_files(
+            self.decode.clone(),
+            self.enrich.clone(),
+            self.output_options(),
+            files,
         )
     }
 

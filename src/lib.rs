@@ -16,6 +16,7 @@ pub mod pipeline;
 pub mod posting;
 pub mod record;
 pub mod reference;
+pub mod reload;
 pub mod telemetry;
 #[cfg(test)]
 mod test_random;

@@ -10,6 +10,8 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use posting_enricher::config::{Config, ConfigError};
+use posting_enricher::reference::ecb;
+use posting_enricher::reference::money::FxRates;
 use posting_enricher::telemetry::logging;
 use posting_enricher::worker::replay;
 
@@ -106,7 +108,19 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Check a config file (defaults, the file, then POSTING_ENRICHER__* variables); exit non-zero on error.
+    /// Turn the ECB's reference-rate CSV (the daily eurofxref.csv or the
+    /// history eurofxref-hist.csv, as published) into a rates file for
+    /// enrich.salary.fx_rates_file; refuses a file the worker would refuse.
+    FxRates {
+        /// The ECB's CSV.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Where to write the rates (replaced atomically: a worker reading
+        /// it never sees half a file); stdout when not given.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Check a config file (defaults, the file, then POSTING_ENRICHER__* variables) and the reference files it names; print the effective config and the reference data versions; exit non-zero on error.
     ValidateConfig {
         /// The file to check (or --config).
         #[arg(value_name = "FILE")]
@@ -203,11 +217,50 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let path = file.or(cli.config);
             let config = Config::load(path.as_deref(), std::env::vars())?;
             let origin = path.map_or_else(|| "defaults".to_string(), |p| p.display().to_string());
+            let pipeline = config
+                .pipeline()
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .context("loading reference data")?;
             println!("{origin}: ok");
             print!(
                 "{}",
                 toml::to_string(&config.redacted()).context("printing the effective config")?
             );
+            println!("\n# reference data in use (enricher.reference in every record)");
+            for (name, version) in pipeline.reference().entries() {
+                println!("# {name} = {version}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::FxRates { from, out } => {
+            let config = Config::load(cli.config.as_deref(), std::env::vars())?;
+            let text = std::fs::read_to_string(&from)
+                .with_context(|| format!("reading {}", from.display()))?;
+            let fx = ecb::rates_from_ecb_csv(&text)
+                .with_context(|| format!("{} is not the ECB's reference rates", from.display()))?;
+            // The loader's own checks, on the very text written.
+            let toml = fx.to_toml();
+            FxRates::from_toml(&toml).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let reporting = &config.enrich.salary.reporting_currency;
+            if !fx.rates.contains_key(reporting) {
+                anyhow::bail!(
+                    "the rates of {} do not quote {reporting}, the reporting currency (enrich.salary.reporting_currency)",
+                    fx.date
+                );
+            }
+            match out {
+                Some(path) => {
+                    write_atomically(&path, toml.as_bytes())
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!(
+                        "posting-enricher fx-rates: {} rates of {} written to {}",
+                        fx.rates.len(),
+                        fx.date,
+                        path.display()
+                    );
+                }
+                None => print!("{toml}"),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Enrich {
@@ -272,4 +325,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Writes `bytes` to a new file beside `path` and renames it over `path`:
+/// a reader sees the old file or the new one, never a part.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write as _;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut file = File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }

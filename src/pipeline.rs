@@ -3,13 +3,14 @@
 //! the Kafka worker call [`Pipeline::process`], so the same bytes give the
 //! same record in both.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
-use crate::enrich::{EnrichOptions, Enricher, Outcomes, WarningCode};
+use crate::enrich::{EnrichOptions, Enricher, Outcomes, ReferenceFiles, WarningCode};
 use crate::identity;
 use crate::posting::{self, DecodeOptions, Rejection};
 use crate::record::{Record, RecordContext};
 use crate::reference::DataError;
+use crate::reference::versions::ReferenceVersions;
 
 /// What goes into the record besides the enrichment.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +60,20 @@ impl Pipeline {
         })
     }
 
+    /// With these reference files' data (as read by a reload).
+    pub fn from_files(
+        decode: DecodeOptions,
+        enrich: EnrichOptions,
+        output: OutputOptions,
+        files: &ReferenceFiles,
+    ) -> Result<Self, Arc<DataError>> {
+        Ok(Pipeline {
+            decode,
+            enricher: Enricher::from_files(enrich, files)?,
+            output,
+        })
+    }
+
     /// Every setting at its default.
     pub fn with_defaults() -> Result<Self, Arc<DataError>> {
         Pipeline::new(
@@ -66,6 +81,11 @@ impl Pipeline {
             EnrichOptions::default(),
             OutputOptions::default(),
         )
+    }
+
+    /// The reference data this pipeline's records are made with.
+    pub fn reference(&self) -> &ReferenceVersions {
+        self.enricher.reference()
     }
 
     pub fn process(
@@ -86,6 +106,7 @@ impl Pipeline {
             posting: self.output.include_posting.then_some(view.raw),
             enrichment: &enrichment,
             context,
+            reference: self.enricher.reference().json(),
         }
         .write_json(&mut json)
         .map_err(|e| Rejection::new(posting::RejectReason::EncodeFailed, e.to_string()))?;
@@ -95,5 +116,45 @@ impl Pipeline {
             id,
             json,
         })
+    }
+}
+
+/// The pipeline in use, replaced whole when reference data is reloaded
+/// (`crate::reload`). A batch takes the current one and enriches every
+/// record of it with that one: a record is made wholly with the old data or
+/// wholly with the new, never a mix.
+#[derive(Debug)]
+pub struct SharedPipeline {
+    current: RwLock<Arc<Pipeline>>,
+}
+
+impl SharedPipeline {
+    pub fn new(pipeline: Pipeline) -> Self {
+        SharedPipeline {
+            current: RwLock::new(Arc::new(pipeline)),
+        }
+    }
+
+    /// The pipeline to use now (held for a batch; a reload does not wait
+    /// for it).
+    pub fn current(&self) -> Arc<Pipeline> {
+        self.current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Puts `pipeline` in use for every batch from now on.
+    pub fn replace(&self, pipeline: Pipeline) {
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(pipeline);
+    }
+}
+
+impl From<Pipeline> for SharedPipeline {
+    fn from(pipeline: Pipeline) -> Self {
+        SharedPipeline::new(pipeline)
     }
 }

@@ -31,12 +31,6 @@ pub struct RecordContext<'a> {
     pub enriched_at: &'a str,
 }
 
-#[derive(Serialize)]
-struct Enricher<'a> {
-    version: &'a str,
-    enriched_at: &'a str,
-}
-
 /// The parts of one record.
 pub struct Record<'a> {
     pub id: &'a str,
@@ -45,6 +39,10 @@ pub struct Record<'a> {
     pub posting: Option<&'a str>,
     pub enrichment: &'a Enrichment,
     pub context: &'a RecordContext<'a>,
+    /// `enricher.reference`: the JSON object of the reference data
+    /// versions the record was made with
+    /// ([`ReferenceVersions::json`](crate::reference::versions::ReferenceVersions::json)).
+    pub reference: &'a str,
 }
 
 impl Record<'_> {
@@ -65,15 +63,13 @@ impl Record<'_> {
         }
         out.extend_from_slice(b",\"enrichment\":");
         write_enrichment(out, self.enrichment)?;
-        out.extend_from_slice(b",\"enricher\":");
-        serde_json::to_writer(
-            &mut *out,
-            &Enricher {
-                version: ENRICHER_VERSION,
-                enriched_at: self.context.enriched_at,
-            },
-        )?;
-        out.push(b'}');
+        out.extend_from_slice(b",\"enricher\":{\"version\":");
+        serde_json::to_writer(&mut *out, ENRICHER_VERSION)?;
+        out.extend_from_slice(b",\"enriched_at\":");
+        serde_json::to_writer(&mut *out, self.context.enriched_at)?;
+        out.extend_from_slice(b",\"reference\":");
+        out.extend_from_slice(self.reference.as_bytes());
+        out.extend_from_slice(b"}}");
         Ok(())
     }
 }

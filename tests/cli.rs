@@ -301,3 +301,99 @@ fn demo_accounts_for_every_sample_posting_and_exits_0() {
     );
     assert!(stdout.contains(&format!("http://127.0.0.1:{port}/metrics")));
 }
+
+/// `fx-rates` turns the ECB's CSV as published into a rates file the worker
+/// loads (its version in `validate-config` and in every record), and
+/// writes nothing from a file the worker would refuse.
+#[test]
+fn fx_rates_writes_what_the_worker_loads_and_refuses_what_it_would_not() {
+    let ecb = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ecb/eurofxref.csv");
+    let out = tmp("fx-rates.toml");
+    let _ = std::fs::remove_file(&out);
+    let done = bin()
+        .args(["fx-rates", "--from"])
+        .arg(&ecb)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.contains("date = \"2026-10-30\""), "{written}");
+    assert!(written.contains("USD = 1.1172"), "{written}");
+    assert!(
+        written.contains("Source: European Central Bank"),
+        "{written}"
+    );
+
+    // The worker's own check loads it and names its version.
+    let config = tmp("fx-config.toml");
+    std::fs::write(
+        &config,
+        format!("[enrich.salary]\nfx_rates_file = \"{}\"\n", out.display()),
+    )
+    .unwrap();
+    let checked = bin().arg("validate-config").arg(&config).output().unwrap();
+    let said = String::from_utf8_lossy(&checked.stdout);
+    assert!(checked.status.success(), "{said}");
+    let version = format!(
+        "# fx_rates = 2026-10-30 {}",
+        posting_enricher::reference::versions::content_version(written.as_bytes())
+    );
+    assert!(said.contains(&version), "{said}");
+
+    // Records made with it say so.
+    let input = tmp("fx-input.jsonl");
+    std::fs::write(&input, sample_input()).unwrap();
+    let enriched = bin()
+        .arg("--config")
+        .arg(&config)
+        .args(["enrich", "-q"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    let first = &lines(&enriched.stdout)[0];
+    assert_eq!(
+        first["enricher"]["reference"]["fx_rates"].as_str(),
+        version.strip_prefix("# fx_rates = ")
+    );
+
+    // A broken CSV: exit 1, the file in place untouched.
+    let broken = tmp("eurofxref-broken.csv");
+    std::fs::write(
+        &broken,
+        "Date, USD, JPY, \n30 October 2026, 1.1172, -175.68, \n",
+    )
+    .unwrap();
+    let refused = bin()
+        .args(["fx-rates", "--from"])
+        .arg(&broken)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("the rate for JPY is \"-175.68\""), "{err}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), written);
+
+    // Rates without the reporting currency: refused too.
+    std::fs::write(&broken, "Date, JPY, \n30 October 2026, 175.68, \n").unwrap();
+    let refused = bin()
+        .args(["fx-rates", "--from"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("do not quote USD"));
+
+    // A rates file the worker cannot load: validate-config fails naming it.
+    std::fs::write(&out, "date = \"2026-10-30\"\n[rates\n").unwrap();
+    let checked = bin().arg("validate-config").arg(&config).output().unwrap();
+    assert_eq!(checked.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&checked.stderr).contains("fx_rates"));
+}

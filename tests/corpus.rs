@@ -100,6 +100,7 @@ fn records_carry_the_enrichment_exactly_as_serde_writes_it() {
             posting: None,
             enrichment: &enrichment,
             context: &ctx,
+            reference: enricher.reference().json(),
         }
         .write_json(&mut ours)
         .expect("write");

@@ -465,6 +465,27 @@ def check_kubernetes(ctx):
     check(not any("hpa" in r for r in kustomization.get("resources", [])),
           "hpa-alternative: not among the base resources (KEDA is)")
 
+    # The daily exchange-rate job (issue #26): built-in kinds, strict.
+    fx_docs = load_yaml_all("deploy/kubernetes/fx-rates/cronjob.yaml")
+    for doc in fx_docs:
+        validate_builtin(doc, "fx-rates-cronjob", ctx.kube_versions)
+    cron = next(iter(by_kind(fx_docs, "CronJob")), None)
+    role = next(iter(by_kind(fx_docs, "Role")), None)
+    if cron and role:
+        pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        convert = next(c for c in pod["initContainers"] if c["name"] == "convert")
+        check(convert["args"][:1] == ["fx-rates"] and "--from" in convert["args"] and "--out" in convert["args"],
+              "fx-rates-cronjob: converts with `posting-enricher fx-rates --from ... --out ...`")
+        publish = " ".join(pod["containers"][0]["command"])
+        names = [n for r in role["rules"] for n in r.get("resourceNames", [])]
+        check(names and all(f'"{n}"' in publish for n in names),
+              "fx-rates-cronjob: the Role names exactly the ConfigMap the job writes")
+        kustomization = yaml.safe_load(open("deploy/kubernetes/fx-rates/kustomization.yaml"))
+        check(kustomization.get("resources") == ["cronjob.yaml"],
+              "fx-rates-cronjob: a kustomize directory an overlay can list as a resource")
+        check(pod.get("serviceAccountName") == role["metadata"]["name"],
+              "fx-rates-cronjob: the job runs as the ServiceAccount the Role is bound to")
+
 
 # --- Dockerfile ---------------------------------------------------------------------
 def dockerfile_instructions(path="Dockerfile"):

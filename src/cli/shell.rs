@@ -8,9 +8,12 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use posting_enricher::config::Config;
+use posting_enricher::enrich::ReferenceFiles;
+use posting_enricher::pipeline::SharedPipeline;
+use posting_enricher::reload::Reloader;
 use posting_enricher::telemetry::{Health, Metrics, http};
 use posting_enricher::worker::{self, Shutdown, WorkerError};
 
@@ -52,12 +55,83 @@ impl Telemetry {
     }
 }
 
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Checks the reference files every `interval` (never when zero) and on
+/// every SIGHUP, for as long as the worker runs.
+async fn watch_reference(
+    reloader: Arc<Reloader>,
+    interval: Duration,
+    mut hangup: tokio::signal::unix::Signal,
+) {
+    let mut ticks = (!interval.is_zero()).then(|| {
+        let mut t = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        t
+    });
+    loop {
+        let tick = async {
+            match ticks.as_mut() {
+                Some(t) => {
+                    t.tick().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        let asked = tokio::select! {
+            _ = tick => {
+                if !reloader.watches_files() {
+                    continue;
+                }
+                false
+            }
+            received = hangup.recv() => {
+                if received.is_none() {
+                    return;
+                }
+                info!("SIGHUP: checking the reference files");
+                true
+            }
+        };
+        let r = reloader.clone();
+        match tokio::task::spawn_blocking(move || r.check()).await {
+            // Reloads and new failures are logged by the check itself; a
+            // SIGHUP always gets an answer.
+            Ok(checked) if asked && checked.reloaded.is_none() => {
+                if checked.refused.is_empty() {
+                    info!("SIGHUP: the reference files are as in use");
+                } else {
+                    let refused: Vec<String> = checked
+                        .refused
+                        .iter()
+                        .map(|(file, error)| format!("{file}: {error}"))
+                        .collect();
+                    warn!(refused = %refused.join("; "), "SIGHUP: reference files not loaded; the data in use stays");
+                }
+            }
+            Ok(_) => debug!("reference files checked"),
+            Err(e) => warn!(error = %e, "checking the reference files failed"),
+        }
+    }
+}
+
 /// The `run` command: serves the endpoints, runs the worker until a signal
 /// (or `telemetry.shutdown` is requested by the caller), and reports.
 pub async fn run(
     config: Config,
     telemetry: &Telemetry,
 ) -> anyhow::Result<(ExitCode, Option<worker::RunSummary>)> {
+    // First: from here on SIGHUP asks for a reference check (handled once
+    // the worker runs) instead of ending the process. The worker does not
+    // stop when its terminal hangs up; SIGTERM and SIGINT stop it.
+    let hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let effective = serde_json::to_string(&config.redacted()).unwrap_or_default();
     info!(version = posting_enricher::record::ENRICHER_VERSION, config = %effective, "starting");
     let (metrics, health, shutdown) = (
@@ -83,17 +157,26 @@ pub async fn run(
     let mut task = {
         let (metrics, health, shutdown) = (metrics.clone(), health.clone(), shutdown.clone());
         tokio::task::spawn_blocking(move || -> Result<worker::RunSummary, anyhow::Error> {
-            let pipeline = config
-                .pipeline()
+            let files = ReferenceFiles::read(&config.enrich)
                 .map_err(|e| anyhow::anyhow!("{e}"))
                 .context("loading reference data")?;
-            Ok(worker::run(
-                &config,
-                Arc::new(pipeline),
-                metrics,
-                health,
-                shutdown,
-            )?)
+            let pipeline = config
+                .pipeline_from_files(&files)
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .context("loading reference data")?;
+            let pipeline = Arc::new(SharedPipeline::new(pipeline));
+            let reloader = Reloader::new(config.clone(), pipeline.clone(), metrics.clone(), files);
+            info!(
+                reference = pipeline.current().reference().json(),
+                "reference data loaded"
+            );
+            // Stops with the worker, however the worker ends.
+            let _reloads = AbortOnDrop(tokio::runtime::Handle::current().spawn(watch_reference(
+                Arc::new(reloader),
+                config.reference.reload_interval,
+                hangup,
+            )));
+            Ok(worker::run(&config, pipeline, metrics, health, shutdown)?)
         })
     };
 

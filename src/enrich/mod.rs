@@ -27,7 +27,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::posting::PostingView;
-use crate::reference::money::MoneyData;
+use crate::reference::money::{FxRates, MoneyData};
+use crate::reference::versions::{self, ReferenceVersions};
 use crate::reference::{DataError, GeoData};
 pub use education::{Education, EducationLevel};
 pub use employment::{Employment, EmploymentType};
@@ -39,7 +40,7 @@ pub use occupation::Occupation;
 pub use salary::{Salary, SalaryOptions};
 pub use sections::{Section, SectionKind};
 pub use seniority::{Seniority, SeniorityLevel};
-pub use skills::{Skill, Taxonomy};
+pub use skills::{Skill, SkillsOptions, Taxonomy};
 pub use stage::{Outcomes, STAGES, Stage, StageOutcome, Staged};
 pub use warning::{Warning, WarningCode};
 pub use work_arrangement::WorkArrangement;
@@ -51,6 +52,7 @@ pub use work_arrangement::WorkArrangement;
 pub struct EnrichOptions {
     pub description: DescriptionOptions,
     pub salary: SalaryOptions,
+    pub skills: SkillsOptions,
     pub geo: GeoOptions,
     pub language: LanguageOptions,
 }
@@ -119,6 +121,8 @@ pub struct Enricher {
     opts: EnrichOptions,
     geo: Arc<GeoData>,
     money: Arc<MoneyData>,
+    skills: Arc<Taxonomy>,
+    reference: Arc<ReferenceVersions>,
 }
 
 impl std::fmt::Debug for MoneyData {
@@ -129,10 +133,80 @@ impl std::fmt::Debug for MoneyData {
     }
 }
 
+impl std::fmt::Debug for Taxonomy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Taxonomy").finish_non_exhaustive()
+    }
+}
+
+/// The reference files a config names, as read (the embedded text where it
+/// names none): what one enricher is built from, so a reload builds from
+/// exactly the bytes it compared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferenceFiles {
+    /// `enrich.salary.fx_rates_file`, or the embedded rates.
+    pub fx_rates: Option<String>,
+    /// `enrich.skills.taxonomy_file`, or the embedded taxonomy.
+    pub skills: Option<String>,
+}
+
+impl ReferenceFiles {
+    /// Reads the files `opts` names (`None` for the embedded data).
+    pub fn read(opts: &EnrichOptions) -> Result<ReferenceFiles, DataError> {
+        let read = |what: &'static str, path: &Option<std::path::PathBuf>| {
+            path.as_deref()
+                .map(|p| {
+                    std::fs::read_to_string(p)
+                        .map_err(|e| DataError::new(what, format!("{}: {e}", p.display())))
+                })
+                .transpose()
+        };
+        Ok(ReferenceFiles {
+            fx_rates: read(FX_RATES, &opts.salary.fx_rates_file)?,
+            skills: read(SKILLS, &opts.skills.taxonomy_file)?,
+        })
+    }
+}
+
+impl ReferenceFiles {
+    /// Whether `text` would load as data set `name` under `opts`: the
+    /// loader's checks, and for the rates that they quote the reporting
+    /// currency (without it every salary would lose its reporting figure).
+    pub fn check(name: &'static str, text: &str, opts: &EnrichOptions) -> Result<(), DataError> {
+        match name {
+            FX_RATES => {
+                let fx =
+                    FxRates::from_toml(text).map_err(|e| DataError::new(FX_RATES, e.detail))?;
+                let reporting = &opts.salary.reporting_currency;
+                if !fx.rates.contains_key(reporting) {
+                    return Err(DataError::new(
+                        FX_RATES,
+                        format!("no rate for {reporting}, the reporting currency"),
+                    ));
+                }
+                Ok(())
+            }
+            _ => Taxonomy::parse(text)
+                .map(|_| ())
+                .map_err(|e| DataError::new(SKILLS, e)),
+        }
+    }
+}
+
+/// The names of the reloadable data sets, in `DataError::what`, the
+/// records' `enricher.reference` and the metrics' `file` label.
+pub const FX_RATES: &str = "fx_rates";
+pub const SKILLS: &str = "skills";
+
 impl Enricher {
-    pub fn new(opts: EnrichOptions, geo: Arc<GeoData>, money: Arc<MoneyData>) -> Self {
+    fn assemble(
+        opts: EnrichOptions,
+        geo: Arc<GeoData>,
+        money: Arc<MoneyData>,
+        skills: Arc<Taxonomy>,
+        reference: Arc<ReferenceVersions>,
+    ) -> Self {
         // Built here, not on the first record (whose latency they would add).
-        let _ = Taxonomy::shared();
         sections::prepare();
         experience::prepare();
         education::prepare();
@@ -141,14 +215,65 @@ impl Enricher {
         work_arrangement::prepare();
         salary::prepare();
         occupation::prepare();
-        Enricher { opts, geo, money }
+        Enricher {
+            opts,
+            geo,
+            money,
+            skills,
+            reference,
+        }
     }
 
     /// With the process-wide geo data (loaded on first use) and the rates
-    /// named by the options (embedded by default).
+    /// and taxonomy named by the options (embedded by default).
     pub fn with_shared_data(opts: EnrichOptions) -> Result<Self, Arc<DataError>> {
-        let money = MoneyData::load(opts.salary.fx_rates_file.as_deref()).map_err(Arc::new)?;
-        Ok(Enricher::new(opts, GeoData::shared()?, Arc::new(money)))
+        let files = ReferenceFiles::read(&opts).map_err(Arc::new)?;
+        Enricher::from_files(opts, &files)
+    }
+
+    /// With the process-wide geo data and these files' rates and taxonomy;
+    /// an error names the data set (`FX_RATES`, `SKILLS`) that failed.
+    pub fn from_files(opts: EnrichOptions, files: &ReferenceFiles) -> Result<Self, Arc<DataError>> {
+        for (name, text) in [(FX_RATES, &files.fx_rates), (SKILLS, &files.skills)] {
+            if let Some(text) = text {
+                ReferenceFiles::check(name, text, &opts).map_err(Arc::new)?;
+            }
+        }
+        let fx_text = files
+            .fx_rates
+            .as_deref()
+            .unwrap_or(MoneyData::embedded_fx_rates());
+        let fx = FxRates::from_toml(fx_text)
+            .map_err(|e| Arc::new(DataError::new(FX_RATES, e.detail)))?;
+        let money = MoneyData::with_rates(fx).map_err(Arc::new)?;
+        let (skills, skills_version) = match &files.skills {
+            Some(tsv) => (
+                Arc::new(Taxonomy::parse(tsv).map_err(|e| Arc::new(DataError::new(SKILLS, e)))?),
+                versions::content_version(tsv.as_bytes()),
+            ),
+            None => (
+                Taxonomy::shared()
+                    .ok_or_else(|| Arc::new(DataError::new(SKILLS, "the embedded taxonomy")))?,
+                versions::embedded_skills(),
+            ),
+        };
+        let fx_version = match &files.fx_rates {
+            Some(text) => versions::content_version(text.as_bytes()),
+            None => versions::embedded_fx_rates(),
+        };
+        let reference = Arc::new(reference_versions(&money, fx_version, skills_version));
+        Ok(Enricher::assemble(
+            opts,
+            GeoData::shared()?,
+            Arc::new(money),
+            skills,
+            reference,
+        ))
+    }
+
+    /// Which reference data this enricher's records are made with.
+    pub fn reference(&self) -> &ReferenceVersions {
+        &self.reference
     }
 
     pub fn options(&self) -> &EnrichOptions {
@@ -185,7 +310,8 @@ impl Enricher {
         let (salary, salary_outcome) =
             salary::run(view, &text, &self.opts.salary, &salary_context).into_parts(&mut warnings);
         let (skills, skills_outcome) =
-            skills::run(&sections, &text, view.organization.as_deref()).into_parts(&mut warnings);
+            skills::run(&self.skills, &sections, &text, view.organization.as_deref())
+                .into_parts(&mut warnings);
         let (lifecycle, lifecycle_outcome) = lifecycle::run(
             view.date_posted.as_deref(),
             view.valid_through.as_deref(),
@@ -291,4 +417,19 @@ impl Enricher {
             locality,
         }
     }
+}
+
+/// The versions of the data sets an enricher uses: the rates (with their
+/// date), the taxonomy, and the data that is always embedded.
+fn reference_versions(
+    money: &MoneyData,
+    fx_version: String,
+    skills_version: String,
+) -> ReferenceVersions {
+    let mut entries = vec![
+        (FX_RATES, format!("{} {fx_version}", money.fx.date)),
+        (SKILLS, skills_version),
+    ];
+    entries.extend(versions::embedded_fixed());
+    ReferenceVersions::new(entries)
 }

@@ -116,20 +116,37 @@ pub struct Taxonomy {
     qualifiers: Phrases,
 }
 
-/// A problem in `data/skills.tsv` (caught by a unit test, so never at run time).
+/// `[enrich.skills]`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SkillsOptions {
+    /// A taxonomy of `data/skills.tsv`'s shape replacing the embedded one
+    /// (`None`, written "": embedded).
+    #[serde(with = "crate::unset_if_empty")]
+    pub taxonomy_file: Option<std::path::PathBuf>,
+}
+
+/// A problem in a taxonomy file: `data/skills.tsv` (caught by a unit test,
+/// so never at run time) or the file `enrich.skills.taxonomy_file` names.
 #[derive(Debug, thiserror::Error)]
-#[error("data/skills.tsv line {line}: {message}")]
+#[error("line {line}: {message}")]
 pub struct TaxonomyError {
     line: usize,
     message: String,
 }
 
 /// The skills stage: skills named in the requirement and preferred
-/// sections (and the description text), with the shipped taxonomy. Ok with
-/// at least one skill; absent without description text; failed when the
-/// text named none.
-pub fn run(sections: &[Section], text: &str, company: Option<&str>) -> Staged<Vec<Skill>> {
-    let skills = Taxonomy::shared().map_or_else(Vec::new, |t| t.skills(sections, text, company));
+/// sections (and the description text), with the taxonomy in use (the
+/// shipped one unless the config names a file). Ok with at least one
+/// skill; absent without description text; failed when the text named
+/// none.
+pub fn run(
+    taxonomy: &Taxonomy,
+    sections: &[Section],
+    text: &str,
+    company: Option<&str>,
+) -> Staged<Vec<Skill>> {
+    let skills = taxonomy.skills(sections, text, company);
     let outcome = if !skills.is_empty() {
         StageOutcome::Ok
     } else if text.is_empty() {
@@ -142,11 +159,16 @@ pub fn run(sections: &[Section], text: &str, company: Option<&str>) -> Staged<Ve
 
 impl Taxonomy {
     /// The embedded taxonomy, parsed once.
-    pub fn shared() -> Option<&'static Taxonomy> {
-        static SHARED: OnceLock<Option<Taxonomy>> = OnceLock::new();
+    pub fn shared() -> Option<Arc<Taxonomy>> {
+        static SHARED: OnceLock<Option<Arc<Taxonomy>>> = OnceLock::new();
         SHARED
-            .get_or_init(|| Taxonomy::parse(TAXONOMY_TSV).ok())
-            .as_ref()
+            .get_or_init(|| Taxonomy::parse(TAXONOMY_TSV).ok().map(Arc::new))
+            .clone()
+    }
+
+    /// The embedded taxonomy's text (`data/skills.tsv`).
+    pub fn embedded_tsv() -> &'static str {
+        TAXONOMY_TSV
     }
 
     pub fn parse(tsv: &str) -> Result<Taxonomy, TaxonomyError> {
@@ -221,6 +243,12 @@ impl Taxonomy {
             .collect();
         letter_triggers.sort_unstable();
         letter_triggers.dedup();
+        if entries.is_empty() {
+            return Err(err(
+                1,
+                "no skills (a header line and one skill per line)".into(),
+            ));
+        }
         Ok(Taxonomy {
             names,
             patterns,

@@ -8,11 +8,13 @@
 pub mod admin1;
 pub mod countries;
 mod data_error;
+pub mod ecb;
 pub mod money;
 mod pages;
 mod place_grid;
 pub mod places;
 pub mod text;
+pub mod versions;
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};

@@ -25,17 +25,50 @@ pub struct FxRates {
 impl FxRates {
     pub fn from_toml(text: &str) -> Result<FxRates, DataError> {
         let rates: FxRates = toml::from_str(text).map_err(|e| DataError::new("fx rates", e))?;
+        let bad = |detail: String| Err(DataError::new("fx rates", detail));
         if let Some((code, rate)) = rates
             .rates
             .iter()
             .find(|(_, r)| !(r.is_finite() && **r > 0.0))
         {
-            return Err(DataError::new(
-                "fx rates",
-                format!("rate for {code} is {rate}"),
+            return bad(format!("rate for {code} is {rate}"));
+        }
+        // The date goes into every record's version: one shape only.
+        if chrono::NaiveDate::parse_from_str(&rates.date, "%Y-%m-%d").is_err() {
+            return bad(format!("date {:?} is not YYYY-MM-DD", rates.date));
+        }
+        if rates.rates.get(&rates.base) != Some(&1.0) {
+            return bad(format!(
+                "the base {} is not among the rates at 1.0",
+                rates.base
             ));
         }
+        if rates.rates.len() < 2 {
+            return bad("no rate besides the base".into());
+        }
         Ok(rates)
+    }
+
+    /// The rates file these rates load from again (keys sorted, each rate
+    /// as read), with the ECB's attribution its licence asks for.
+    pub fn to_toml(&self) -> String {
+        let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
+        let mut out = String::from(
+            "# Euro foreign exchange reference rates of ONE day: units of each\n\
+             # currency per 1 EUR, as the ECB states them (plus EUR = 1.0).\n\
+             # Source: European Central Bank (ECB). Written by\n\
+             # `posting-enricher fx-rates`; see data/README.md.\n",
+        );
+        out += &format!("date = {}\n", quote(&self.date));
+        out += &format!("source = {}\n", quote(&self.source));
+        out += &format!("base = {}\n\n[rates]\n", quote(&self.base));
+        let mut codes: Vec<&String> = self.rates.keys().collect();
+        codes.sort();
+        for code in codes {
+            // `{:?}` keeps a decimal point (1.0, not 1): TOML reads a float.
+            out += &format!("{code} = {:?}\n", self.rates[code]);
+        }
+        out
     }
 
     /// Units of `to` per unit of `from`, from the two rates of the same day.
@@ -63,6 +96,16 @@ impl MoneyData {
             )?,
             None => FxRates::from_toml(FX_RATES)?,
         };
+        MoneyData::with_rates(fx)
+    }
+
+    /// The embedded rates file's text.
+    pub fn embedded_fx_rates() -> &'static str {
+        FX_RATES
+    }
+
+    /// The embedded codes with these rates.
+    pub fn with_rates(fx: FxRates) -> Result<MoneyData, DataError> {
         let iso4217 = ISO4217
             .lines()
             .skip(1)

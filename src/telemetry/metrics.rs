@@ -37,6 +37,10 @@ pub struct Metrics {
     pub consumer_lag: IntGaugeVec,
     pub ready: IntGauge,
     pub start_time: Gauge,
+    pub reference_info: IntGaugeVec,
+    pub reference_reloads: IntCounter,
+    pub reference_reload_failures: IntCounterVec,
+    pub reference_reload_failing: IntGaugeVec,
 }
 
 fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -230,8 +234,49 @@ impl Metrics {
                     .expect("metric registered once");
                 g
             },
+            reference_info: {
+                let g = IntGaugeVec::new(
+                    Opts::new(
+                        "posting_enricher_reference_info",
+                        "The version of each reference data set in use (enricher.reference in the records); the value is always 1.",
+                    ),
+                    &["file", "version"],
+                )
+                .expect("valid metric");
+                r.register(Box::new(g.clone()))
+                    .expect("metric registered once");
+                g
+            },
+            reference_reloads: counter(
+                r,
+                "posting_enricher_reference_reloads_total",
+                "Reference data reloaded after a configured file changed.",
+            ),
+            reference_reload_failures: counter_vec(
+                r,
+                "posting_enricher_reference_reload_failures_total",
+                "Changed reference files that did not load (the data in use stays), once per bad content.",
+                &["file"],
+            ),
+            reference_reload_failing: {
+                let g = IntGaugeVec::new(
+                    Opts::new(
+                        "posting_enricher_reference_reload_failing",
+                        "1 while a configured reference file on disk does not load (the data in use is older than the file), else 0.",
+                    ),
+                    &["file"],
+                )
+                .expect("valid metric");
+                r.register(Box::new(g.clone()))
+                    .expect("metric registered once");
+                g
+            },
             registry,
         };
+        for file in [crate::enrich::FX_RATES, crate::enrich::SKILLS] {
+            m.reference_reload_failures.with_label_values(&[file]);
+            m.reference_reload_failing.with_label_values(&[file]);
+        }
         let info = IntGaugeVec::new(
             Opts::new(
                 "posting_enricher_build_info",
@@ -278,6 +323,27 @@ impl Metrics {
             for reason in RejectReason::ALL {
                 self.dead_lettered
                     .with_label_values(&[topic, reason.code()]);
+            }
+        }
+    }
+
+    /// Shows `new` as the reference data in use instead of `old`: the new
+    /// series first, then the old ones removed, so no scrape sees none.
+    pub fn set_reference(
+        &self,
+        old: Option<&crate::reference::versions::ReferenceVersions>,
+        new: &crate::reference::versions::ReferenceVersions,
+    ) {
+        for (file, version) in new.entries() {
+            self.reference_info
+                .with_label_values(&[file, version.as_str()])
+                .set(1);
+        }
+        for (file, version) in old.map(|o| o.entries()).unwrap_or_default() {
+            if new.get(file) != Some(version.as_str()) {
+                let _ = self
+                    .reference_info
+                    .remove_label_values(&[file, version.as_str()]);
             }
         }
     }
@@ -361,6 +427,9 @@ mod tests {
                 "posting_enricher_records_consumed_total",
                 "posting_enricher_records_dead_lettered_total",
                 "posting_enricher_records_produced_total",
+                "posting_enricher_reference_reload_failing",
+                "posting_enricher_reference_reload_failures_total",
+                "posting_enricher_reference_reloads_total",
                 "posting_enricher_start_time_seconds",
                 "posting_enricher_stopped_partitions",
                 "posting_enricher_transaction_open_records",

@@ -24,14 +24,14 @@ use super::settings::Settings;
 use super::setup::{enrichment_pool, producer_config, wait_for_topics};
 use super::shutdown::Shutdown;
 use crate::config::Config;
-use crate::pipeline::{Enriched, Pipeline};
+use crate::pipeline::{Enriched, SharedPipeline};
 use crate::posting::Rejection;
 use crate::telemetry::{Health, Metrics};
 
 /// [`super::run`] with at-least-once delivery.
 pub(super) fn run(
     config: &Config,
-    pipeline: Arc<Pipeline>,
+    pipeline: Arc<SharedPipeline>,
     metrics: Arc<Metrics>,
     health: Arc<Health>,
     shutdown: Arc<Shutdown>,
@@ -75,7 +75,7 @@ pub(super) fn run(
 pub(super) struct Worker<'c> {
     config: &'c Config,
     settings: Settings,
-    pipeline: Arc<Pipeline>,
+    pipeline: Arc<SharedPipeline>,
     consumer: BaseConsumer<ConsumerCallbacks>,
     producer: ThreadedProducer<DeliveryCallbacks>,
     shared: Arc<Shared>,
@@ -456,7 +456,8 @@ impl Worker<'_> {
         // Records of partitions revoked (or paused) while the batch filled.
         batch.retain(|m| self.shared.is_active(m.topic(), m.partition()));
         let enriched_at = enriched_at(self.config);
-        let pipeline = &self.pipeline;
+        // One pipeline for the whole batch: a reload never mixes data in it.
+        let pipeline = &*self.pipeline.current();
         let results: Vec<(Result<Enriched, Rejection>, Duration)> = self.pool.install(|| {
             batch
                 .par_iter()

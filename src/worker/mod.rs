@@ -32,7 +32,7 @@ mod transactional;
 use std::sync::Arc;
 
 use crate::config::{Config, Delivery};
-use crate::pipeline::Pipeline;
+use crate::pipeline::SharedPipeline;
 use crate::telemetry::{Health, Metrics};
 pub use offsets::{Commits, OffsetTracker, TopicPartition};
 pub use outcome::{RunSummary, WorkerError};
@@ -40,9 +40,11 @@ pub use shutdown::Shutdown;
 
 /// Runs until `shutdown` is requested (then drains, commits and leaves the
 /// group) or a fatal error. Blocking: call it on a thread of its own.
+/// Each batch is enriched with the pipeline current when it was read (a
+/// reload replaces it for the batches after).
 pub fn run(
     config: &Config,
-    pipeline: Arc<Pipeline>,
+    pipeline: Arc<SharedPipeline>,
     metrics: Arc<Metrics>,
     health: Arc<Health>,
     shutdown: Arc<Shutdown>,

@@ -63,7 +63,7 @@ use super::shutdown::Shutdown;
 use super::{client, setup};
 use crate::config::Config;
 use crate::enrich::{Outcomes, WarningCode};
-use crate::pipeline::{Enriched, Pipeline};
+use crate::pipeline::{Enriched, SharedPipeline};
 use crate::posting::Rejection;
 use crate::telemetry::{Health, Metrics};
 
@@ -302,7 +302,7 @@ impl ConsumerContext for TxnConsumerContext {
 
 pub fn run(
     config: &Config,
-    pipeline: Arc<Pipeline>,
+    pipeline: Arc<SharedPipeline>,
     metrics: Arc<Metrics>,
     health: Arc<Health>,
     shutdown: Arc<Shutdown>,
@@ -382,7 +382,7 @@ pub fn run(
 struct TxnLoop<'a> {
     config: &'a Config,
     settings: &'a Settings,
-    pipeline: &'a Pipeline,
+    pipeline: &'a SharedPipeline,
     consumer: &'a BaseConsumer<TxnConsumerContext>,
     txn: &'a TxnShared,
     pool: &'a rayon::ThreadPool,
@@ -520,10 +520,12 @@ impl TxnLoop<'_> {
     /// one if none is).
     fn write(&self, batch: &[BorrowedMessage<'_>], limits: Limits) -> Result<(), WorkerError> {
         let enriched_at = batch::enriched_at(self.config);
+        // One pipeline for the whole batch: a reload never mixes data in it.
+        let pipeline = self.pipeline.current();
         let results: Vec<Result<Enriched, Rejection>> = self.pool.install(|| {
             batch
                 .par_iter()
-                .map(|m| batch::enrich_message(self.pipeline, m, &enriched_at))
+                .map(|m| batch::enrich_message(&pipeline, m, &enriched_at))
                 .collect()
         });
         self.txn.renew_producer()?;

@@ -6,7 +6,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use posting_enricher::config::Config;
-use posting_enricher::pipeline::Pipeline;
+use posting_enricher::pipeline::{Pipeline, SharedPipeline};
 use posting_enricher::telemetry::{Health, Metrics};
 use posting_enricher::worker::{self, RunSummary, Shutdown};
 
@@ -25,7 +25,7 @@ pub fn start(config: Config) -> Running {
     let shutdown = Arc::new(Shutdown::new(Duration::from_secs(10)));
     let (m, h, s) = (metrics.clone(), health.clone(), shutdown.clone());
     let thread = std::thread::spawn(move || {
-        let pipeline = Arc::new(Pipeline::with_defaults().unwrap());
+        let pipeline = Arc::new(SharedPipeline::new(Pipeline::with_defaults().unwrap()));
         worker::run(&config, pipeline, m, h, s)
     });
     Running {
