@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::kafka::{
-    Broker, IN, Input, OUT, WorkerProcess, WorkerSetup, produce, read_all, setup, topics,
+    Broker, IN, OUT, WorkerProcess, WorkerSetup, corpus_inputs, produce, read_all, setup, topics,
 };
 use posting_enricher::reference::versions::content_version;
 use rdkafka::Message;
@@ -55,17 +55,7 @@ fn postings(from: usize, n: usize) -> Vec<Vec<u8>> {
 }
 
 fn produce_postings(addr: &str, values: &[Vec<u8>]) {
-    let inputs: Vec<Input<'_>> = values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| Input {
-            partition: (i % 3) as i32,
-            key: None,
-            value: v,
-            headers: Vec::new(),
-        })
-        .collect();
-    produce(addr, IN, &inputs);
+    produce(addr, IN, &corpus_inputs(values));
 }
 
 /// Per record: (its title's number, the rates' version, the rate date its

@@ -45,7 +45,7 @@ fn rows() -> Vec<Row> {
 
 /// The shipped reference rates, as the enricher uses them.
 fn usd_per_unit(code: &str) -> Option<f64> {
-    let money = posting_enricher::reference::money::MoneyData::load(None).expect("rates");
+    let money = posting_enricher::reference::money::MoneyData::embedded().expect("rates");
     money.fx.rate(code, "USD")
 }
 

@@ -169,28 +169,33 @@ impl ReferenceFiles {
 }
 
 impl ReferenceFiles {
-    /// Whether `text` would load as data set `name` under `opts`: the
-    /// loader's checks, and for the rates that they quote the reporting
-    /// currency (without it every salary would lose its reporting figure).
+    /// Whether `text` would load as data set `name` under `opts` (what
+    /// [`Enricher::from_files`] checks, so a reload can judge each file on
+    /// its own).
     pub fn check(name: &'static str, text: &str, opts: &EnrichOptions) -> Result<(), DataError> {
         match name {
-            FX_RATES => {
-                let fx =
-                    FxRates::from_toml(text).map_err(|e| DataError::new(FX_RATES, e.detail))?;
-                let reporting = &opts.salary.reporting_currency;
-                if !fx.rates.contains_key(reporting) {
-                    return Err(DataError::new(
-                        FX_RATES,
-                        format!("no rate for {reporting}, the reporting currency"),
-                    ));
-                }
-                Ok(())
-            }
-            _ => Taxonomy::parse(text)
-                .map(|_| ())
-                .map_err(|e| DataError::new(SKILLS, e)),
+            FX_RATES => load_rates(text, opts).map(|_| ()),
+            _ => load_taxonomy(text).map(|_| ()),
         }
     }
+}
+
+/// A rates file's rates: the loader's checks, and a rate for the reporting
+/// currency (without it every salary would lose its reporting figure).
+fn load_rates(text: &str, opts: &EnrichOptions) -> Result<FxRates, DataError> {
+    let fx = FxRates::from_toml(text).map_err(|e| DataError::new(FX_RATES, e.detail))?;
+    let reporting = &opts.salary.reporting_currency;
+    if !fx.rates.contains_key(reporting) {
+        return Err(DataError::new(
+            FX_RATES,
+            format!("no rate for {reporting}, the reporting currency"),
+        ));
+    }
+    Ok(fx)
+}
+
+fn load_taxonomy(text: &str) -> Result<Taxonomy, DataError> {
+    Taxonomy::parse(text).map_err(|e| DataError::new(SKILLS, e))
 }
 
 /// The names of the reloadable data sets, in `DataError::what`, the
@@ -234,21 +239,15 @@ impl Enricher {
     /// With the process-wide geo data and these files' rates and taxonomy;
     /// an error names the data set (`FX_RATES`, `SKILLS`) that failed.
     pub fn from_files(opts: EnrichOptions, files: &ReferenceFiles) -> Result<Self, Arc<DataError>> {
-        for (name, text) in [(FX_RATES, &files.fx_rates), (SKILLS, &files.skills)] {
-            if let Some(text) = text {
-                ReferenceFiles::check(name, text, &opts).map_err(Arc::new)?;
-            }
+        let fx = match &files.fx_rates {
+            Some(text) => load_rates(text, &opts),
+            None => FxRates::from_toml(MoneyData::embedded_fx_rates()),
         }
-        let fx_text = files
-            .fx_rates
-            .as_deref()
-            .unwrap_or(MoneyData::embedded_fx_rates());
-        let fx = FxRates::from_toml(fx_text)
-            .map_err(|e| Arc::new(DataError::new(FX_RATES, e.detail)))?;
+        .map_err(Arc::new)?;
         let money = MoneyData::with_rates(fx).map_err(Arc::new)?;
         let (skills, skills_version) = match &files.skills {
             Some(tsv) => (
-                Arc::new(Taxonomy::parse(tsv).map_err(|e| Arc::new(DataError::new(SKILLS, e)))?),
+                Arc::new(load_taxonomy(tsv).map_err(Arc::new)?),
                 versions::content_version(tsv.as_bytes()),
             ),
             None => (

@@ -87,16 +87,10 @@ pub struct MoneyData {
 }
 
 impl MoneyData {
-    /// The embedded data, or rates from a file when one is given.
-    pub fn load(fx_file: Option<&std::path::Path>) -> Result<MoneyData, DataError> {
-        let fx = match fx_file {
-            Some(path) => FxRates::from_toml(
-                &std::fs::read_to_string(path)
-                    .map_err(|e| DataError::new("fx rates", format!("{}: {e}", path.display())))?,
-            )?,
-            None => FxRates::from_toml(FX_RATES)?,
-        };
-        MoneyData::with_rates(fx)
+    /// The embedded codes and rates (configured rates files are read by
+    /// `enrich::ReferenceFiles` and given to [`MoneyData::with_rates`]).
+    pub fn embedded() -> Result<MoneyData, DataError> {
+        MoneyData::with_rates(FxRates::from_toml(FX_RATES)?)
     }
 
     /// The embedded rates file's text.
@@ -153,7 +147,7 @@ mod tests {
 
     #[test]
     fn embedded_rates_and_codes() {
-        let m = MoneyData::load(None).expect("load");
+        let m = MoneyData::embedded().expect("load");
         assert_eq!(m.fx.base, "EUR");
         assert_eq!(m.fx.rate("USD", "USD"), Some(1.0));
         let usd_per_gbp = m.fx.rate("GBP", "USD").expect("GBP");

@@ -696,7 +696,7 @@ mod tests {
         let doc = locate(json.as_bytes(), &DecodeOptions::default()).unwrap();
         let view = parse(&doc).unwrap();
         let geo = crate::reference::GeoData::shared().unwrap();
-        let money = MoneyData::load(None).unwrap();
+        let money = MoneyData::embedded().unwrap();
         let country = view.stated_country().and_then(|c| geo.countries.resolve(c));
         let ctx = SalaryContext {
             money: &money,
@@ -953,7 +953,7 @@ mod tests {
         let doc = locate(json.as_bytes(), &DecodeOptions::default()).unwrap();
         let view = parse(&doc).unwrap();
         let geo = crate::reference::GeoData::shared().unwrap();
-        let money = MoneyData::load(None).unwrap();
+        let money = MoneyData::embedded().unwrap();
         let ctx = SalaryContext {
             money: &money,
             countries: &geo.countries,
