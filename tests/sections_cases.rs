@@ -9,6 +9,12 @@
 //!   10 drawn at random), labelled before any rule change for issue #25.
 //!   Over all 69, the headings found and the kinds of those found are
 //!   scored (recall, precision, kind accuracy).
+//! - tests/data/sections-cases-held.toml: 20 drawn at random and labelled
+//!   after #25's first rule changes; scored once as a held-back set, then
+//!   tuned on, so now scored with the others (89 in all).
+//! - tests/data/sections-cases-held2.toml: 30 more drawn at random and
+//!   labelled after that tuning, never tuned on: the fair figure for
+//!   postings the rules have not seen, scored on its own.
 
 mod common;
 
@@ -200,7 +206,7 @@ fn sections_match_what_a_reader_sees_in_44_corpus_postings() {
             "no matching case has a {kind} section"
         );
     }
-    assert!(passed >= 37, "only {passed} cases match");
+    assert!(passed >= 38, "only {passed} cases match");
 }
 
 /// Headings found and their kinds, over every labelled posting.
@@ -252,17 +258,54 @@ impl HeadingScore {
     fn ratio(part: usize, whole: usize) -> f64 {
         part as f64 / whole.max(1) as f64
     }
+
+    /// (recall, precision, kind accuracy)
+    fn figures(&self) -> (f64, f64, f64) {
+        (
+            Self::ratio(self.found, self.labelled),
+            Self::ratio(self.found, self.produced),
+            Self::ratio(self.kind_right, self.found),
+        )
+    }
+
+    fn print(&self, name: &str) {
+        let (recall, precision, kinds) = self.figures();
+        eprintln!(
+            "{name}: {} labelled headings, {} produced, {} found: recall {recall:.3}, precision {precision:.3}, kind right {} ({kinds:.3})",
+            self.labelled, self.produced, self.found, self.kind_right,
+        );
+    }
+
+    /// Prints the wrong kinds and asserts the figures' floors.
+    fn assert_floors(&self, floors: Floors) {
+        eprintln!("wrong kinds:\n  {}", self.wrong_kinds.join("\n  "));
+        let (recall, precision, kinds) = self.figures();
+        assert!(recall >= floors.recall, "heading recall {recall:.3}");
+        assert!(
+            precision >= floors.precision,
+            "heading precision {precision:.3}"
+        );
+        assert!(kinds >= floors.kinds, "kind accuracy {kinds:.3}");
+    }
+}
+
+struct Floors {
+    recall: f64,
+    precision: f64,
+    kinds: f64,
 }
 
 /// Issue #25's measure: how many labelled headings are found, how many
 /// found are labelled, and how often a found heading has its kind, over
-/// the 44 reviewed postings and the 25 labelled for #25. The floors are
-/// the figures before #25's rule changes (the issue asks ≥ 0.92 for the
-/// kinds, with recall and precision not dropping).
+/// the 44 reviewed postings, the 25 labelled for #25 and the first 20
+/// held back (all tuned on now). The floors are the figures over the 69
+/// before #25's rule changes (the issue asks ≥ 0.92 for the kinds, with
+/// recall and precision not dropping).
 #[test]
-fn heading_kinds_over_69_labelled_postings() {
+fn heading_kinds_over_89_tuning_postings() {
     let reviewed = cases("sections-cases.toml");
     let new = cases("sections-cases-new.toml");
+    let held = cases("sections-cases-held.toml");
     assert!(new.len() >= 25, "only {} new cases", new.len());
     assert!(
         new.iter().filter(|c| c.file.is_some()).count() >= 15,
@@ -270,44 +313,54 @@ fn heading_kinds_over_69_labelled_postings() {
     );
     let lines = common::corpus_lines();
     let pipeline = common::pipeline();
-    let mut scores: [(&str, HeadingScore); 3] = Default::default();
+    let mut scores: [(&str, HeadingScore); 4] = Default::default();
     scores[0].0 = "reviewed 44";
     scores[1].0 = "new 25";
-    scores[2].0 = "all";
-    for (set, cases) in [(0, &reviewed), (1, &new)] {
+    scores[2].0 = "first held-back 20";
+    scores[3].0 = "all";
+    for (set, cases) in [(0, &reviewed), (1, &new), (2, &held)] {
         for case in cases {
             let got = case.sections(&lines, &pipeline);
             scores[set].1.add(case, &got);
-            scores[2].1.add(case, &got);
+            scores[3].1.add(case, &got);
         }
     }
     for (name, s) in &scores {
-        eprintln!(
-            "{name}: {} labelled headings, {} produced, {} found: recall {:.3}, precision {:.3}, kind right {} ({:.3})",
-            s.labelled,
-            s.produced,
-            s.found,
-            HeadingScore::ratio(s.found, s.labelled),
-            HeadingScore::ratio(s.found, s.produced),
-            s.kind_right,
-            HeadingScore::ratio(s.kind_right, s.found),
-        );
+        s.print(name);
     }
-    let all = &scores[2].1;
-    eprintln!("wrong kinds:\n  {}", all.wrong_kinds.join("\n  "));
-    let recall = HeadingScore::ratio(all.found, all.labelled);
-    let precision = HeadingScore::ratio(all.found, all.produced);
-    let kinds = HeadingScore::ratio(all.kind_right, all.found);
-    assert!(recall >= RECALL_FLOOR, "heading recall {recall:.3}");
-    assert!(
-        precision >= PRECISION_FLOOR,
-        "heading precision {precision:.3}"
-    );
-    assert!(kinds >= KIND_FLOOR, "kind accuracy {kinds:.3}");
+    scores[3].1.assert_floors(TUNING_FLOORS);
 }
 
 /// The figures over all 69 before #25's rule changes: 300 of 322 labelled
 /// headings found, 300 of 308 produced labelled, 289 of 300 kinds right.
-const RECALL_FLOOR: f64 = 0.93;
-const PRECISION_FLOOR: f64 = 0.97;
-const KIND_FLOOR: f64 = 0.96;
+const TUNING_FLOORS: Floors = Floors {
+    recall: 0.93,
+    precision: 0.97,
+    kinds: 0.96,
+};
+
+/// Issue #25's check on postings the rules were not tuned on: 30 drawn at
+/// random (seed 2702) and labelled after the last rule change
+/// (tests/data/sections-cases-held2.md). Scored once, when the rules were
+/// done; the floors are that scoring's figures.
+#[test]
+fn heading_kinds_over_30_held_back_postings() {
+    let held = cases("sections-cases-held2.toml");
+    assert!(held.len() >= 30, "only {} held-back cases", held.len());
+    let lines = common::corpus_lines();
+    let pipeline = common::pipeline();
+    let mut score = HeadingScore::default();
+    for case in &held {
+        score.add(case, &case.sections(&lines, &pipeline));
+    }
+    score.print("held-back 30");
+    score.assert_floors(HELD_BACK_FLOORS);
+}
+
+/// The held-back 30 as scored once: 135 of 146 labelled headings found,
+/// 135 of 150 produced labelled, 126 of 135 kinds right.
+const HELD_BACK_FLOORS: Floors = Floors {
+    recall: 0.92,
+    precision: 0.90,
+    kinds: 0.93,
+};

@@ -46,6 +46,12 @@ pub fn classify_heading_for(heading: Option<&str>, company: Option<&str>) -> Hea
             return HeadingClass::Kind(AboutCompany);
         }
     }
+    let names_company = company.is_some_and(|c| !c.trim().is_empty() && norm.contains(c));
+    // "The Trella Health Experience": what working there is like, not the
+    // experience asked for.
+    if names_company && trimmed.ends_with(" experience") {
+        return HeadingClass::Kind(Benefits);
+    }
     if let Some(kind) = first_rule_matching(&norm) {
         return HeadingClass::Kind(kind);
     }
@@ -58,7 +64,7 @@ pub fn classify_heading_for(heading: Option<&str>, company: Option<&str>) -> Hea
         return HeadingClass::Kind(Benefits);
     }
     // "EY | Building a better working world", "Euretos".
-    if company.is_some_and(|c| !c.trim().is_empty() && norm.contains(c)) {
+    if names_company {
         return HeadingClass::Generic(AboutCompany);
     }
     HeadingClass::Generic(Other)
@@ -138,6 +144,25 @@ pub fn classify_body(
     if section.heading.is_none() && section.items.is_empty() {
         return intro_kind(text, company);
     }
+    // A bare "Overview" over a paragraph about the company, not the role
+    // ("Job Description" or "Summary" over the same paragraph still
+    // introduces the role).
+    if default == Role
+        && section.items.is_empty()
+        && section.heading.as_deref().is_some_and(|h| {
+            h.trim()
+                .trim_end_matches(':')
+                .trim_end()
+                .eq_ignore_ascii_case("overview")
+        })
+        && intro_kind(text, company) == Some(AboutCompany)
+    {
+        return Some(AboutCompany);
+    }
+    // "Additional Information" opening with the pay: compensation.
+    if default == Other && opens_with_pay(text) {
+        return Some(Compensation);
+    }
     // A list refines only a heading that leans nowhere in particular.
     if !matches!(default, Role | Other) {
         return None;
@@ -162,6 +187,28 @@ pub fn classify_body(
         return Some(Responsibilities);
     }
     None
+}
+
+/// Whether the first line of `text` states pay: a pay word and an amount
+/// after a currency sign ("Minimum salary of $111,000 + bonus").
+fn opens_with_pay(text: &str) -> bool {
+    let Some(first) = text.lines().find(|l| !l.trim().is_empty()) else {
+        return false;
+    };
+    // The amount first: most first lines have no currency sign, and the
+    // pay words need a lower-cased copy.
+    let amount = first
+        .char_indices()
+        .filter(|(_, c)| matches!(c, '$' | '€' | '£'))
+        .any(|(at, c)| {
+            first[at + c.len_utf8()..]
+                .trim_start()
+                .starts_with(|d: char| d.is_ascii_digit())
+        });
+    amount && {
+        let lower = first.to_lowercase();
+        PAY_WORDS.iter().any(|w| lower.contains(w))
+    }
 }
 
 /// Untitled text before the first heading: a block of labels ("Location:
@@ -501,5 +548,76 @@ mod tests {
         }
         assert_eq!(kind("Job Description"), HeadingClass::Generic(Role));
         assert_eq!(kind("Zebra crossing"), HeadingClass::Generic(Other));
+    }
+
+    #[test]
+    fn phrasings_of_issue_25() {
+        for (h, k) in [
+            ("The Pre-Requisites", Requirements),
+            ("Hogan Requires", Requirements),
+            ("We’d love you to bring", Requirements),
+            ("What To Expect", Role),
+            ("What to expect from us", Benefits),
+            ("What to expect next", Application),
+            ("What You’ll Gain", Benefits),
+            ("How Will YOU Make an Impact?", Responsibilities),
+            ("Technical Project Management As Required", Responsibilities),
+            ("Requirements", Requirements),
+        ] {
+            assert_eq!(kind(h), HeadingClass::Kind(k), "{h}");
+        }
+        // The company's own "experience" is what working there is like.
+        assert_eq!(
+            classify_heading_for(Some("The Trella Health Experience"), Some("trella health")),
+            HeadingClass::Kind(Benefits)
+        );
+        assert_eq!(
+            classify_heading_for(Some("Experience"), Some("trella health")),
+            HeadingClass::Kind(Requirements)
+        );
+    }
+
+    fn section(heading: &str, text: &str, items: &[&str]) -> Section {
+        Section {
+            kind: Other,
+            heading: Some(heading.to_string()),
+            text: text.to_string(),
+            items: items.iter().map(|i| i.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_section_that_opens_with_pay_under_a_heading_that_says_little_is_compensation() {
+        let pay = section(
+            "Additional Information",
+            "(Colorado only*) Minimum salary of $111,000 + bonus + equity + benefits.",
+            &[],
+        );
+        assert_eq!(classify_body(&pay, Other, None), Some(Compensation));
+        // A currency sign without a pay word, or a pay word without an
+        // amount, is not enough.
+        let fee = section("Notes", "A $50 fee applies to late forms.", &[]);
+        assert_eq!(classify_body(&fee, Other, None), None);
+        let vague = section("Notes", "Competitive salary and benefits.", &[]);
+        assert_eq!(classify_body(&vague, Other, None), None);
+        // Only the first line counts: a role text that ends with its pay
+        // stays the role's.
+        let role = section(
+            "Additional Information",
+            "You will build data pipelines.\nSalary: $90,000",
+            &[],
+        );
+        assert_eq!(classify_body(&role, Other, None), None);
+    }
+
+    #[test]
+    fn a_bare_overview_of_the_company_is_about_the_company() {
+        let text = "Acme is a leading global provider of consulting services. Our team \
+                    and our culture are what make us who we are. Join our team.";
+        let overview = section("Overview", text, &[]);
+        assert_eq!(classify_body(&overview, Role, None), Some(AboutCompany));
+        // The same paragraph under "Job Description" still introduces the role.
+        let described = section("Job Description", text, &[]);
+        assert_eq!(classify_body(&described, Role, None), None);
     }
 }

@@ -210,6 +210,9 @@ pub(super) const HEADING_RULES: &[(SectionKind, &[&str])] = &[
         Benefits,
         &[
             "benefit",
+            "youll gain",
+            "you ll gain",
+            "you will gain",
             "perks",
             "perk",
             "what we offer",
@@ -302,6 +305,8 @@ pub(super) const HEADING_RULES: &[(SectionKind, &[&str])] = &[
             "accident insurance",
         ],
     ),
+    // "Project Management As Required": a duty done when asked.
+    (Responsibilities, &["as required"]),
     (
         Requirements,
         &[
@@ -319,6 +324,8 @@ pub(super) const HEADING_RULES: &[(SectionKind, &[&str])] = &[
             "what you ll bring",
             "what youll bring",
             "you bring",
+            "you to bring",
+            "you to have",
             "what we re looking for",
             "what were looking for",
             "what we are looking for",
@@ -353,6 +360,8 @@ pub(super) const HEADING_RULES: &[(SectionKind, &[&str])] = &[
             "certification",
             "eligibility",
             "prerequisit",
+            "pre requisit",
+            "requires",
             "anforderungen",
             "yêu cầu",
             "dein profil",
@@ -426,6 +435,7 @@ pub(super) const HEADING_RULES: &[(SectionKind, &[&str])] = &[
             "you will",
             "youll",
             "your impact",
+            "make an impact",
             "the impact",
             "impact you",
             "duties",
@@ -544,6 +554,7 @@ pub(super) const HEADING_RULES: &[(SectionKind, &[&str])] = &[
     (
         Role,
         &[
+            "what to expect",
             "the role",
             "role",
             "about the role",
@@ -641,4 +652,16 @@ pub(super) const REQUIREMENT_CUES: [&str; 5] = [
     "knowledge of",
     "ability to",
     "proficien",
+];
+
+/// Words of a line that states pay, for a section under a heading that
+/// says little ("Additional Information").
+pub(super) const PAY_WORDS: [&str; 7] = [
+    "salary",
+    "pay range",
+    "pay rate",
+    "hourly rate",
+    "compensation",
+    "wage",
+    "base pay",
 ];
