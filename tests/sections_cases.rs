@@ -10,8 +10,8 @@
 //!   Over all 69, the headings found and the kinds of those found are
 //!   scored (recall, precision, kind accuracy).
 //! - tests/data/sections-cases-held.toml: 20 drawn at random and labelled
-//!   after #25's first rule changes; scored once as a held-back set, then
-//!   tuned on, so now scored with the others (89 in all).
+//!   from the postings alone; scored once as a held-back set, then tuned
+//!   on, so now scored with the others (89 in all).
 //! - tests/data/sections-cases-held2.toml: 30 more drawn at random and
 //!   labelled after that tuning, never tuned on: the fair figure for
 //!   postings the rules have not seen, scored on its own.
@@ -298,8 +298,8 @@ struct Floors {
 /// Issue #25's measure: how many labelled headings are found, how many
 /// found are labelled, and how often a found heading has its kind, over
 /// the 44 reviewed postings, the 25 labelled for #25 and the first 20
-/// held back (all tuned on now). The floors are the figures over the 69
-/// before #25's rule changes (the issue asks ≥ 0.92 for the kinds, with
+/// held back (all tuned on now). The floors are the figures over the 89
+/// after #25's rule changes (the issue asks ≥ 0.92 for the kinds, with
 /// recall and precision not dropping).
 #[test]
 fn heading_kinds_over_89_tuning_postings() {
@@ -307,6 +307,11 @@ fn heading_kinds_over_89_tuning_postings() {
     let new = cases("sections-cases-new.toml");
     let held = cases("sections-cases-held.toml");
     assert!(new.len() >= 25, "only {} new cases", new.len());
+    assert!(
+        held.len() >= 20,
+        "only {} first held-back cases",
+        held.len()
+    );
     assert!(
         new.iter().filter(|c| c.file.is_some()).count() >= 15,
         "fewer than 15 cases from corpus/more"
@@ -331,12 +336,13 @@ fn heading_kinds_over_89_tuning_postings() {
     scores[3].1.assert_floors(TUNING_FLOORS);
 }
 
-/// The figures over all 69 before #25's rule changes: 300 of 322 labelled
-/// headings found, 300 of 308 produced labelled, 289 of 300 kinds right.
+/// The figures over all 89 after #25's rule changes: 409 of 435 labelled
+/// headings found, 409 of 421 produced labelled, 397 of 409 kinds right
+/// (over the 69 before them: 0.932, 0.974, 0.963).
 const TUNING_FLOORS: Floors = Floors {
-    recall: 0.93,
+    recall: 0.94,
     precision: 0.97,
-    kinds: 0.96,
+    kinds: 0.97,
 };
 
 /// Issue #25's check on postings the rules were not tuned on: 30 drawn at

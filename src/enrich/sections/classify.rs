@@ -48,9 +48,19 @@ pub fn classify_heading_for(heading: Option<&str>, company: Option<&str>) -> Hea
     }
     let names_company = company.is_some_and(|c| !c.trim().is_empty() && norm.contains(c));
     // "The Trella Health Experience": what working there is like, not the
-    // experience asked for.
-    if names_company && trimmed.ends_with(" experience") {
+    // experience asked for ("Required Trella Health Experience" is).
+    if names_company
+        && let Some(rest) = trimmed.strip_suffix(" experience")
+        && first_rule_matching(&format!(" {rest} ")).is_none()
+    {
         return HeadingClass::Kind(Benefits);
+    }
+    // "Project Management As Required": a duty done when asked, unless
+    // what is done is itself a requirement ("Licenses as Required").
+    if let Some(rest) = trimmed.strip_suffix(" as required") {
+        return HeadingClass::Kind(
+            first_rule_matching(&format!(" {rest} ")).unwrap_or(Responsibilities),
+        );
     }
     if let Some(kind) = first_rule_matching(&norm) {
         return HeadingClass::Kind(kind);
@@ -149,12 +159,10 @@ pub fn classify_body(
     // introduces the role).
     if default == Role
         && section.items.is_empty()
-        && section.heading.as_deref().is_some_and(|h| {
-            h.trim()
-                .trim_end_matches(':')
-                .trim_end()
-                .eq_ignore_ascii_case("overview")
-        })
+        && section
+            .heading
+            .as_deref()
+            .is_some_and(|h| normalize(h).trim() == "overview")
         && intro_kind(text, company) == Some(AboutCompany)
     {
         return Some(AboutCompany);
@@ -189,26 +197,33 @@ pub fn classify_body(
     None
 }
 
-/// Whether the first line of `text` states pay: a pay word and an amount
-/// after a currency sign ("Minimum salary of $111,000 + bonus").
+/// Whether `text` opens with pay: an amount after a currency sign early in
+/// its first line (a paragraph is one line), with a pay word just before
+/// it ("Minimum salary of $111,000 + bonus", "Compensation: $55,800/Yr.").
 fn opens_with_pay(text: &str) -> bool {
+    /// How far into the first line the amount may stand.
+    const OPENING: usize = 200;
+    /// How far before the amount the pay word may stand.
+    const BEFORE: usize = 60;
     let Some(first) = text.lines().find(|l| !l.trim().is_empty()) else {
         return false;
     };
-    // The amount first: most first lines have no currency sign, and the
-    // pay words need a lower-cased copy.
-    let amount = first
+    let opening = &first[..first.floor_char_boundary(OPENING)];
+    // The amounts first: most openings have no currency sign, and the pay
+    // words need a lower-cased copy.
+    opening
         .char_indices()
         .filter(|(_, c)| matches!(c, '$' | '€' | '£'))
-        .any(|(at, c)| {
+        .filter(|(at, c)| {
             first[at + c.len_utf8()..]
                 .trim_start()
                 .starts_with(|d: char| d.is_ascii_digit())
-        });
-    amount && {
-        let lower = first.to_lowercase();
-        PAY_WORDS.iter().any(|w| lower.contains(w))
-    }
+        })
+        .any(|(at, _)| {
+            let before =
+                first[first.floor_char_boundary(at.saturating_sub(BEFORE))..at].to_lowercase();
+            PAY_WORDS.iter().any(|w| before.contains(w))
+        })
 }
 
 /// Untitled text before the first heading: a block of labels ("Location:
@@ -562,19 +577,30 @@ mod tests {
             ("What You’ll Gain", Benefits),
             ("How Will YOU Make an Impact?", Responsibilities),
             ("Technical Project Management As Required", Responsibilities),
+            ("Licenses/Certifications as Required", Requirements),
+            ("What to Expect in the Interview", Application),
             ("Requirements", Requirements),
         ] {
             assert_eq!(kind(h), HeadingClass::Kind(k), "{h}");
         }
-        // The company's own "experience" is what working there is like.
+        // A pitch to make an impact is not a list of duties.
         assert_eq!(
-            classify_heading_for(Some("The Trella Health Experience"), Some("trella health")),
+            kind("Ready to Make an Impact?"),
+            HeadingClass::Generic(Other)
+        );
+        // The company's own "experience" is what working there is like,
+        // unless the heading asks for it.
+        let company = normalize("Trella Health");
+        let with_company = |h| classify_heading_for(Some(h), Some(&company));
+        assert_eq!(
+            with_company("The Trella Health Experience"),
             HeadingClass::Kind(Benefits)
         );
         assert_eq!(
-            classify_heading_for(Some("Experience"), Some("trella health")),
+            with_company("Required Trella Health Experience"),
             HeadingClass::Kind(Requirements)
         );
+        assert_eq!(with_company("Experience"), HeadingClass::Kind(Requirements));
     }
 
     fn section(heading: &str, text: &str, items: &[&str]) -> Section {
@@ -600,14 +626,20 @@ mod tests {
         assert_eq!(classify_body(&fee, Other, None), None);
         let vague = section("Notes", "Competitive salary and benefits.", &[]);
         assert_eq!(classify_body(&vague, Other, None), None);
-        // Only the first line counts: a role text that ends with its pay
-        // stays the role's.
+        // Only the opening counts: a role text that ends with its pay
+        // stays the role's, on a line of its own or in the same paragraph.
         let role = section(
             "Additional Information",
             "You will build data pipelines.\nSalary: $90,000",
             &[],
         );
         assert_eq!(classify_body(&role, Other, None), None);
+        let paragraph = format!(
+            "We raised $50M last year. {} We offer a competitive salary.",
+            "You will build and run the data pipelines of our product. ".repeat(4)
+        );
+        let pitch = section("Additional Information", &paragraph, &[]);
+        assert_eq!(classify_body(&pitch, Other, None), None);
     }
 
     #[test]

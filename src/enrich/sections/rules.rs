@@ -126,6 +126,8 @@ pub(super) const HEADING_RULES: &[(SectionKind, &[&str])] = &[
             "recruiting tips",
             "whats next",
             "expect next",
+            "expect in the interview",
+            "expect during",
             "interview logistics",
             "rounds of interview",
             "interview loop",
@@ -305,8 +307,6 @@ pub(super) const HEADING_RULES: &[(SectionKind, &[&str])] = &[
             "accident insurance",
         ],
     ),
-    // "Project Management As Required": a duty done when asked.
-    (Responsibilities, &["as required"]),
     (
         Requirements,
         &[
@@ -325,7 +325,6 @@ pub(super) const HEADING_RULES: &[(SectionKind, &[&str])] = &[
             "what youll bring",
             "you bring",
             "you to bring",
-            "you to have",
             "what we re looking for",
             "what were looking for",
             "what we are looking for",
@@ -435,7 +434,10 @@ pub(super) const HEADING_RULES: &[(SectionKind, &[&str])] = &[
             "you will",
             "youll",
             "your impact",
-            "make an impact",
+            "you make an impact",
+            "youll make an impact",
+            "you ll make an impact",
+            "you will make an impact",
             "the impact",
             "impact you",
             "duties",
