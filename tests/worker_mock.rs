@@ -4,8 +4,10 @@
 //! partition stops, nothing past it is committed, readiness fails, and it is
 //! tried again later), a worker whose every delivery fails keeping its
 //! group membership, outputs keeping
-//! each key's order through failed deliveries, and offset commits refused
-//! while the last records are processed (they are sent again). The worker
+//! each key's order through failed deliveries, offset commits refused
+//! while the last records are processed (they are sent again), and a
+//! producer librdkafka declares fatal (the worker stops; a restart
+//! delivers everything). The worker
 //! runs in-process through its library entry point; inputs and outputs go
 //! through plain rdkafka clients.
 
@@ -90,6 +92,18 @@ fn committed(brokers: &str) -> Vec<i64> {
             Offset::Offset(o) => o,
             _ => 0,
         })
+        .collect()
+}
+
+/// The inputs (partition, offset) that have an output or a dead letter,
+/// reading up to `outputs` outputs (`usize::MAX`: every one there is).
+fn inputs_with_a_result(brokers: &str, outputs: usize) -> HashSet<(i32, i64)> {
+    let enriched = read_all(brokers, OUT, outputs, Duration::from_secs(20));
+    let dead = read_all(brokers, DLQ, usize::MAX, Duration::from_secs(2));
+    enriched
+        .iter()
+        .map(|m| source_of(m, false))
+        .chain(dead.iter().map(|m| source_of(m, true)))
         .collect()
 }
 
@@ -238,13 +252,7 @@ fn a_stopped_partition_is_tried_again_later_and_recovers() {
     wait("ready again", Duration::from_secs(10), || {
         w.health.ready().is_ok()
     });
-    let enriched = read_all(&brokers, OUT, RECORDS, Duration::from_secs(20));
-    let dead = read_all(&brokers, DLQ, usize::MAX, Duration::from_secs(2));
-    let seen: HashSet<(i32, i64)> = enriched
-        .iter()
-        .map(|m| source_of(m, false))
-        .chain(dead.iter().map(|m| source_of(m, true)))
-        .collect();
+    let seen = inputs_with_a_result(&brokers, RECORDS);
     assert_eq!(seen.len(), RECORDS, "every input delivered");
     w.shutdown.request();
     w.thread.join().unwrap().unwrap();
@@ -383,3 +391,60 @@ fn each_key_ends_with_its_newest_version_through_failed_deliveries() {
 }
 
 const KEY_NAMES: [&str; 4] = ["job-a", "job-b", "job-c", "job-d"];
+
+/// A broker that answers a produce request with a sequence error (as one
+/// that died with writes in flight can) leaves librdkafka's idempotent
+/// producer in a fatal state: every later delivery fails with "Fatal".
+/// The worker once took those for ordinary failed deliveries, retried
+/// them, stopped its partitions and lived on with a dead producer (not
+/// ready, never recovering). It must stop, with nothing committed past
+/// what was acknowledged, so that a restart (a new producer) resumes.
+#[test]
+fn a_fatal_producer_error_stops_the_worker_and_a_restart_delivers_everything() {
+    let mock = cluster();
+    let brokers = mock.bootstrap_servers();
+    let lines = common::corpus_lines();
+    produce_inputs(&brokers, &lines);
+    mock.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER],
+    );
+    // A worker that stops on an error leaves the group when its session
+    // times out: a short one, so the restart gets the partitions soon.
+    let short_session = |c: &mut Config| {
+        c.kafka
+            .consumer
+            .insert("session.timeout.ms".into(), "6000".into());
+    };
+    let w = start_with(&brokers, 5, short_session);
+    wait("the worker stops", Duration::from_secs(30), || {
+        w.thread.is_finished()
+    });
+    let error = match w.thread.join().unwrap() {
+        Ok(summary) => panic!("the worker ended without an error: {summary:?}"),
+        Err(e) => e.to_string(),
+    };
+    assert!(error.contains("producer"), "{error}");
+    let half = (RECORDS / 2) as i64;
+    let before = committed(&brokers);
+    assert!(
+        before.iter().all(|&o| o < half),
+        "committed {before:?} with no output acknowledged"
+    );
+    // The restart: a new producer, the records read again from the commit.
+    let w = start_with(&brokers, 5, short_session);
+    wait("commits at the end", Duration::from_secs(60), || {
+        committed(&brokers) == vec![half, half]
+    });
+    // The first producer may have written some before it died: duplicates,
+    // so every record of the topic is read.
+    let seen = inputs_with_a_result(&brokers, usize::MAX);
+    assert_eq!(
+        seen.len(),
+        RECORDS,
+        "every input delivered after the restart"
+    );
+    w.shutdown.request();
+    let summary = w.thread.join().unwrap().unwrap();
+    assert_eq!(summary.undelivered, 0);
+}

@@ -192,6 +192,16 @@ impl Shared {
         if !lock(&self.tracker).fail(&tag.source, tag.epoch, tag.offset) {
             return; // revoked meanwhile: the new owner reads it again
         }
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::Fatal) {
+            // The producer is dead for good (librdkafka's idempotent
+            // sequence lost, e.g. a broker died with writes in flight):
+            // retrying through it fails forever. Nothing past an
+            // acknowledged output is committed, so a restart, with a new
+            // producer, resumes without loss.
+            self.set_fatal(format!(
+                "the producer hit a fatal error ({error}; librdkafka logged the cause); a restart resumes from the last commit"
+            ));
+        }
         let too_large = matches!(
             error.rdkafka_error_code(),
             Some(RDKafkaErrorCode::MessageSizeTooLarge)
