@@ -51,16 +51,14 @@ pub fn classify_heading_for(heading: Option<&str>, company: Option<&str>) -> Hea
     // experience asked for ("Required Trella Health Experience" is).
     if names_company
         && let Some(rest) = trimmed.strip_suffix(" experience")
-        && first_rule_matching(&format!(" {rest} ")).is_none()
+        && rule_for_words(rest).is_none()
     {
         return HeadingClass::Kind(Benefits);
     }
     // "Project Management As Required": a duty done when asked, unless
     // what is done is itself a requirement ("Licenses as Required").
     if let Some(rest) = trimmed.strip_suffix(" as required") {
-        return HeadingClass::Kind(
-            first_rule_matching(&format!(" {rest} ")).unwrap_or(Responsibilities),
-        );
+        return HeadingClass::Kind(rule_for_words(rest).unwrap_or(Responsibilities));
     }
     if let Some(kind) = first_rule_matching(&norm) {
         return HeadingClass::Kind(kind);
@@ -138,6 +136,11 @@ fn first_rule_matching(norm: &str) -> Option<SectionKind> {
         .filter_map(|hit| m.rule_of_pattern.get(hit.phrase).copied())
         .min()
         .and_then(|rule| HEADING_RULES.get(rule).map(|(kind, _)| *kind))
+}
+
+/// The first rule matching part of a normalized heading (`words`, trimmed).
+fn rule_for_words(words: &str) -> Option<SectionKind> {
+    first_rule_matching(&format!(" {words} "))
 }
 
 /// A kind from the body alone, for sections whose heading says little

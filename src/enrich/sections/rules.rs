@@ -434,10 +434,9 @@ pub(super) const HEADING_RULES: &[(SectionKind, &[&str])] = &[
             "you will",
             "youll",
             "your impact",
+            // ("youll", "you will" above take the others.)
             "you make an impact",
-            "youll make an impact",
             "you ll make an impact",
-            "you will make an impact",
             "the impact",
             "impact you",
             "duties",
