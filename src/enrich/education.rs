@@ -16,7 +16,7 @@ use serde_json::value::RawValue;
 
 use super::patterns::Patterns;
 use super::phrases::Phrases;
-use super::requirement_lines::{self, RequirementLine, Standing};
+use super::requirement_lines::{self, Reading, RequirementLine, Standing};
 use super::sections::Section;
 use super::stage::{StageOutcome, Staged};
 
@@ -239,24 +239,30 @@ fn from_text(sections: &[Section]) -> (Option<Found<'_>>, Option<Found<'_>>) {
     // The best required line and the best preferred one, each kept: a
     // required degree anywhere outranks a preferred one in a list.
     let mut best: [Option<Found<'_>>; 2] = [None, None];
-    for line in requirement_lines::lines_with(sections, &DEGREE_WORDS) {
-        let Some((level, cue_at)) = lowest_level(line.text) else {
-            continue;
-        };
-        let says = |words: &Phrases| words.occurs_in(line.text.as_bytes());
-        if says(&NOT_REQUIRED_WORDS) || (!line.listed && !says(&REQUIREMENT_WORDS)) {
-            continue;
+    for reading in Reading::IN_ORDER {
+        // A degree a list requires is the firmest there is.
+        if best[0].is_some() {
+            break;
         }
-        let line = line.graded();
-        let slot = &mut best[usize::from(line.standing == Standing::Preferred)];
-        let better = match slot {
-            None => true,
-            Some(Found(held, held_level, _)) => {
-                line.rank() < held.rank() || (line.rank() == held.rank() && level < *held_level)
+        for line in requirement_lines::lines_with(sections, &DEGREE_WORDS, reading) {
+            let Some((level, cue_at)) = lowest_level(line.text) else {
+                continue;
+            };
+            let says = |words: &Phrases| words.occurs_in(line.text.as_bytes());
+            if says(&NOT_REQUIRED_WORDS) || (!line.listed && !says(&REQUIREMENT_WORDS)) {
+                continue;
             }
-        };
-        if better {
-            *slot = Some(Found(line, level, cue_at));
+            let line = line.graded();
+            let slot = &mut best[usize::from(line.standing == Standing::Preferred)];
+            let better = match slot {
+                None => true,
+                Some(Found(held, held_level, _)) => {
+                    line.rank() < held.rank() || (line.rank() == held.rank() && level < *held_level)
+                }
+            };
+            if better {
+                *slot = Some(Found(line, level, cue_at));
+            }
         }
     }
     let [required, preferred] = best;

@@ -21,7 +21,7 @@ use serde_json::value::RawValue;
 
 use super::patterns::Patterns;
 use super::phrases::Phrases;
-use super::requirement_lines::{self, RequirementLine, Standing};
+use super::requirement_lines::{self, Reading, RequirementLine, Standing};
 use super::sections::Section;
 use super::stage::{StageOutcome, Staged};
 
@@ -205,27 +205,35 @@ pub fn run(sections: &[Section], stated: Option<&RawValue>) -> Staged<Option<Exp
 fn from_text(sections: &[Section]) -> (Option<Experience>, bool) {
     let mut best: Option<(RequirementLine<'_>, Years, Option<Years>)> = None;
     let mut substitute_seen = false;
-    for line in requirement_lines::lines_with(sections, &PERIOD_WORDS) {
-        let (found, substitute) = figures(line.text, line.listed);
-        substitute_seen |= substitute;
-        if found.is_empty() {
-            continue;
+    for reading in Reading::IN_ORDER {
+        // Years a list requires are the firmest there are (and with a
+        // figure found, whether another only replaces a degree no longer
+        // matters).
+        if best.is_some_and(|(held, _, _)| held.standing == Standing::Required) {
+            break;
         }
-        let line = line.graded();
-        for (min, max) in found {
-            let better = match &best {
-                None => true,
-                Some((held, held_min, _)) => {
-                    line.rank() < held.rank() || (line.rank() == held.rank() && min > *held_min)
+        for line in requirement_lines::lines_with(sections, &PERIOD_WORDS, reading) {
+            let (found, substitute) = figures(line.text, line.listed);
+            substitute_seen |= substitute;
+            if found.is_empty() {
+                continue;
+            }
+            let line = line.graded();
+            for (min, max) in found {
+                let better = match &best {
+                    None => true,
+                    Some((held, held_min, _)) => {
+                        line.rank() < held.rank() || (line.rank() == held.rank() && min > *held_min)
+                    }
+                };
+                if better {
+                    best = Some((line, min, max));
                 }
-            };
-            if better {
-                best = Some((line, min, max));
             }
         }
     }
     let none_needed = || {
-        requirement_lines::lines_with(sections, &NO_EXPERIENCE_WORDS)
+        requirement_lines::all_lines_with(sections, &NO_EXPERIENCE_WORDS)
             .map(|line| line.text)
             .find(|line| says_no_experience_needed(line))
     };

@@ -109,26 +109,42 @@ pub fn is_preference(line: &str) -> bool {
         .any(|part| PREFERENCE_CUES.occurs_in(part.as_bytes()))
 }
 
-/// The lines of the sections that may state a requirement and contain
-/// one of `cues` (the stage's cheap test for lines worth reading), in
-/// section order.
+/// Which sections a reading visits. A stage reads the requirement lists
+/// first and the rest only when the lists do not settle it: a requirement
+/// in a list outranks every other line (see [`RequirementLine::rank`]), so
+/// once one is found the role and unheaded text (most of a description)
+/// need no search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// The requirement and preferred sections.
+    Lists,
+    /// The role, responsibilities and unheaded text.
+    Others,
+}
+
+impl Reading {
+    /// Both readings, in the order a stage takes them.
+    pub const IN_ORDER: [Reading; 2] = [Reading::Lists, Reading::Others];
+}
+
+/// The lines of the sections that `reading` visits that contain one of
+/// `cues` (the stage's cheap test for lines worth reading), in section
+/// order.
 pub fn lines_with<'a>(
     sections: &'a [Section],
     cues: &'a Phrases,
+    reading: Reading,
 ) -> impl Iterator<Item = CandidateLine<'a>> + 'a {
     sections.iter().flat_map(move |section| {
         // (listed, preferred by its section)
-        let grade = match section.kind {
-            SectionKind::Requirements => Some((true, false)),
-            SectionKind::Preferred => Some((true, true)),
-            SectionKind::Role | SectionKind::Responsibilities | SectionKind::Other => {
-                Some((false, false))
-            }
-            SectionKind::AboutCompany
-            | SectionKind::Benefits
-            | SectionKind::Compensation
-            | SectionKind::EqualOpportunity
-            | SectionKind::Application => None,
+        let grade = match (reading, section.kind) {
+            (Reading::Lists, SectionKind::Requirements) => Some((true, false)),
+            (Reading::Lists, SectionKind::Preferred) => Some((true, true)),
+            (
+                Reading::Others,
+                SectionKind::Role | SectionKind::Responsibilities | SectionKind::Other,
+            ) => Some((false, false)),
+            _ => None,
         };
         grade
             .into_iter()
@@ -149,6 +165,17 @@ pub fn lines_with<'a>(
                     })
             })
     })
+}
+
+/// Both readings one after the other: every line that may state a
+/// requirement, the lists' lines first.
+pub fn all_lines_with<'a>(
+    sections: &'a [Section],
+    cues: &'a Phrases,
+) -> impl Iterator<Item = CandidateLine<'a>> + 'a {
+    Reading::IN_ORDER
+        .into_iter()
+        .flat_map(move |reading| lines_with(sections, cues, reading))
 }
 
 /// A section with only a kind and a body, for the stages' tests.
@@ -177,19 +204,19 @@ mod tests {
     }
 
     #[test]
-    fn lines_are_graded_by_section_and_wording() {
+    fn lines_are_graded_by_section_and_wording_the_lists_first() {
         let sections = [
             section(SectionKind::AboutCompany, "For over 20 years we have grown"),
+            section(SectionKind::Role, "You will lead"),
             section(
                 SectionKind::Requirements,
                 "• 5+ years of Java\n• MS preferred",
             ),
             section(SectionKind::Preferred, "• Go experience"),
-            section(SectionKind::Role, "You will lead"),
             section(SectionKind::Benefits, "Tuition for a Master's degree"),
         ];
         let cues = Phrases::new(&["years", "MS", "Master", "Go", "lead"]).unwrap();
-        let got: Vec<(&str, Standing, bool)> = lines_with(&sections, &cues)
+        let got: Vec<(&str, Standing, bool)> = all_lines_with(&sections, &cues)
             .map(|l| l.graded())
             .map(|l| (l.text, l.standing, l.listed))
             .collect();
