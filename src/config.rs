@@ -442,6 +442,15 @@ impl Config {
                     .into(),
             );
         }
+        if let Some(stage) = self.enrich.stages.skip.iter().find(|s| !s.can_skip()) {
+            return invalid(
+                "enrich.stages.skip",
+                format!(
+                    "{:?} cannot be skipped: sections and geo feed the stages after them",
+                    stage.name()
+                ),
+            );
+        }
         if self.decode.max_depth < 4 {
             return invalid(
                 "decode.max_depth",
@@ -905,6 +914,41 @@ mod tests {
             .with_env(env(&[("POSTING_ENRICHER__DECODE__NOPE", "1")]))
             .unwrap_err();
         assert!(e.to_string().contains("decode.nope"), "{e}");
+    }
+
+    #[test]
+    fn skipped_stages_from_the_environment_and_the_ones_that_cannot_be() {
+        let (c, _) = Config::default()
+            .with_env(env(&[(
+                "POSTING_ENRICHER__ENRICH__STAGES__SKIP",
+                "language, work_arrangement",
+            )]))
+            .unwrap();
+        use crate::enrich::Stage;
+        assert_eq!(
+            c.enrich.stages.skip,
+            [Stage::Language, Stage::WorkArrangement]
+        );
+        assert!(c.validate("env").is_ok());
+        let e = Config::default()
+            .with_env(env(&[(
+                "POSTING_ENRICHER__ENRICH__STAGES__SKIP",
+                "sections",
+            )]))
+            .unwrap()
+            .0
+            .validate("env")
+            .unwrap_err();
+        assert!(e.to_string().contains("enrich.stages.skip"), "{e}");
+        assert!(
+            Config::default()
+                .with_env(env(&[(
+                    "POSTING_ENRICHER__ENRICH__STAGES__SKIP",
+                    "langauge"
+                )]))
+                .is_err(),
+            "a misspelt stage is refused"
+        );
     }
 
     #[test]

@@ -397,3 +397,92 @@ fn fx_rates_writes_what_the_worker_loads_and_refuses_what_it_would_not() {
     assert_eq!(checked.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&checked.stderr).contains("fx_rates"));
 }
+
+/// `enrich.stages.skip`: the skipped stages' fields are null (skills
+/// empty) and counted as skipped; every other field is what a full run
+/// gives; sections and geo cannot be skipped.
+#[test]
+fn skipped_stages_leave_their_fields_empty_and_the_rest_unchanged() {
+    let input = tmp("skip-input.jsonl");
+    std::fs::write(&input, sample_input()).expect("write input");
+    let run = |cfg: Option<&Path>| {
+        let mut cmd = bin();
+        if let Some(cfg) = cfg {
+            cmd.arg("--config").arg(cfg);
+        }
+        let out = cmd
+            .args(["enrich", "--enriched-at", "2026-11-29T00:00:00Z"])
+            .arg(&input)
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let full = run(None);
+    let cfg = tmp("skip.toml");
+    std::fs::write(
+        &cfg,
+        "[enrich.stages]\nskip = [\"skills\", \"experience\", \"seniority\", \"language\"]\n",
+    )
+    .expect("write");
+    let skipped = run(Some(&cfg));
+
+    let (full_records, skipped_records) = (lines(&full.stdout), lines(&skipped.stdout));
+    assert_eq!(full_records.len(), skipped_records.len());
+    let mut had_values = [0; 4];
+    for (f, s) in full_records.iter().zip(&skipped_records) {
+        let (f, s) = (&f["enrichment"], &s["enrichment"]);
+        for (i, field) in ["skills", "experience", "seniority", "language"]
+            .iter()
+            .enumerate()
+        {
+            let empty = if *field == "skills" {
+                serde_json::json!([])
+            } else {
+                serde_json::Value::Null
+            };
+            if f[field] != empty {
+                had_values[i] += 1;
+            }
+            assert_eq!(s[field], empty, "{field}");
+        }
+        let others = |e: &serde_json::Value| {
+            let mut e = e.clone();
+            for field in ["skills", "experience", "seniority", "language", "warnings"] {
+                e.as_object_mut().expect("object").remove(field);
+            }
+            e
+        };
+        assert_eq!(others(f), others(s));
+    }
+    assert!(
+        had_values.iter().all(|&n| n > 5),
+        "the full run fills each skipped field on most postings: {had_values:?}"
+    );
+    let stderr = String::from_utf8_lossy(&skipped.stderr);
+    assert!(
+        stderr.contains("language  ok 0, absent 0, failed 0, skipped 21"),
+        "{stderr}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&full.stderr).contains("skipped"),
+        "a full run prints no skipped counts"
+    );
+
+    std::fs::write(&cfg, "[enrich.stages]\nskip = [\"geo\"]\n").expect("write");
+    let out = bin()
+        .args(["validate-config"])
+        .arg(&cfg)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("enrich.stages.skip"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -41,7 +41,7 @@ pub use salary::{Salary, SalaryOptions};
 pub use sections::{Section, SectionKind};
 pub use seniority::{Seniority, SeniorityLevel};
 pub use skills::{Skill, SkillsOptions, Taxonomy};
-pub use stage::{Outcomes, STAGES, Stage, StageOutcome, Staged};
+pub use stage::{Outcomes, STAGES, Stage, StageOutcome, Staged, StagesOptions};
 pub use warning::{Warning, WarningCode};
 pub use work_arrangement::WorkArrangement;
 
@@ -55,6 +55,7 @@ pub struct EnrichOptions {
     pub skills: SkillsOptions,
     pub geo: GeoOptions,
     pub language: LanguageOptions,
+    pub stages: StagesOptions,
 }
 
 /// `[enrich.description]`.
@@ -306,51 +307,77 @@ impl Enricher {
         )
         .into_parts(&mut warnings);
         let salary_context = self.salary_context(view, &locations);
-        let (salary, salary_outcome) =
-            salary::run(view, &text, &self.opts.salary, &salary_context).into_parts(&mut warnings);
-        let (skills, skills_outcome) =
-            skills::run(&self.skills, &sections, &text, view.organization.as_deref())
-                .into_parts(&mut warnings);
-        let (lifecycle, lifecycle_outcome) = lifecycle::run(
-            view.date_posted.as_deref(),
-            view.valid_through.as_deref(),
-            locations.first().and_then(|g| g.timezone.as_deref()),
-        )
-        .into_parts(&mut warnings);
-        let (employment, employment_outcome) =
-            employment::run(view.employment_type, view.title.as_deref()).into_parts(&mut warnings);
-        let (work_arrangement, work_arrangement_outcome) =
-            work_arrangement::run(&work_arrangement::Input {
-                job_location_type: view.job_location_type,
-                applicant_location_requirements: view.applicant_location_requirements,
-                title: view.title.as_deref(),
-                text: &text,
-                locality: view
-                    .locations
-                    .first()
-                    .and_then(|l| l.address.locality.as_deref()),
-                countries: &self.geo.countries,
+        let (salary, salary_outcome) = self
+            .unless_skipped(Stage::Salary, || {
+                salary::run(view, &text, &self.opts.salary, &salary_context)
             })
             .into_parts(&mut warnings);
-        let (experience, experience_outcome) =
-            experience::run(&sections, view.experience_requirements).into_parts(&mut warnings);
-        let (education, education_outcome) = education::run(
-            &sections,
-            education::Stated {
-                education_requirements: view.education_requirements,
-                qualifications: view.qualifications,
-                experience_in_place_of_education: view.experience_in_place_of_education,
-            },
-        )
-        .into_parts(&mut warnings);
-        let (seniority, seniority_outcome) =
-            seniority::run(view.title.as_deref(), &text, experience.as_ref())
-                .into_parts(&mut warnings);
-        let (language, language_outcome) =
-            language::run(&text, &self.opts.language).into_parts(&mut warnings);
-        let (occupation, occupation_outcome) =
-            occupation::run(view.title.as_deref(), view.occupational_category, &text)
-                .into_parts(&mut warnings);
+        let (skills, skills_outcome) = self
+            .unless_skipped(Stage::Skills, || {
+                skills::run(&self.skills, &sections, &text, view.organization.as_deref())
+            })
+            .into_parts(&mut warnings);
+        let (lifecycle, lifecycle_outcome) = self
+            .unless_skipped(Stage::Lifecycle, || {
+                lifecycle::run(
+                    view.date_posted.as_deref(),
+                    view.valid_through.as_deref(),
+                    locations.first().and_then(|g| g.timezone.as_deref()),
+                )
+            })
+            .into_parts(&mut warnings);
+        let (employment, employment_outcome) = self
+            .unless_skipped(Stage::Employment, || {
+                employment::run(view.employment_type, view.title.as_deref())
+            })
+            .into_parts(&mut warnings);
+        let (work_arrangement, work_arrangement_outcome) = self
+            .unless_skipped(Stage::WorkArrangement, || {
+                work_arrangement::run(&work_arrangement::Input {
+                    job_location_type: view.job_location_type,
+                    applicant_location_requirements: view.applicant_location_requirements,
+                    title: view.title.as_deref(),
+                    text: &text,
+                    locality: view
+                        .locations
+                        .first()
+                        .and_then(|l| l.address.locality.as_deref()),
+                    countries: &self.geo.countries,
+                })
+            })
+            .into_parts(&mut warnings);
+        let (experience, experience_outcome) = self
+            .unless_skipped(Stage::Experience, || {
+                experience::run(&sections, view.experience_requirements)
+            })
+            .into_parts(&mut warnings);
+        let (education, education_outcome) = self
+            .unless_skipped(Stage::Education, || {
+                education::run(
+                    &sections,
+                    education::Stated {
+                        education_requirements: view.education_requirements,
+                        qualifications: view.qualifications,
+                        experience_in_place_of_education: view.experience_in_place_of_education,
+                    },
+                )
+            })
+            .into_parts(&mut warnings);
+        let (seniority, seniority_outcome) = self
+            .unless_skipped(Stage::Seniority, || {
+                seniority::run(view.title.as_deref(), &text, experience.as_ref())
+            })
+            .into_parts(&mut warnings);
+        let (language, language_outcome) = self
+            .unless_skipped(Stage::Language, || {
+                language::run(&text, &self.opts.language)
+            })
+            .into_parts(&mut warnings);
+        let (occupation, occupation_outcome) = self
+            .unless_skipped(Stage::Occupation, || {
+                occupation::run(view.title.as_deref(), view.occupational_category, &text)
+            })
+            .into_parts(&mut warnings);
         // Exhaustive: a new stage does not compile until its outcome is here.
         let outcomes = Outcomes::from_fn(|stage| match stage {
             Stage::Sections => sections_outcome,
@@ -382,6 +409,20 @@ impl Enricher {
             occupation,
             warnings,
             outcomes,
+        }
+    }
+
+    /// `run`'s result, or nothing with the outcome `skipped` when the
+    /// options switch `stage` off.
+    fn unless_skipped<T: Default>(
+        &self,
+        stage: Stage,
+        run: impl FnOnce() -> Staged<T>,
+    ) -> Staged<T> {
+        if self.opts.stages.runs(stage) {
+            run()
+        } else {
+            Staged::new(T::default(), StageOutcome::Skipped)
         }
     }
 

@@ -2,10 +2,14 @@
 //! each reports for a posting, and the shape of what a stage returns.
 //! Metric labels, the offline summary and `STAGES` all follow [`Stage::ALL`].
 
+use serde::{Deserialize, Serialize};
+
 use super::warning::{Warning, WarningCode};
 
-/// An enrichment stage, named as in metrics (`stage` label) and summaries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// An enrichment stage, named as in metrics (`stage` label), summaries and
+/// `enrich.stages.skip`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Stage {
     Sections,
     Skills,
@@ -71,6 +75,33 @@ pub const STAGES: [&str; Stage::ALL.len()] = {
     names
 };
 
+impl Stage {
+    /// Whether a config may switch the stage off. Sections and geo feed
+    /// the stages after them (the requirement lines, the salary's country,
+    /// the lifecycle's time zone) and stay on.
+    pub const fn can_skip(self) -> bool {
+        !matches!(self, Stage::Sections | Stage::Geo)
+    }
+}
+
+/// `[enrich.stages]`: which stages run.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StagesOptions {
+    /// Stages switched off: their fields are null (skills: empty) in every
+    /// record and their outcome is `skipped`, for pipelines that do not
+    /// use a field and would rather have the time (each stage's cost is
+    /// in docs/performance.md). Seniority without experience reads only
+    /// the title and the text.
+    pub skip: Vec<Stage>,
+}
+
+impl StagesOptions {
+    pub fn runs(&self, stage: Stage) -> bool {
+        !self.skip.contains(&stage)
+    }
+}
+
 /// How one stage went for one posting (a metric label).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StageOutcome {
@@ -80,11 +111,17 @@ pub enum StageOutcome {
     Absent,
     /// The posting had input for the stage, but it could not be used.
     Failed,
+    /// The stage is switched off (`enrich.stages.skip`).
+    Skipped,
 }
 
 impl StageOutcome {
-    pub const ALL: [StageOutcome; 3] =
-        [StageOutcome::Ok, StageOutcome::Absent, StageOutcome::Failed];
+    pub const ALL: [StageOutcome; 4] = [
+        StageOutcome::Ok,
+        StageOutcome::Absent,
+        StageOutcome::Failed,
+        StageOutcome::Skipped,
+    ];
 
     /// The usual judgement: ok with a value; failed without one when a
     /// warning says the input was there but unusable (`failure_codes`);
@@ -104,6 +141,7 @@ impl StageOutcome {
             StageOutcome::Ok => "ok",
             StageOutcome::Absent => "absent",
             StageOutcome::Failed => "failed",
+            StageOutcome::Skipped => "skipped",
         }
     }
 }

@@ -78,15 +78,12 @@ impl fmt::Display for Summary {
             writeln!(f, "  rejected by reason: {}", parts.join(", "))?;
         }
         for stage in crate::enrich::STAGES {
+            let count = |o: &StageOutcome| self.outcomes.get(&(stage, o.as_str())).copied();
             let parts: Vec<String> = StageOutcome::ALL
                 .iter()
-                .map(|o| {
-                    let o = o.as_str();
-                    format!(
-                        "{o} {}",
-                        self.outcomes.get(&(stage, o)).copied().unwrap_or(0)
-                    )
-                })
+                // A stage that ran on every posting was skipped on none.
+                .filter(|o| **o != StageOutcome::Skipped || count(o).is_some())
+                .map(|o| format!("{} {}", o.as_str(), count(o).unwrap_or(0)))
                 .collect();
             writeln!(f, "  {stage:<9} {}", parts.join(", "))?;
         }

@@ -118,7 +118,7 @@ impl Metrics {
             outcomes: counter_vec(
                 r,
                 "posting_enricher_enrichment_outcomes_total",
-                "Enrichment outcome per stage (ok: a result; absent: nothing to work from; failed: input that could not be used).",
+                "Enrichment outcome per stage (ok: a result; absent: nothing to work from; failed: input that could not be used; skipped: switched off by enrich.stages.skip).",
                 &["stage", "outcome"],
             ),
             warnings: counter_vec(
