@@ -13,6 +13,9 @@
 //!   from the postings alone; scored once as a held-back set, then tuned
 //!   on, so now scored with the others (89 in all).
 //! - tests/data/sections-cases-held2.toml: 30 more drawn at random and
+//!   labelled after that tuning; scored once as a held-back set, then
+//!   tuned on, so now scored with the others (119 in all).
+//! - tests/data/sections-cases-held3.toml: 30 more drawn at random and
 //!   labelled after that tuning, never tuned on: the fair figure for
 //!   postings the rules have not seen, scored on its own.
 
@@ -297,20 +300,23 @@ struct Floors {
 
 /// Issue #25's measure: how many labelled headings are found, how many
 /// found are labelled, and how often a found heading has its kind, over
-/// the 44 reviewed postings, the 25 labelled for #25 and the first 20
-/// held back (all tuned on now). The floors are the figures over the 89
-/// after #25's rule changes (the issue asks ≥ 0.92 for the kinds, with
-/// recall and precision not dropping).
+/// the 44 reviewed postings, the 25 labelled for #25 and the first two
+/// sets held back (all tuned on now). The floors are the figures over the
+/// 119 after the rule changes made for the second held-back set (the
+/// issue asks ≥ 0.92 for the kinds, with recall and precision not
+/// dropping).
 #[test]
-fn heading_kinds_over_89_tuning_postings() {
+fn heading_kinds_over_119_tuning_postings() {
     let reviewed = cases("sections-cases.toml");
     let new = cases("sections-cases-new.toml");
     let held = cases("sections-cases-held.toml");
+    let held2 = cases("sections-cases-held2.toml");
     assert!(new.len() >= 25, "only {} new cases", new.len());
     assert!(
-        held.len() >= 20,
-        "only {} first held-back cases",
-        held.len()
+        held.len() >= 20 && held2.len() >= 30,
+        "only {} and {} cases of the first two held-back sets",
+        held.len(),
+        held2.len()
     );
     assert!(
         new.iter().filter(|c| c.file.is_some()).count() >= 15,
@@ -318,40 +324,43 @@ fn heading_kinds_over_89_tuning_postings() {
     );
     let lines = common::corpus_lines();
     let pipeline = common::pipeline();
-    let mut scores: [(&str, HeadingScore); 4] = Default::default();
+    let mut scores: [(&str, HeadingScore); 5] = Default::default();
     scores[0].0 = "reviewed 44";
     scores[1].0 = "new 25";
     scores[2].0 = "first held-back 20";
-    scores[3].0 = "all";
-    for (set, cases) in [(0, &reviewed), (1, &new), (2, &held)] {
+    scores[3].0 = "second held-back 30";
+    scores[4].0 = "all";
+    for (set, cases) in [(0, &reviewed), (1, &new), (2, &held), (3, &held2)] {
         for case in cases {
             let got = case.sections(&lines, &pipeline);
             scores[set].1.add(case, &got);
-            scores[3].1.add(case, &got);
+            scores[4].1.add(case, &got);
         }
     }
     for (name, s) in &scores {
         s.print(name);
     }
-    scores[3].1.assert_floors(TUNING_FLOORS);
+    scores[4].1.assert_floors(TUNING_FLOORS);
 }
 
-/// The figures over all 89 after #25's rule changes: 409 of 435 labelled
-/// headings found, 409 of 421 produced labelled, 397 of 409 kinds right
-/// (over the 69 before them: 0.932, 0.974, 0.963).
+/// The figures over all 119 after the rule changes for the second
+/// held-back set: 544 of 581 labelled headings found, 544 of 571 produced
+/// labelled, 529 of 544 kinds right (over the 89 before them: 0.940,
+/// 0.971, 0.971).
 const TUNING_FLOORS: Floors = Floors {
-    recall: 0.94,
-    precision: 0.97,
+    recall: 0.93,
+    precision: 0.95,
     kinds: 0.97,
 };
 
 /// Issue #25's check on postings the rules were not tuned on: 30 drawn at
-/// random (seed 2702) and labelled after the last rule change
-/// (tests/data/sections-cases-held2.md). Scored once, when the rules were
-/// done; the floors are that scoring's figures.
+/// random (seed 2703) and labelled from the postings alone while the rules
+/// were changed for the second set (tests/data/sections-cases-held3.md).
+/// Scored once, when the rules were done; the floors are that scoring's
+/// figures.
 #[test]
 fn heading_kinds_over_30_held_back_postings() {
-    let held = cases("sections-cases-held2.toml");
+    let held = cases("sections-cases-held3.toml");
     assert!(held.len() >= 30, "only {} held-back cases", held.len());
     let lines = common::corpus_lines();
     let pipeline = common::pipeline();
@@ -363,10 +372,11 @@ fn heading_kinds_over_30_held_back_postings() {
     score.assert_floors(HELD_BACK_FLOORS);
 }
 
-/// The held-back 30 as scored once: 135 of 146 labelled headings found,
-/// 135 of 150 produced labelled, 126 of 135 kinds right.
+/// The third held-back set as scored once: 154 of 163 labelled headings
+/// found, 154 of 160 produced labelled, 144 of 154 kinds right. (The
+/// second set, scored once before it was tuned on: 0.925, 0.900, 0.933.)
 const HELD_BACK_FLOORS: Floors = Floors {
-    recall: 0.92,
-    precision: 0.90,
+    recall: 0.94,
+    precision: 0.96,
     kinds: 0.93,
 };

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Reproduce the selection of the held-back section cases.
 
-Two sets:
+Three sets:
   held   (default) C70-C89, tests/data/sections-cases-held.toml
          (method in tests/data/sections-cases-held.md)
   held2  C90-C119, tests/data/sections-cases-held2.toml
          (method in tests/data/sections-cases-held2.md)
+  held3  C120-C149, tests/data/sections-cases-held3.toml
+         (method in tests/data/sections-cases-held3.md)
 
 Selection:
   random.Random(SEED).sample(range(1, 7686), DRAW) gives 1-based line numbers of
@@ -18,11 +20,12 @@ Selection:
     set    seed  draw  keep  ids        earlier case files
     held   2701    80    20  C70-C89    sections-cases.toml, sections-cases-new.toml
     held2  2702   120    30  C90-C119   the same + sections-cases-held.toml
+    held3  2703   120    30  C120-C149  the same + sections-cases-held2.toml
 
 Prints one tab-separated row per drawn line up to the last kept one:
   draw index, line, status (kept as C.. / empty / existing / skipped), company, title.
 With --check, also compares the kept lines with the `line`s of the set's file.
-Usage: select-sections-held.py [--set held|held2] [--corpus DIR] [--check]
+Usage: select-sections-held.py [--set held|held2|held3] [--corpus DIR] [--check]
 """
 import argparse
 import gzip
@@ -55,6 +58,13 @@ SKIPPED_HELD2 = {
     5030: "no heading on a line of its own",
 }
 
+SKIPPED_HELD3 = {
+    # QBA Worldwide ".NET Developer (C#, VB.net, ASP.net, SQL)": a paragraph, then the
+    # bold label "Work Authorization:" sharing its line with the value (inline label),
+    # then the plain "ROLE" over one sentence. One heading.
+    1128: "one heading on a line of its own (\"Work Authorization:\" is an inline label)",
+}
+
 SETS = {
     "held": {
         "seed": 2701, "draw": 80, "keep": 20, "first_id": 70,
@@ -67,6 +77,13 @@ SETS = {
         "existing": ("sections-cases.toml", "sections-cases-new.toml", "sections-cases-held.toml"),
         "file": "sections-cases-held2.toml",
         "skipped": SKIPPED_HELD2,
+    },
+    "held3": {
+        "seed": 2703, "draw": 120, "keep": 30, "first_id": 120,
+        "existing": ("sections-cases.toml", "sections-cases-new.toml", "sections-cases-held.toml",
+                     "sections-cases-held2.toml"),
+        "file": "sections-cases-held3.toml",
+        "skipped": SKIPPED_HELD3,
     },
 }
 
@@ -125,7 +142,7 @@ def main():
     data_dir = os.path.normpath(os.path.join(here, "..", "..", "tests", "data"))
     ap = argparse.ArgumentParser()
     ap.add_argument("--set", dest="which", choices=sorted(SETS), default="held",
-                    help="held (C70-C89, default) or held2 (C90-C119)")
+                    help="held (C70-C89, default), held2 (C90-C119) or held3 (C120-C149)")
     ap.add_argument("--corpus", default="/work/shared/corpus")
     ap.add_argument("--check", action="store_true", help="compare with the set's case file")
     a = ap.parse_args()

@@ -34,14 +34,27 @@ pub fn classify_heading_for(heading: Option<&str>, company: Option<&str>) -> Hea
     if let Some(&(_, kind)) = GENERIC_HEADINGS.iter().find(|(h, _)| *h == trimmed) {
         return HeadingClass::Generic(kind);
     }
+    if CONDITIONS_HEADINGS.contains(&trimmed) {
+        return HeadingClass::Kind(Other);
+    }
     // "About Acme": about the company, unless it is about the role or you
     // ("About the Site Reliability Engineer Role").
     if let Some(rest) = trimmed.strip_prefix("about ") {
         let rest = rest.trim_start_matches("the ").trim_start_matches("this ");
         let about_you = rest == "you" || rest.starts_with("you ");
-        let about_role = rest
-            .split(' ')
-            .any(|w| matches!(w, "role" | "job" | "position" | "opportunity"));
+        let about_role = rest.split(' ').any(|w| {
+            matches!(
+                w,
+                "role"
+                    | "roles"
+                    | "job"
+                    | "jobs"
+                    | "position"
+                    | "positions"
+                    | "opportunity"
+                    | "opportunities"
+            )
+        });
         if !about_you && !about_role {
             return HeadingClass::Kind(AboutCompany);
         }
@@ -76,6 +89,16 @@ pub fn classify_heading_for(heading: Option<&str>, company: Option<&str>) -> Hea
         return HeadingClass::Generic(AboutCompany);
     }
     HeadingClass::Generic(Other)
+}
+
+/// A sentence of four words or more opening with "We", "We're" or
+/// "We've" (normalized).
+fn speaks_as_the_company(normalized: &str) -> bool {
+    let mut words = normalized.split(' ').filter(|w| !w.is_empty());
+    words
+        .next()
+        .is_some_and(|first| matches!(first, "we" | "were" | "weve"))
+        && words.count() >= 3
 }
 
 /// Builds the rule automata now rather than on the first posting, whose
@@ -196,6 +219,16 @@ pub fn classify_body(
             return Some(Requirements);
         }
         return Some(Responsibilities);
+    }
+    // A heading in the company's voice that neither a rule nor the body
+    // placed ("We roll up our sleeves and get stuff done").
+    if default == Other
+        && section
+            .heading
+            .as_deref()
+            .is_some_and(|h| speaks_as_the_company(normalize(h).trim()))
+    {
+        return Some(AboutCompany);
     }
     None
 }
@@ -654,5 +687,42 @@ mod tests {
         // The same paragraph under "Job Description" still introduces the role.
         let described = section("Job Description", text, &[]);
         assert_eq!(classify_body(&described, Role, None), None);
+    }
+
+    #[test]
+    fn phrasings_of_the_second_held_back_set() {
+        for (h, k) in [
+            ("About The Roles", Role),
+            ("About these positions", Role),
+            ("About Acme", AboutCompany),
+            ("Working Conditions", Other),
+            ("Work Environment", Other),
+            ("What We’ll Bring", Benefits),
+            ("Here's What We'll Bring To The Table", Benefits),
+            ("What You’ll Bring", Requirements),
+            ("Investors and Funding", AboutCompany),
+        ] {
+            assert_eq!(kind(h), HeadingClass::Kind(k), "{h}");
+        }
+    }
+
+    #[test]
+    fn a_heading_in_the_company_s_voice_is_about_the_company_when_nothing_else_places_it() {
+        let paragraph = section(
+            "We roll up our sleeves and get stuff done",
+            "Nobody here waits to be asked; the work gets done together.",
+            &[],
+        );
+        assert_eq!(classify_body(&paragraph, Other, None), Some(AboutCompany));
+        // A list under such a heading is still read by its items.
+        let duties = section(
+            "We will be putting a high emphasis on",
+            "",
+            &["Designing data pipelines", "Reviewing code", "Mentoring"],
+        );
+        assert_eq!(classify_body(&duties, Other, None), Some(Responsibilities));
+        // Short headings are not sentences.
+        let short = section("We Deliver", "Fast.", &[]);
+        assert_eq!(classify_body(&short, Other, None), None);
     }
 }

@@ -63,6 +63,16 @@ pub(super) const GENERIC_HEADINGS: &[(&str, SectionKind)] = &[
     ("what you ll get to do", Responsibilities),
 ];
 
+/// The conditions the work is done in: `other` by the heading alone,
+/// however much their body reads like duties ("Working Conditions: you
+/// will lift up to 25 lb").
+pub(super) const CONDITIONS_HEADINGS: &[&str] = &[
+    "working conditions",
+    "work conditions",
+    "work environment",
+    "working environment",
+];
+
 /// Heading phrasings, tried in order. Compensation comes before Preferred
 /// ("Salary + bonus"), Requirements before Responsibilities ("What you'll
 /// need" is not a "you'll" duty).
@@ -219,6 +229,9 @@ pub(super) const HEADING_RULES: &[(SectionKind, &[&str])] = &[
             "perk",
             "what we offer",
             "we offer",
+            "what we bring",
+            "what well bring",
+            "what we will bring",
             "what you get",
             "what youll get",
             "what you will get",
@@ -550,6 +563,7 @@ pub(super) const HEADING_RULES: &[(SectionKind, &[&str])] = &[
             "about our client",
             "our purpose",
             "what we do",
+            "investors",
         ],
     ),
     (
