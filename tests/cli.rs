@@ -58,12 +58,22 @@ fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
     out
 }
 
-fn check_sample_run(out: &Output, rejects: &Path) {
+/// `validate-config` on one file.
+fn validate_config(cfg: &Path) -> Output {
+    bin().arg("validate-config").arg(cfg).output().expect("run")
+}
+
+/// Fails with the command's stderr unless it exited 0.
+fn assert_succeeded(out: &Output) {
     assert!(
         out.status.success(),
-        "stderr: {}",
+        "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn check_sample_run(out: &Output, rejects: &Path) {
+    assert_succeeded(out);
     let records = lines(&out.stdout);
     assert_eq!(records.len(), 1 + 20, "the seed and 20 corpus postings");
     assert_eq!(records[0]["id"], "Tesla:99253");
@@ -201,11 +211,7 @@ fn config_errors_name_key_and_file() {
         "{stderr}"
     );
 
-    let out = bin()
-        .args(["validate-config"])
-        .arg(&cfg)
-        .output()
-        .expect("run");
+    let out = validate_config(&cfg);
     assert_eq!(out.status.code(), Some(2));
 
     let out = bin()
@@ -213,11 +219,7 @@ fn config_errors_name_key_and_file() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("config/default.toml: ok"));
 
     let out = bin()
@@ -250,11 +252,7 @@ fn config_and_env_change_the_output() {
             .env("POSTING_ENRICHER__ENRICH__SALARY__HOURS_PER_WEEK", "20"),
         &seed,
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let r = &lines(&out.stdout)[0];
     assert_eq!(r["posting"], serde_json::Value::Null);
     assert_eq!(r["enricher"]["enriched_at"], "2020-01-01T00:00:00Z");
@@ -317,11 +315,7 @@ fn fx_rates_writes_what_the_worker_loads_and_refuses_what_it_would_not() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(
-        done.status.success(),
-        "{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    assert_succeeded(&done);
     let written = std::fs::read_to_string(&out).unwrap();
     assert!(written.contains("date = \"2026-10-30\""), "{written}");
     assert!(written.contains("USD = 1.1172"), "{written}");
@@ -399,8 +393,9 @@ fn fx_rates_writes_what_the_worker_loads_and_refuses_what_it_would_not() {
 }
 
 /// `enrich.stages.skip`: the skipped stages' fields are null (skills
-/// empty) and counted as skipped; every other field is what a full run
-/// gives; sections and geo cannot be skipped.
+/// empty) and counted as skipped; every other field, warnings included,
+/// is what a full run gives (seniority too, which reads the years of the
+/// skipped experience stage); sections and geo cannot be skipped.
 #[test]
 fn skipped_stages_leave_their_fields_empty_and_the_rest_unchanged() {
     let input = tmp("skip-input.jsonl");
@@ -415,31 +410,26 @@ fn skipped_stages_leave_their_fields_empty_and_the_rest_unchanged() {
             .arg(&input)
             .output()
             .expect("run");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_succeeded(&out);
         out
     };
     let full = run(None);
     let cfg = tmp("skip.toml");
     std::fs::write(
         &cfg,
-        "[enrich.stages]\nskip = [\"skills\", \"experience\", \"seniority\", \"language\"]\n",
+        "[enrich.stages]\nskip = [\"skills\", \"experience\", \"language\"]\n",
     )
     .expect("write");
     let skipped = run(Some(&cfg));
 
+    let skipped_fields = ["skills", "experience", "language"];
     let (full_records, skipped_records) = (lines(&full.stdout), lines(&skipped.stdout));
     assert_eq!(full_records.len(), skipped_records.len());
-    let mut had_values = [0; 4];
+    let mut had_values = [0; 3];
+    let mut seniority_from_years = 0;
     for (f, s) in full_records.iter().zip(&skipped_records) {
         let (f, s) = (&f["enrichment"], &s["enrichment"]);
-        for (i, field) in ["skills", "experience", "seniority", "language"]
-            .iter()
-            .enumerate()
-        {
+        for (i, field) in skipped_fields.iter().enumerate() {
             let empty = if *field == "skills" {
                 serde_json::json!([])
             } else {
@@ -450,9 +440,12 @@ fn skipped_stages_leave_their_fields_empty_and_the_rest_unchanged() {
             }
             assert_eq!(s[field], empty, "{field}");
         }
+        if f["seniority"]["source"] == "experience" {
+            seniority_from_years += 1;
+        }
         let others = |e: &serde_json::Value| {
             let mut e = e.clone();
-            for field in ["skills", "experience", "seniority", "language", "warnings"] {
+            for field in skipped_fields {
                 e.as_object_mut().expect("object").remove(field);
             }
             e
@@ -462,6 +455,10 @@ fn skipped_stages_leave_their_fields_empty_and_the_rest_unchanged() {
     assert!(
         had_values.iter().all(|&n| n > 5),
         "the full run fills each skipped field on most postings: {had_values:?}"
+    );
+    assert!(
+        seniority_from_years > 0,
+        "some seniority comes from the years, so the check above covers it"
     );
     let stderr = String::from_utf8_lossy(&skipped.stderr);
     assert!(
@@ -474,11 +471,7 @@ fn skipped_stages_leave_their_fields_empty_and_the_rest_unchanged() {
     );
 
     std::fs::write(&cfg, "[enrich.stages]\nskip = [\"geo\"]\n").expect("write");
-    let out = bin()
-        .args(["validate-config"])
-        .arg(&cfg)
-        .output()
-        .expect("run");
+    let out = validate_config(&cfg);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("enrich.stages.skip"),

@@ -16,8 +16,9 @@
 //!   labelled after that tuning; scored once as a held-back set, then
 //!   tuned on, so now scored with the others (119 in all).
 //! - tests/data/sections-cases-held3.toml: 30 more drawn at random and
-//!   labelled after that tuning, never tuned on: the fair figure for
-//!   postings the rules have not seen, scored on its own.
+//!   labelled from the postings alone while the rules were tuned on the
+//!   second set, never tuned on: the fair figure for postings the rules
+//!   have not seen, scored on its own.
 
 mod common;
 
@@ -324,29 +325,43 @@ fn heading_kinds_over_119_tuning_postings() {
     );
     let lines = common::corpus_lines();
     let pipeline = common::pipeline();
-    let mut scores: [(&str, HeadingScore); 5] = Default::default();
+    let mut scores: [(&str, HeadingScore); 6] = Default::default();
     scores[0].0 = "reviewed 44";
     scores[1].0 = "new 25";
     scores[2].0 = "first held-back 20";
     scores[3].0 = "second held-back 30";
-    scores[4].0 = "all";
+    scores[4].0 = "the first 89";
+    scores[5].0 = "all 119";
     for (set, cases) in [(0, &reviewed), (1, &new), (2, &held), (3, &held2)] {
         for case in cases {
             let got = case.sections(&lines, &pipeline);
             scores[set].1.add(case, &got);
-            scores[4].1.add(case, &got);
+            if set < 3 {
+                scores[4].1.add(case, &got);
+            }
+            scores[5].1.add(case, &got);
         }
     }
     for (name, s) in &scores {
         s.print(name);
     }
-    scores[4].1.assert_floors(TUNING_FLOORS);
+    scores[4].1.assert_floors(FIRST_89_FLOORS);
+    scores[5].1.assert_floors(TUNING_FLOORS);
 }
+
+/// The figures over the first 89 after #25's rule changes, unchanged by
+/// the later ones: 409 of 435 labelled headings found, 409 of 421
+/// produced labelled, 397 of 409 kinds right.
+const FIRST_89_FLOORS: Floors = Floors {
+    recall: 0.94,
+    precision: 0.97,
+    kinds: 0.97,
+};
 
 /// The figures over all 119 after the rule changes for the second
 /// held-back set: 544 of 581 labelled headings found, 544 of 571 produced
-/// labelled, 529 of 544 kinds right (over the 89 before them: 0.940,
-/// 0.971, 0.971).
+/// labelled, 529 of 544 kinds right (lower recall and precision than the
+/// first 89's because the second set's are: 0.925 and 0.900).
 const TUNING_FLOORS: Floors = Floors {
     recall: 0.93,
     precision: 0.95,

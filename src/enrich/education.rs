@@ -239,7 +239,7 @@ fn from_text(sections: &[Section]) -> (Option<Found<'_>>, Option<Found<'_>>) {
     // The best required line and the best preferred one, each kept: a
     // required degree anywhere outranks a preferred one in a list.
     let mut best: [Option<Found<'_>>; 2] = [None, None];
-    for reading in Reading::IN_ORDER {
+    for reading in Reading::LISTS_FIRST {
         // A degree a list requires is the firmest there is.
         if best[0].is_some() {
             break;

@@ -205,7 +205,7 @@ pub fn run(sections: &[Section], stated: Option<&RawValue>) -> Staged<Option<Exp
 fn from_text(sections: &[Section]) -> (Option<Experience>, bool) {
     let mut best: Option<(RequirementLine<'_>, Years, Option<Years>)> = None;
     let mut substitute_seen = false;
-    for reading in Reading::IN_ORDER {
+    for reading in Reading::LISTS_FIRST {
         // Years a list requires are the firmest there are (and with a
         // figure found, whether another only replaces a degree no longer
         // matters).
@@ -233,7 +233,7 @@ fn from_text(sections: &[Section]) -> (Option<Experience>, bool) {
         }
     }
     let none_needed = || {
-        requirement_lines::all_lines_with(sections, &NO_EXPERIENCE_WORDS)
+        requirement_lines::lines_with(sections, &NO_EXPERIENCE_WORDS, Reading::All)
             .map(|line| line.text)
             .find(|line| says_no_experience_needed(line))
     };

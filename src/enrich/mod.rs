@@ -365,7 +365,13 @@ impl Enricher {
             .into_parts(&mut warnings);
         let (seniority, seniority_outcome) = self
             .unless_skipped(Stage::Seniority, || {
-                seniority::run(view.title.as_deref(), &text, experience.as_ref())
+                // Seniority falls back on the years of experience, which it
+                // reads whether or not the experience field is switched off.
+                let years_unshown = (experience_outcome == StageOutcome::Skipped)
+                    .then(|| experience::run(&sections, view.experience_requirements).value)
+                    .flatten();
+                let years = experience.as_ref().or(years_unshown.as_ref());
+                seniority::run(view.title.as_deref(), &text, years)
             })
             .into_parts(&mut warnings);
         let (language, language_outcome) = self

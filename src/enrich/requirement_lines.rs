@@ -120,11 +120,13 @@ pub enum Reading {
     Lists,
     /// The role, responsibilities and unheaded text.
     Others,
+    /// Both, in the description's order.
+    All,
 }
 
 impl Reading {
-    /// Both readings, in the order a stage takes them.
-    pub const IN_ORDER: [Reading; 2] = [Reading::Lists, Reading::Others];
+    /// The lists, then the rest: the order a stage that ranks lines takes.
+    pub const LISTS_FIRST: [Reading; 2] = [Reading::Lists, Reading::Others];
 }
 
 /// The lines of the sections that `reading` visits that contain one of
@@ -137,15 +139,23 @@ pub fn lines_with<'a>(
 ) -> impl Iterator<Item = CandidateLine<'a>> + 'a {
     sections.iter().flat_map(move |section| {
         // (listed, preferred by its section)
-        let grade = match (reading, section.kind) {
-            (Reading::Lists, SectionKind::Requirements) => Some((true, false)),
-            (Reading::Lists, SectionKind::Preferred) => Some((true, true)),
-            (
-                Reading::Others,
-                SectionKind::Role | SectionKind::Responsibilities | SectionKind::Other,
-            ) => Some((false, false)),
-            _ => None,
-        };
+        let grade = match section.kind {
+            SectionKind::Requirements => Some((true, false)),
+            SectionKind::Preferred => Some((true, true)),
+            SectionKind::Role | SectionKind::Responsibilities | SectionKind::Other => {
+                Some((false, false))
+            }
+            SectionKind::AboutCompany
+            | SectionKind::Benefits
+            | SectionKind::Compensation
+            | SectionKind::EqualOpportunity
+            | SectionKind::Application => None,
+        }
+        .filter(|&(listed, _)| match reading {
+            Reading::Lists => listed,
+            Reading::Others => !listed,
+            Reading::All => true,
+        });
         grade
             .into_iter()
             .flat_map(move |(listed, preferred_section)| {
@@ -165,17 +175,6 @@ pub fn lines_with<'a>(
                     })
             })
     })
-}
-
-/// Both readings one after the other: every line that may state a
-/// requirement, the lists' lines first.
-pub fn all_lines_with<'a>(
-    sections: &'a [Section],
-    cues: &'a Phrases,
-) -> impl Iterator<Item = CandidateLine<'a>> + 'a {
-    Reading::IN_ORDER
-        .into_iter()
-        .flat_map(move |reading| lines_with(sections, cues, reading))
 }
 
 /// A section with only a kind and a body, for the stages' tests.
@@ -204,7 +203,7 @@ mod tests {
     }
 
     #[test]
-    fn lines_are_graded_by_section_and_wording_the_lists_first() {
+    fn lines_are_graded_by_section_and_wording_and_read_lists_first() {
         let sections = [
             section(SectionKind::AboutCompany, "For over 20 years we have grown"),
             section(SectionKind::Role, "You will lead"),
@@ -216,18 +215,21 @@ mod tests {
             section(SectionKind::Benefits, "Tuition for a Master's degree"),
         ];
         let cues = Phrases::new(&["years", "MS", "Master", "Go", "lead"]).unwrap();
-        let got: Vec<(&str, Standing, bool)> = all_lines_with(&sections, &cues)
-            .map(|l| l.graded())
-            .map(|l| (l.text, l.standing, l.listed))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("5+ years of Java", Standing::Required, true),
-                ("MS preferred", Standing::Preferred, true),
-                ("Go experience", Standing::Preferred, true),
-                ("You will lead", Standing::Required, false),
-            ]
+        let read = |readings: &[Reading]| -> Vec<(&str, Standing, bool)> {
+            readings
+                .iter()
+                .flat_map(|&r| lines_with(&sections, &cues, r))
+                .map(|l| l.graded())
+                .map(|l| (l.text, l.standing, l.listed))
+                .collect()
+        };
+        let (lead, java, ms, go) = (
+            ("You will lead", Standing::Required, false),
+            ("5+ years of Java", Standing::Required, true),
+            ("MS preferred", Standing::Preferred, true),
+            ("Go experience", Standing::Preferred, true),
         );
+        assert_eq!(read(&[Reading::All]), [lead, java, ms, go]);
+        assert_eq!(read(&Reading::LISTS_FIRST), [java, ms, go, lead]);
     }
 }

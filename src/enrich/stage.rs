@@ -91,8 +91,8 @@ pub struct StagesOptions {
     /// Stages switched off: their fields are null (skills: empty) in every
     /// record and their outcome is `skipped`, for pipelines that do not
     /// use a field and would rather have the time (each stage's cost is
-    /// in docs/performance.md). Seniority without experience reads only
-    /// the title and the text.
+    /// in docs/performance.md). Seniority still reads the years of
+    /// experience when only the experience field is switched off.
     pub skip: Vec<Stage>,
 }
 

@@ -7,7 +7,7 @@ use prometheus::{
     Opts, Registry, TextEncoder,
 };
 
-use crate::enrich::{Outcomes, StageOutcome, WarningCode};
+use crate::enrich::{Outcomes, Stage, StageOutcome, WarningCode};
 use crate::posting::RejectReason;
 
 pub use crate::enrich::STAGES;
@@ -301,9 +301,12 @@ impl Metrics {
         }
         // Every label value known in advance is exported from the start, so
         // dashboards and alerts see zeros rather than gaps.
-        for stage in STAGES {
+        for stage in Stage::ALL {
             for outcome in StageOutcome::ALL {
-                m.outcomes.with_label_values(&[stage, outcome.as_str()]);
+                if outcome != StageOutcome::Skipped || stage.can_skip() {
+                    m.outcomes
+                        .with_label_values(&[stage.name(), outcome.as_str()]);
+                }
             }
         }
         for code in WarningCode::ALL {

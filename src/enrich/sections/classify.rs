@@ -45,14 +45,7 @@ pub fn classify_heading_for(heading: Option<&str>, company: Option<&str>) -> Hea
         let about_role = rest.split(' ').any(|w| {
             matches!(
                 w,
-                "role"
-                    | "roles"
-                    | "job"
-                    | "jobs"
-                    | "position"
-                    | "positions"
-                    | "opportunity"
-                    | "opportunities"
+                "role" | "roles" | "job" | "jobs" | "position" | "positions" | "opportunity"
             )
         });
         if !about_you && !about_role {
@@ -92,13 +85,34 @@ pub fn classify_heading_for(heading: Option<&str>, company: Option<&str>) -> Hea
 }
 
 /// A sentence of four words or more opening with "We", "We're" or
-/// "We've" (normalized).
+/// "We've" (normalized) that is about the company, not about whom it
+/// wants ("We're hiring a Data Engineer", "We need someone who").
 fn speaks_as_the_company(normalized: &str) -> bool {
-    let mut words = normalized.split(' ').filter(|w| !w.is_empty());
-    words
-        .next()
-        .is_some_and(|first| matches!(first, "we" | "were" | "weve"))
-        && words.count() >= 3
+    let words: Vec<&str> = normalized.split(' ').filter(|w| !w.is_empty()).collect();
+    words.len() >= 4
+        && matches!(words[0], "we" | "were" | "weve")
+        && !words.iter().any(|w| {
+            matches!(
+                *w,
+                "you"
+                    | "your"
+                    | "youre"
+                    | "youll"
+                    | "hiring"
+                    | "seeking"
+                    | "looking"
+                    | "need"
+                    | "needs"
+                    | "want"
+                    | "wants"
+                    | "require"
+                    | "requires"
+                    | "candidate"
+                    | "candidates"
+                    | "someone"
+                    | "people"
+            )
+        })
 }
 
 /// Builds the rule automata now rather than on the first posting, whose
@@ -221,12 +235,15 @@ pub fn classify_body(
         return Some(Responsibilities);
     }
     // A heading in the company's voice that neither a rule nor the body
-    // placed ("We roll up our sleeves and get stuff done").
+    // placed ("We roll up our sleeves and get stuff done"), over text that
+    // asks nothing of the candidate (the requirement stages do not read
+    // the company's sections).
     if default == Other
         && section
             .heading
             .as_deref()
             .is_some_and(|h| speaks_as_the_company(normalize(h).trim()))
+        && !has_cue(Cues::Requirement, text)
     {
         return Some(AboutCompany);
     }
@@ -694,6 +711,7 @@ mod tests {
         for (h, k) in [
             ("About The Roles", Role),
             ("About these positions", Role),
+            ("About Career Opportunities at Acme", AboutCompany),
             ("About Acme", AboutCompany),
             ("Working Conditions", Other),
             ("Work Environment", Other),
@@ -724,5 +742,22 @@ mod tests {
         // Short headings are not sentences.
         let short = section("We Deliver", "Fast.", &[]);
         assert_eq!(classify_body(&short, Other, None), None);
+        // Whom the company wants, or a body that asks for something, is
+        // not the company speaking of itself.
+        for (heading, text) in [
+            ("We're hiring a Senior Data Engineer", "Join a small team."),
+            (
+                "We need someone who can",
+                "Own the data platform end to end.",
+            ),
+            ("We hope you are excited", "Apply today."),
+            (
+                "We work hard and play hard",
+                "3+ years of experience with Python is a must.",
+            ),
+        ] {
+            let s = section(heading, text, &[]);
+            assert_eq!(classify_body(&s, Other, None), None, "{heading}");
+        }
     }
 }
