@@ -346,11 +346,15 @@ impl Enricher {
                 })
             })
             .into_parts(&mut warnings);
-        let (experience, experience_outcome) = self
-            .unless_skipped(Stage::Experience, || {
-                experience::run(&sections, view.experience_requirements)
-            })
-            .into_parts(&mut warnings);
+        // Seniority falls back on the years of experience: they are read
+        // when either stage runs, and shown only when experience runs.
+        let stages = &self.opts.stages;
+        let years = (stages.runs(Stage::Experience) || stages.runs(Stage::Seniority))
+            .then(|| experience::run(&sections, view.experience_requirements));
+        let (years, experience_outcome) = match years {
+            Some(read) if stages.runs(Stage::Experience) => read.into_parts(&mut warnings),
+            unshown => (unshown.and_then(|read| read.value), StageOutcome::Skipped),
+        };
         let (education, education_outcome) = self
             .unless_skipped(Stage::Education, || {
                 education::run(
@@ -365,13 +369,7 @@ impl Enricher {
             .into_parts(&mut warnings);
         let (seniority, seniority_outcome) = self
             .unless_skipped(Stage::Seniority, || {
-                // Seniority falls back on the years of experience, which it
-                // reads whether or not the experience field is switched off.
-                let years_unshown = (experience_outcome == StageOutcome::Skipped)
-                    .then(|| experience::run(&sections, view.experience_requirements).value)
-                    .flatten();
-                let years = experience.as_ref().or(years_unshown.as_ref());
-                seniority::run(view.title.as_deref(), &text, years)
+                seniority::run(view.title.as_deref(), &text, years.as_ref())
             })
             .into_parts(&mut warnings);
         let (language, language_outcome) = self
@@ -409,7 +407,7 @@ impl Enricher {
             employment,
             work_arrangement,
             seniority,
-            experience,
+            experience: years.filter(|_| experience_outcome != StageOutcome::Skipped),
             education,
             language,
             occupation,

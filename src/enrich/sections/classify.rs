@@ -86,33 +86,18 @@ pub fn classify_heading_for(heading: Option<&str>, company: Option<&str>) -> Hea
 
 /// A sentence of four words or more opening with "We", "We're" or
 /// "We've" (normalized) that is about the company, not about whom it
-/// wants ("We're hiring a Data Engineer", "We need someone who").
+/// wants (no word of `WANTING_WORDS`: "We're hiring a Data Engineer").
 fn speaks_as_the_company(normalized: &str) -> bool {
-    let words: Vec<&str> = normalized.split(' ').filter(|w| !w.is_empty()).collect();
-    words.len() >= 4
-        && matches!(words[0], "we" | "were" | "weve")
-        && !words.iter().any(|w| {
-            matches!(
-                *w,
-                "you"
-                    | "your"
-                    | "youre"
-                    | "youll"
-                    | "hiring"
-                    | "seeking"
-                    | "looking"
-                    | "need"
-                    | "needs"
-                    | "want"
-                    | "wants"
-                    | "require"
-                    | "requires"
-                    | "candidate"
-                    | "candidates"
-                    | "someone"
-                    | "people"
-            )
+    let mut words = normalized.split(' ').filter(|w| !w.is_empty());
+    let mut after_we = 0;
+    words
+        .next()
+        .is_some_and(|first| matches!(first, "we" | "were" | "weve"))
+        && words.all(|w| {
+            after_we += 1;
+            !WANTING_WORDS.contains(&w)
         })
+        && after_we >= 3
 }
 
 /// Builds the rule automata now rather than on the first posting, whose

@@ -73,6 +73,29 @@ pub(super) const CONDITIONS_HEADINGS: &[&str] = &[
     "working environment",
 ];
 
+/// Words of a heading in the company's voice that speak of whom it wants
+/// ("We're hiring", "We need someone who", "We hope you"): such a heading
+/// is not the company describing itself.
+pub(super) const WANTING_WORDS: [&str; 17] = [
+    "you",
+    "your",
+    "youre",
+    "youll",
+    "hiring",
+    "seeking",
+    "looking",
+    "need",
+    "needs",
+    "want",
+    "wants",
+    "require",
+    "requires",
+    "candidate",
+    "candidates",
+    "someone",
+    "people",
+];
+
 /// Heading phrasings, tried in order. Compensation comes before Preferred
 /// ("Salary + bonus"), Requirements before Responsibilities ("What you'll
 /// need" is not a "you'll" duty).
