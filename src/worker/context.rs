@@ -18,6 +18,7 @@ use tracing::{debug, error, info, warn};
 
 use super::offsets::{OffsetTracker, TopicPartition};
 use super::records::{Kind, Refused};
+use super::unstarted::{Change, Unstarted};
 use crate::telemetry::{Health, Metrics};
 
 /// Locks, ignoring poisoning: every critical section leaves the state
@@ -79,6 +80,11 @@ pub(crate) struct Shared {
     /// When the broker last acknowledged a record (or the worker last had
     /// nothing waiting for it).
     pub last_progress: Mutex<Instant>,
+    /// Owned partitions librdkafka has not started reading (from the
+    /// statistics), e.g. while their committed offsets are withheld.
+    pub unstarted: Mutex<Unstarted>,
+    /// How long an owned partition may stay unread before readiness fails.
+    pub unread_timeout: Duration,
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
     pub revoke_timeout: Duration,
@@ -94,7 +100,9 @@ impl Shared {
         shutdown: Arc<super::shutdown::Shutdown>,
     ) -> Self {
         let revoke_timeout = config.worker.revoke_timeout;
-        Self::new(metrics, health, revoke_timeout, shutdown)
+        let mut shared = Self::new(metrics, health, revoke_timeout, shutdown);
+        shared.unread_timeout = unread_timeout(config);
+        shared
     }
 
     pub fn new(
@@ -114,6 +122,8 @@ impl Shared {
             commit_failed: AtomicBool::new(false),
             limits_stale: AtomicBool::new(false),
             last_progress: Mutex::new(Instant::now()),
+            unstarted: Mutex::new(Unstarted::default()),
+            unread_timeout: Duration::from_secs(60),
             metrics,
             health,
             revoke_timeout,
@@ -183,6 +193,7 @@ impl Shared {
 
     pub fn deactivate(&self, tps: &[TopicPartition]) {
         lock(&self.active).retain(|tp| !tps.contains(tp));
+        lock(&self.unstarted).forget(tps);
     }
 
     /// A delivery failed (or the producer refused the record at once): its
@@ -276,13 +287,16 @@ impl Shared {
     }
 
     /// Readiness beyond connection: stopped partitions, authentication
-    /// failing, or records waiting for the broker with none acknowledged
-    /// for `timeout`. `waiting` says whether anything waits now.
+    /// failing, owned partitions not read for `unread_timeout` (their
+    /// committed offsets withheld), or records waiting for the broker with
+    /// none acknowledged for `timeout`. `waiting` says whether anything
+    /// waits now.
     pub fn update_progress(&self, waiting: bool, timeout: Duration, stopped: &[String]) {
         let mut last = lock(&self.last_progress);
         if !waiting {
             *last = Instant::now();
         }
+        let (unstarted, waited) = self.unstarted_for(self.unread_timeout);
         let reason = if !stopped.is_empty() {
             Some(format!(
                 "partitions stopped after failed deliveries: {}",
@@ -290,6 +304,12 @@ impl Shared {
             ))
         } else if let Some(auth) = lock(&self.auth).as_ref() {
             Some(format!("authentication failing: {}", auth.error))
+        } else if !unstarted.is_empty() {
+            Some(format!(
+                "partitions assigned but not read for {} s: {} (their committed offsets cannot be read: a transaction holding them is still open, or the group coordinator does not answer)",
+                waited.as_secs(),
+                names(&unstarted)
+            ))
         } else if last.elapsed() >= timeout {
             Some(format!(
                 "no progress for {} s: records wait for the broker",
@@ -316,6 +336,23 @@ impl Shared {
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         })
+    }
+
+    /// The owned partitions not read for `timeout` or longer and the
+    /// longest wait; logs when that set changes.
+    fn unstarted_for(&self, timeout: Duration) -> (Vec<TopicPartition>, Duration) {
+        let mut unstarted = lock(&self.unstarted);
+        let (overdue, waited) = unstarted.overdue(timeout);
+        match unstarted.report(&overdue) {
+            Change::Stuck(tps) => warn!(
+                partitions = %names(&tps),
+                waited_s = waited.as_secs(),
+                "assigned partitions are not read: librdkafka has not started fetching them, most likely waiting for their committed offsets (withheld while a transaction that wrote them is open; one whose markers the broker lost never ends: docs/reliability.md, \"Hanging transactions\"), or for a group coordinator that does not answer"
+            ),
+            Change::Cleared => info!("every assigned partition is read again"),
+            Change::None => {}
+        }
+        (overdue, waited)
     }
 
     pub fn progressed(&self) {
@@ -364,12 +401,18 @@ impl Shared {
         }
         self.metrics.broker_up.set(i64::from(up));
         let active = lock(&self.active).clone();
+        let now = Instant::now();
+        let mut unstarted = lock(&self.unstarted);
+        unstarted.keep_only(&active);
         for tp in &active {
-            let lag = stats
+            let partition = stats
                 .topics
                 .get(&tp.topic)
-                .and_then(|t| t.partitions.get(&tp.partition))
-                .map(|p| p.consumer_lag);
+                .and_then(|t| t.partitions.get(&tp.partition));
+            if let Some(p) = partition {
+                unstarted.observe(tp, &p.fetch_state, now);
+            }
+            let lag = partition.map(|p| p.consumer_lag);
             if let Some(lag) = lag.filter(|l| *l >= 0) {
                 self.metrics
                     .consumer_lag
@@ -406,6 +449,29 @@ pub(crate) fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
         .iter()
         .map(|e| TopicPartition::new(e.topic(), e.partition()))
         .collect()
+}
+
+/// `worker.progress_timeout`, and in exactly-once mode no less than the
+/// producer's `transaction.timeout.ms` and a margin: a member that died
+/// mid-transaction holds its partitions' offsets until the broker times its
+/// transaction out (a restarted pod has a new `transactional.id` and does
+/// not fence it), and the members that take them over wait that long as a
+/// matter of course.
+fn unread_timeout(config: &crate::config::Config) -> Duration {
+    let progress = config.worker.progress_timeout;
+    if config.kafka.delivery != crate::config::Delivery::ExactlyOnce {
+        return progress;
+    }
+    // librdkafka's default.
+    let k = &config.kafka;
+    let transaction_ms = k
+        .producer
+        .get("transaction.timeout.ms")
+        .or_else(|| k.common.get("transaction.timeout.ms"))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(60_000);
+    // The broker looks for timed-out transactions every 10 s.
+    progress.max(Duration::from_millis(transaction_ms) + Duration::from_secs(15))
 }
 
 pub(crate) fn names(tps: &[TopicPartition]) -> String {
@@ -636,4 +702,31 @@ pub(crate) fn error_code(error: &KafkaError) -> String {
     error
         .rdkafka_error_code()
         .map_or_else(|| "unknown".to_string(), |c| format!("{c:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    #[test]
+    fn exactly_once_waits_out_a_dead_members_transaction_before_calling_partitions_unread() {
+        let at_least_once = Config::from_toml("[worker]\nprogress_timeout = \"10s\"\n").unwrap();
+        assert_eq!(unread_timeout(&at_least_once), Duration::from_secs(10));
+        let exactly_once = Config::from_toml(
+            "[kafka]\ndelivery = \"exactly-once\"\n[worker]\nprogress_timeout = \"10s\"\n",
+        )
+        .unwrap();
+        assert_eq!(unread_timeout(&exactly_once), Duration::from_secs(75));
+        let short_transactions = Config::from_toml(
+            "[kafka]\ndelivery = \"exactly-once\"\n[kafka.producer]\n\"transaction.timeout.ms\" = \"10000\"\n[worker]\nprogress_timeout = \"10s\"\n",
+        )
+        .unwrap();
+        assert_eq!(unread_timeout(&short_transactions), Duration::from_secs(25));
+        let long_progress = Config::from_toml(
+            "[kafka]\ndelivery = \"exactly-once\"\n[worker]\nprogress_timeout = \"5m\"\n",
+        )
+        .unwrap();
+        assert_eq!(unread_timeout(&long_progress), Duration::from_secs(300));
+    }
 }

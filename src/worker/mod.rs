@@ -28,6 +28,7 @@ mod settings;
 mod setup;
 pub mod shutdown;
 mod transactional;
+mod unstarted;
 
 use std::sync::Arc;
 

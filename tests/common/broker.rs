@@ -486,6 +486,62 @@ impl Broker {
         text
     }
 
+    /// The partitions whose transaction markers a broker dropped, by its
+    /// logs (see [`dropped_marker_partitions`]).
+    pub fn partitions_with_dropped_markers(&self) -> Vec<(String, i32)> {
+        let logs: String = self
+            .nodes
+            .iter()
+            .map(|n| std::fs::read_to_string(n.log()).unwrap_or_default())
+            .collect();
+        dropped_marker_partitions(&logs)
+    }
+
+    /// Ends every transaction left open on `partitions` as an operator
+    /// would: `kafka-transactions.sh describe-producers` finds each open
+    /// transaction's first offset, `abort --start-offset` writes its abort
+    /// markers. What it aborted, as `topic/partition@offset`.
+    pub fn abort_open_transactions(&self, partitions: &[(String, i32)]) -> Vec<String> {
+        const TRANSACTIONS: &str = "org.apache.kafka.tools.TransactionsCommand";
+        let bootstrap = self.addr();
+        let mut aborted = Vec::new();
+        for (topic, partition) in partitions {
+            let topic = topic.as_str();
+            let p = partition.to_string();
+            let table = self.tool(
+                TRANSACTIONS,
+                &[
+                    "--bootstrap-server",
+                    &bootstrap,
+                    "describe-producers",
+                    "--topic",
+                    topic,
+                    "--partition",
+                    &p,
+                ],
+            );
+            for start in open_transaction_starts(&table) {
+                let start = start.to_string();
+                self.tool(
+                    TRANSACTIONS,
+                    &[
+                        "--bootstrap-server",
+                        &bootstrap,
+                        "abort",
+                        "--topic",
+                        topic,
+                        "--partition",
+                        &p,
+                        "--start-offset",
+                        &start,
+                    ],
+                );
+                aborted.push(format!("{topic}/{partition}@{start}"));
+            }
+        }
+        aborted
+    }
+
     /// Caps the produce rate of every client whose `client.id` is
     /// `client_id` (a broker quota): the output of a slow cluster.
     pub fn throttle_producer(&self, client_id: &str, bytes_per_second: u64) {
@@ -767,4 +823,55 @@ fn make_tls(dir: &Path) -> PathBuf {
             .unwrap();
     }
     tls.join("ca.pem")
+}
+
+/// The `CurrentTransactionStartOffset` column of `describe-producers`'
+/// table where a transaction is open (`None` where none is). Rows are
+/// those with as many fields as the header: the tool's log lines are not.
+pub fn open_transaction_starts(table: &str) -> Vec<i64> {
+    let mut lines = table
+        .lines()
+        .skip_while(|l| !l.contains("CurrentTransactionStartOffset"));
+    let Some(header) = lines.next() else {
+        return Vec::new();
+    };
+    let header: Vec<&str> = header.split_whitespace().collect();
+    let Some(column) = header
+        .iter()
+        .position(|h| *h == "CurrentTransactionStartOffset")
+    else {
+        return Vec::new();
+    };
+    lines
+        .map(|row| row.split_whitespace().collect::<Vec<_>>())
+        .filter(|fields| fields.len() == header.len())
+        .filter_map(|fields| fields[column].parse::<i64>().ok())
+        .collect()
+}
+
+/// The partitions named in a broker log line of a transaction coordinator
+/// that dropped markers for want of a leader ("Couldn't find leader
+/// endpoint for partitions Set(out-0, __consumer_offsets-1) while trying to
+/// send transaction markers ... likely deleted already and hence can be
+/// skipped"), as (topic, partition).
+pub fn dropped_marker_partitions(log: &str) -> Vec<(String, i32)> {
+    let mut found = Vec::new();
+    for line in log.lines().filter(|l| l.contains("likely deleted already")) {
+        let Some(set) = line
+            .split_once("for partitions Set(")
+            .and_then(|(_, rest)| rest.split_once(')'))
+            .map(|(set, _)| set)
+        else {
+            continue;
+        };
+        for name in set.split(", ") {
+            if let Some((topic, p)) = name.trim().rsplit_once('-')
+                && let Ok(p) = p.parse::<i32>()
+                && !found.iter().any(|(t, q)| t == topic && *q == p)
+            {
+                found.push((topic.to_string(), p));
+            }
+        }
+    }
+    found
 }

@@ -632,11 +632,16 @@ pub fn wait_committed_to_end(worker: &WorkerProcess, addr: &str) {
 
 pub fn wait_committed_to_end_within(worker: &WorkerProcess, addr: &str, timeout: Duration) {
     let ends = end_offsets(addr, IN);
-    // A partition that never had a record has nothing to commit (-1).
     worker.wait_until("commits at the end offsets", timeout, || {
-        try_committed(addr, GROUP, IN).is_some_and(|done| {
-            ends.iter()
-                .all(|(p, end)| done.get(p).map_or(-1, |&c| c.max(0)) == *end)
-        })
+        committed_to(addr, &ends)
     });
+}
+
+/// Whether the group's committed offsets are `ends` (a partition that
+/// never had a record has nothing to commit: -1).
+pub fn committed_to(addr: &str, ends: &HashMap<i32, i64>) -> bool {
+    try_committed(addr, GROUP, IN).is_some_and(|done| {
+        ends.iter()
+            .all(|(p, end)| done.get(p).map_or(-1, |&c| c.max(0)) == *end)
+    })
 }
