@@ -486,15 +486,16 @@ impl Broker {
         text
     }
 
-    /// The partitions whose transaction markers a broker dropped, by its
-    /// logs (see [`dropped_marker_partitions`]).
-    pub fn partitions_with_dropped_markers(&self) -> Vec<(String, i32)> {
-        let logs: String = self
-            .nodes
+    /// Each time a broker dropped transaction markers, by its logs: the
+    /// partitions they were for (see [`dropped_marker_partitions`]).
+    pub fn dropped_markers(&self) -> Vec<Vec<(String, i32)>> {
+        self.nodes
             .iter()
-            .map(|n| std::fs::read_to_string(n.log()).unwrap_or_default())
-            .collect();
-        dropped_marker_partitions(&logs)
+            .flat_map(|n| {
+                let log = std::fs::read_to_string(n.log()).unwrap_or_default();
+                dropped_marker_partitions(&log)
+            })
+            .collect()
     }
 
     /// Ends every transaction left open on `partitions` as an operator
@@ -849,29 +850,29 @@ pub fn open_transaction_starts(table: &str) -> Vec<i64> {
         .collect()
 }
 
-/// The partitions named in a broker log line of a transaction coordinator
-/// that dropped markers for want of a leader ("Couldn't find leader
-/// endpoint for partitions Set(out-0, __consumer_offsets-1) while trying to
-/// send transaction markers ... likely deleted already and hence can be
-/// skipped"), as (topic, partition).
-pub fn dropped_marker_partitions(log: &str) -> Vec<(String, i32)> {
-    let mut found = Vec::new();
-    for line in log.lines().filter(|l| l.contains("likely deleted already")) {
-        let Some(set) = line
-            .split_once("for partitions Set(")
-            .and_then(|(_, rest)| rest.split_once(')'))
-            .map(|(set, _)| set)
-        else {
-            continue;
-        };
-        for name in set.split(", ") {
-            if let Some((topic, p)) = name.trim().rsplit_once('-')
-                && let Ok(p) = p.parse::<i32>()
-                && !found.iter().any(|(t, q)| t == topic && *q == p)
-            {
-                found.push((topic.to_string(), p));
-            }
-        }
-    }
-    found
+/// The partitions named in each broker log line of a transaction
+/// coordinator that dropped markers for want of a leader ("Couldn't find
+/// leader endpoint for partitions HashSet(out-0, __consumer_offsets-1)
+/// while trying to send transaction markers ... likely deleted already and
+/// hence can be skipped"), as (topic, partition).
+pub fn dropped_marker_partitions(log: &str) -> Vec<Vec<(String, i32)>> {
+    log.lines()
+        .filter(|l| l.contains("likely deleted already"))
+        .filter_map(|line| {
+            // Scala's `Set(a, b)` or, for more partitions, `HashSet(a, b, ...)`.
+            let set = line
+                .split_once("for partitions ")
+                .and_then(|(_, rest)| rest.split_once('('))
+                .and_then(|(_, rest)| rest.split_once(')'))
+                .map(|(set, _)| set)?;
+            Some(
+                set.split(", ")
+                    .filter_map(|name| {
+                        let (topic, p) = name.trim().rsplit_once('-')?;
+                        Some((topic.to_string(), p.parse::<i32>().ok()?))
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
 }
