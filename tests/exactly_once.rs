@@ -132,10 +132,11 @@ fn wait_committed_to_end_through_lost_markers(
 #[test]
 fn reads_the_open_transactions_of_describe_producers() {
     let table = "\
-[2026-12-07 14:40:00,000] WARN some log line with six words here (x)
+[2026-12-07 14:40:00,000] WARN a log line before the table (x)
 ProducerId\tProducerEpoch\tLatestCoordinatorEpoch\tLastSequence\tLastTimestamp\tCurrentTransactionStartOffset\t
 0         \t3            \t2                     \t-1          \t1796653030000\t5                            \t
 7         \t0            \t2                     \t4           \t1796653030000\tNone                         \t
+[2026-12-07 14:40:01,000] WARN retry in 42 ms
 ";
     assert_eq!(common::broker::open_transaction_starts(table), vec![5]);
 }
@@ -553,7 +554,9 @@ fn offsets_held_by_an_open_transaction_make_the_worker_not_ready_until_it_ends()
 /// either failed fatally ("sequence desynchronization": the worker exited)
 /// or, worse, had a re-sent dead letter taken by the broker as a duplicate
 /// of the aborted copy, so its input was committed without a result. The
-/// worker must come through it on its own, every input once.
+/// worker must come through it on its own, every input once, unless the
+/// broker drops a commit's markers: then it must say so, and goes on once
+/// the hanging transaction is ended as an operator would ([`LostMarkers`]).
 #[test]
 fn a_broker_killed_with_produce_requests_in_flight_loses_and_duplicates_nothing() {
     let mut broker = Broker::start("eos-inflight");

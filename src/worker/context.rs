@@ -349,7 +349,7 @@ impl Shared {
                 waited_s = waited.as_secs(),
                 "assigned partitions are not read: librdkafka has not started fetching them, most likely waiting for their committed offsets (withheld while a transaction that wrote them is open; one whose markers the broker lost never ends: docs/reliability.md, \"Hanging transactions\"), or for a group coordinator that does not answer"
             ),
-            Change::Cleared => info!("every assigned partition is read again"),
+            Change::Cleared => info!("no assigned partition waits to be read any more"),
             Change::None => {}
         }
         (overdue, waited)

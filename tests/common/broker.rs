@@ -500,14 +500,17 @@ impl Broker {
 
     /// Ends every transaction left open on `partitions` as an operator
     /// would: `kafka-transactions.sh describe-producers` finds each open
-    /// transaction's first offset, `abort --start-offset` writes its abort
-    /// markers. What it aborted, as `topic/partition@offset`.
+    /// transaction's first offset on every partition before anything is
+    /// aborted, then `abort --start-offset` writes abort markers, on the
+    /// group offsets' partitions last: until those are free the worker
+    /// reads nothing, so no transaction of its own can be open when a
+    /// partition is looked at or aborted. What it aborted, as
+    /// `topic/partition@offset`.
     pub fn abort_open_transactions(&self, partitions: &[(String, i32)]) -> Vec<String> {
         const TRANSACTIONS: &str = "org.apache.kafka.tools.TransactionsCommand";
         let bootstrap = self.addr();
-        let mut aborted = Vec::new();
+        let mut open: Vec<(&str, String, String)> = Vec::new();
         for (topic, partition) in partitions {
-            let topic = topic.as_str();
             let p = partition.to_string();
             let table = self.tool(
                 TRANSACTIONS,
@@ -522,23 +525,28 @@ impl Broker {
                 ],
             );
             for start in open_transaction_starts(&table) {
-                let start = start.to_string();
-                self.tool(
-                    TRANSACTIONS,
-                    &[
-                        "--bootstrap-server",
-                        &bootstrap,
-                        "abort",
-                        "--topic",
-                        topic,
-                        "--partition",
-                        &p,
-                        "--start-offset",
-                        &start,
-                    ],
-                );
-                aborted.push(format!("{topic}/{partition}@{start}"));
+                open.push((topic.as_str(), p.clone(), start.to_string()));
             }
+        }
+        // Stable: the data partitions first, in the order given.
+        open.sort_by_key(|(topic, _, _)| *topic == "__consumer_offsets");
+        let mut aborted = Vec::new();
+        for (topic, p, start) in open {
+            self.tool(
+                TRANSACTIONS,
+                &[
+                    "--bootstrap-server",
+                    &bootstrap,
+                    "abort",
+                    "--topic",
+                    topic,
+                    "--partition",
+                    &p,
+                    "--start-offset",
+                    &start,
+                ],
+            );
+            aborted.push(format!("{topic}/{p}@{start}"));
         }
         aborted
     }
