@@ -100,15 +100,20 @@ impl Shared {
         shutdown: Arc<super::shutdown::Shutdown>,
     ) -> Self {
         let revoke_timeout = config.worker.revoke_timeout;
-        let mut shared = Self::new(metrics, health, revoke_timeout, shutdown);
-        shared.unread_timeout = unread_timeout(config);
-        shared
+        Self::new(
+            metrics,
+            health,
+            revoke_timeout,
+            unread_timeout(config),
+            shutdown,
+        )
     }
 
     pub fn new(
         metrics: Arc<Metrics>,
         health: Arc<Health>,
         revoke_timeout: Duration,
+        unread_timeout: Duration,
         shutdown: Arc<super::shutdown::Shutdown>,
     ) -> Self {
         Shared {
@@ -123,7 +128,7 @@ impl Shared {
             limits_stale: AtomicBool::new(false),
             last_progress: Mutex::new(Instant::now()),
             unstarted: Mutex::new(Unstarted::default()),
-            unread_timeout: Duration::from_secs(60),
+            unread_timeout,
             metrics,
             health,
             revoke_timeout,
@@ -296,7 +301,7 @@ impl Shared {
         if !waiting {
             *last = Instant::now();
         }
-        let (unstarted, waited) = self.unstarted_for(self.unread_timeout);
+        let (unstarted, waited) = self.unread();
         let reason = if !stopped.is_empty() {
             Some(format!(
                 "partitions stopped after failed deliveries: {}",
@@ -338,11 +343,11 @@ impl Shared {
         })
     }
 
-    /// The owned partitions not read for `timeout` or longer and the
-    /// longest wait; logs when that set changes.
-    fn unstarted_for(&self, timeout: Duration) -> (Vec<TopicPartition>, Duration) {
+    /// The owned partitions not read for `unread_timeout` or longer and
+    /// the longest wait; logs when that set changes.
+    fn unread(&self) -> (Vec<TopicPartition>, Duration) {
         let mut unstarted = lock(&self.unstarted);
-        let (overdue, waited) = unstarted.overdue(timeout);
+        let (overdue, waited) = unstarted.overdue(self.unread_timeout);
         match unstarted.report(&overdue) {
             Change::Stuck(tps) => warn!(
                 partitions = %names(&tps),
@@ -400,10 +405,11 @@ impl Shared {
             self.auth_ok();
         }
         self.metrics.broker_up.set(i64::from(up));
+        // `active` is read under this lock: a partition deactivated meanwhile
+        // is forgotten after these reports, never brought back by them.
+        let mut unstarted = lock(&self.unstarted);
         let active = lock(&self.active).clone();
         let now = Instant::now();
-        let mut unstarted = lock(&self.unstarted);
-        unstarted.keep_only(&active);
         for tp in &active {
             let partition = stats
                 .topics

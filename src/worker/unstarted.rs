@@ -53,11 +53,6 @@ impl Unstarted {
         }
     }
 
-    /// Forgets partitions no longer owned.
-    pub fn keep_only(&mut self, owned: &[TopicPartition]) {
-        self.seen.retain(|tp, _| owned.contains(tp));
-    }
-
     /// Forgets partitions given up (revoked, lost, or read again).
     pub fn forget(&mut self, tps: &[TopicPartition]) {
         self.seen.retain(|tp, _| !tps.contains(tp));
@@ -148,8 +143,7 @@ mod tests {
             u.overdue(Duration::from_secs(10)).0,
             vec![tp(0), tp(1), tp(2)]
         );
-        u.keep_only(&[tp(1), tp(2)]);
-        u.forget(&[tp(2)]);
+        u.forget(&[tp(0), tp(2)]);
         assert_eq!(u.overdue(Duration::from_secs(10)).0, vec![tp(1)]);
     }
 
