@@ -31,6 +31,13 @@ pub const MANAGED_PROPERTIES: &[&str] = &[
     "isolation.level",
 ];
 
+/// The consumer's statistics interval (librdkafka's property), and the
+/// values a config may give it: the worker sets 5000. Readiness and the lag
+/// gauges are read from these reports, so "0" (off) or a rare report would
+/// silently blind them.
+pub const STATISTICS_INTERVAL: &str = "statistics.interval.ms";
+pub const STATISTICS_INTERVAL_MS: std::ops::RangeInclusive<u32> = 1_000..=60_000;
+
 /// Consumer properties the KIP-848 group protocol does not take (the broker
 /// decides them): librdkafka refuses to create a consumer that sets them
 /// under `group.protocol=consumer`.
@@ -592,6 +599,21 @@ impl Config {
                 }
             }
         }
+        if let Some(value) = k.consumer.get(STATISTICS_INTERVAL)
+            && !value
+                .trim()
+                .parse::<u32>()
+                .is_ok_and(|ms| STATISTICS_INTERVAL_MS.contains(&ms))
+        {
+            return invalid(
+                &format!("kafka.consumer.\"{STATISTICS_INTERVAL}\""),
+                format!(
+                    "{value:?} is not whole milliseconds from {} to {}: readiness (broker up, partitions assigned but not read) and the lag gauges come from the consumer's statistics",
+                    STATISTICS_INTERVAL_MS.start(),
+                    STATISTICS_INTERVAL_MS.end()
+                ),
+            );
+        }
         if k.group_instance_id.trim() != k.group_instance_id {
             return invalid(
                 "kafka.group_instance_id",
@@ -975,6 +997,36 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("zstd"));
+    }
+
+    #[test]
+    fn the_consumers_statistics_interval_is_kept_within_what_health_needs() {
+        // Readiness (broker up, partitions assigned but not read) and the lag
+        // gauges come from the consumer's statistics: switched off or rare,
+        // they would silently stop telling.
+        for (value, ok) in [
+            ("0", false),
+            ("500", false),
+            ("1000", true),
+            ("5000", true),
+            ("60000", true),
+            ("60001", false),
+            ("five", false),
+        ] {
+            let mut c = Config::default();
+            c.kafka
+                .consumer
+                .insert("statistics.interval.ms".into(), value.into());
+            match c.validate("x") {
+                Ok(()) => assert!(ok, "{value} taken"),
+                Err(e) => {
+                    assert!(!ok, "{value} refused: {e}");
+                    let e = e.to_string();
+                    assert!(e.contains("statistics.interval.ms"), "{e}");
+                    assert!(e.contains("readiness"), "{e}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub fn consumer(config: &Config) -> ClientConfig {
         // next fetch (1 s by default): a worker that drains 16 MB in a
         // fraction of a second then sat idle for the rest of it.
         .set("fetch.queue.backoff.ms", "20")
-        .set("statistics.interval.ms", "5000");
+        .set(crate::config::STATISTICS_INTERVAL, "5000");
     if k.group_protocol == GroupProtocol::Classic {
         c.set("session.timeout.ms", "45000");
     }

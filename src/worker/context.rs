@@ -418,12 +418,20 @@ impl Shared {
             if let Some(p) = partition {
                 unstarted.observe(tp, &p.fetch_state, now);
             }
-            let lag = partition.map(|p| p.consumer_lag);
-            if let Some(lag) = lag.filter(|l| *l >= 0) {
-                self.metrics
+            // A lag librdkafka does not know (-1: no committed offset yet, one
+            // held by an open transaction, no end offset) or a partition the
+            // report leaves out is no series rather than the last figure,
+            // which would read as a lag that neither grows nor shrinks.
+            let labels = [tp.topic.as_str(), &tp.partition.to_string()];
+            match partition.map(|p| p.consumer_lag).filter(|l| *l >= 0) {
+                Some(lag) => self
+                    .metrics
                     .consumer_lag
-                    .with_label_values(&[&tp.topic, &tp.partition.to_string()])
-                    .set(lag);
+                    .with_label_values(&labels)
+                    .set(lag),
+                None => {
+                    let _ = self.metrics.consumer_lag.remove_label_values(&labels);
+                }
             }
         }
     }
@@ -734,5 +742,68 @@ mod tests {
         )
         .unwrap();
         assert_eq!(unread_timeout(&long_progress), Duration::from_secs(300));
+    }
+
+    /// The lag gauges of `shared`, as (partition, value), from the text
+    /// Prometheus scrapes.
+    fn lag_series(shared: &Shared) -> Vec<(String, i64)> {
+        let text = String::from_utf8(shared.metrics.render()).unwrap();
+        text.lines()
+            .filter_map(|l| l.strip_prefix("posting_enricher_consumer_lag_records{"))
+            .map(|l| {
+                let partition = l.split("partition=\"").nth(1).unwrap();
+                let partition = partition.split('"').next().unwrap().to_string();
+                let value = l.rsplit(' ').next().unwrap().parse().unwrap();
+                (partition, value)
+            })
+            .collect()
+    }
+
+    /// Statistics with one partition of `postings` per (partition, lag).
+    fn stats_with_lags(lags: &[(i32, i64)]) -> Statistics {
+        let mut topic = rdkafka::statistics::Topic::default();
+        for &(partition, lag) in lags {
+            let p = rdkafka::statistics::Partition {
+                partition,
+                fetch_state: "active".into(),
+                consumer_lag: lag,
+                ..Default::default()
+            };
+            topic.partitions.insert(partition, p);
+        }
+        let mut stats = Statistics::default();
+        stats.topics.insert("postings".into(), topic);
+        stats
+    }
+
+    #[test]
+    fn a_lag_librdkafka_no_longer_knows_is_not_shown_at_its_last_value() {
+        let shared = Shared::new(
+            Arc::new(Metrics::new()),
+            Arc::new(Health::new()),
+            Duration::from_secs(5),
+            Duration::from_secs(60),
+            Arc::new(super::super::shutdown::Shutdown::new(Duration::from_secs(
+                5,
+            ))),
+        );
+        for p in 0..3 {
+            shared.activate(&TopicPartition::new("postings", p));
+        }
+        shared.on_stats(&stats_with_lags(&[(0, 42), (1, 7), (2, 0)]));
+        let mut seen = lag_series(&shared);
+        seen.sort();
+        assert_eq!(seen, [("0".into(), 42), ("1".into(), 7), ("2".into(), 0)]);
+        // Partition 0's committed offset is no longer known (-1: a held
+        // transaction, a reset), partition 1 is missing from the report:
+        // neither keeps its old figure, which would read as a lag that
+        // neither grows nor shrinks.
+        shared.on_stats(&stats_with_lags(&[(0, -1), (2, 3)]));
+        assert_eq!(lag_series(&shared), [("2".into(), 3)]);
+        // Known again: shown again.
+        shared.on_stats(&stats_with_lags(&[(0, 5), (1, 6), (2, 3)]));
+        let mut seen = lag_series(&shared);
+        seen.sort();
+        assert_eq!(seen, [("0".into(), 5), ("1".into(), 6), ("2".into(), 3)]);
     }
 }
