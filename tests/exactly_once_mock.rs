@@ -258,3 +258,56 @@ fn one_abort_counts_once_while_its_records_cannot_be_read_again() {
     assert!(summary.aborted_records >= 1);
     assert_exactly_once(&brokers);
 }
+
+/// Review finding (21st session): whether an abort came from a size
+/// refusal (which does not count toward `worker.delivery_retries`: the
+/// refused record is dead-lettered the next time) was read from the set
+/// of refused records, which is only emptied by a revoke. After one
+/// refusal no abort counted again: a dead-letter topic the worker may not
+/// write to aborted every transaction, forever, and the worker neither
+/// stopped nor committed.
+#[test]
+fn aborts_after_a_size_refusal_still_count_toward_the_retries() {
+    let mock = cluster();
+    let brokers = mock.bootstrap_servers();
+    produce_inputs(&brokers);
+    // The first write is refused for its size; every write after it fails
+    // for good.
+    let mut errors = vec![RDKafkaRespErr::RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE];
+    errors.extend([RDKafkaRespErr::RD_KAFKA_RESP_ERR_INVALID_RECORD; 500]);
+    mock.request_errors(RDKafkaApiKey::Produce, &errors);
+    let mut config = Config::default();
+    config.kafka.brokers = brokers.clone();
+    config.kafka.group_id = GROUP.into();
+    config.kafka.input_topics = vec![IN.into()];
+    config.kafka.output_topic = OUT.into();
+    config.kafka.dead_letter_topic = DLQ.into();
+    config.kafka.delivery = Delivery::ExactlyOnce;
+    config.kafka.transactional_id = TXN_ID.into();
+    config.worker.commit_interval = Duration::from_millis(200);
+    config.worker.transaction_records = 30;
+    config.worker.delivery_retries = 2;
+    config.worker.retry_backoff_max = Duration::from_millis(200);
+    let w = common::worker::start(config);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !w.thread.is_finished() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running after {} aborts and {} commits",
+            w.metrics.transactions_aborted.get(),
+            w.metrics.commits.get()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let error = w
+        .thread
+        .join()
+        .unwrap()
+        .expect_err("stopped by its retries");
+    assert!(
+        error.to_string().contains("aborted 3 times in a row"),
+        "{error}"
+    );
+    assert!(w.metrics.transactions_aborted.get() >= 4);
+    assert_eq!(w.metrics.commits.get(), 0);
+}

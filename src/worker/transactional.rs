@@ -143,6 +143,10 @@ struct TxnShared {
     generation: AtomicU64,
     /// Inputs whose record the broker refused for its size.
     refused: Mutex<HashMap<TopicPartition, BTreeMap<i64, Refused>>>,
+    /// Counts refusals for size: an abort with a new one does not count
+    /// toward the retries (the record is dead-lettered next time); the set
+    /// above says nothing of that, it keeps old refusals until a revoke.
+    refusals: AtomicU64,
     last_error: Mutex<Option<String>>,
 }
 
@@ -209,10 +213,7 @@ impl ProducerContext for TxnDeliveries {
         if code == Some(RDKafkaErrorCode::MessageSizeTooLarge)
             && let Some(txn) = self.txn.upgrade()
         {
-            lock(&txn.refused)
-                .entry(tag.source.clone())
-                .or_default()
-                .insert(tag.offset, tag.kind.refused());
+            txn.refuse(&tag);
             self.shared.limits_stale.store(true, Ordering::Relaxed);
         }
         let Some(txn) = self.current() else {
@@ -332,6 +333,7 @@ pub fn run(
         failed: AtomicBool::new(false),
         generation: AtomicU64::new(0),
         refused: Mutex::new(HashMap::new()),
+        refusals: AtomicU64::new(0),
         last_error: Mutex::new(None),
     });
     let consumer: BaseConsumer<TxnConsumerContext> = client::consumer(config)
@@ -400,6 +402,8 @@ impl TxnLoop<'_> {
         let mut last_poll_error = None;
         // Aborts in a row without a commit between them.
         let mut aborts_in_a_row: u32 = 0;
+        // Refusals for size seen by the last abort.
+        let mut refusals_seen = 0;
         let mut limits_read = Instant::now();
         while !self.shutdown.is_requested() {
             shared.health.beat();
@@ -477,7 +481,10 @@ impl TxnLoop<'_> {
             match outcome {
                 Ok(()) => aborts_in_a_row = 0,
                 Err(WorkerError::Aborted(reason)) => {
-                    let refusal = !lock(&self.txn.refused).is_empty();
+                    // Only a refusal made in this transaction excuses its abort.
+                    let refusals = self.txn.refusals.load(Ordering::SeqCst);
+                    let refusal = refusals > refusals_seen;
+                    refusals_seen = refusals;
                     if !refusal {
                         aborts_in_a_row += 1;
                     }
@@ -627,10 +634,7 @@ impl TxnLoop<'_> {
                     // like a failed delivery, the transaction cannot commit.
                     let tag = back.delivery_opaque;
                     if e.rdkafka_error_code() == Some(RDKafkaErrorCode::MessageSizeTooLarge) {
-                        lock(&self.txn.refused)
-                            .entry(tag.source.clone())
-                            .or_default()
-                            .insert(tag.offset, tag.kind.refused());
+                        self.txn.refuse(&tag);
                     }
                     *lock(&self.txn.last_error) = Some(e.to_string());
                     self.txn.failed.store(true, Ordering::SeqCst);
@@ -642,6 +646,16 @@ impl TxnLoop<'_> {
 }
 
 impl TxnShared {
+    /// Notes that the broker refused `tag`'s record for its size: its input
+    /// is dead-lettered the next time it is read.
+    fn refuse(&self, tag: &TxnTag) {
+        lock(&self.refused)
+            .entry(tag.source.clone())
+            .or_default()
+            .insert(tag.offset, tag.kind.refused());
+        self.refusals.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// The producer in use (a new one after each abort: hold it no longer
     /// than one transaction).
     fn producer(&self) -> Result<Arc<TxnProducer>, WorkerError> {
