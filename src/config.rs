@@ -633,6 +633,31 @@ impl Config {
                 "max_in_flight and batch_size must be at least 1".into(),
             );
         }
+        if k.delivery == Delivery::ExactlyOnce {
+            let transaction = self.transaction_timeout();
+            // The commit itself takes time on top of the interval, more when
+            // a broker is slow: half the timeout leaves room for it.
+            if w.commit_interval > transaction / 2 {
+                return invalid(
+                    "worker.commit_interval",
+                    format!(
+                        "{} is more than half of transaction.timeout.ms ({} ms): under exactly-once a transaction stays open that long, and the broker aborts one open longer than its timeout",
+                        humantime::format_duration(w.commit_interval),
+                        transaction.as_millis()
+                    ),
+                );
+            }
+            if w.commit_interval >= w.progress_timeout {
+                return invalid(
+                    "worker.progress_timeout",
+                    format!(
+                        "{} must be longer than worker.commit_interval ({}): under exactly-once, records count as progress when their transaction commits",
+                        humantime::format_duration(w.progress_timeout),
+                        humantime::format_duration(w.commit_interval)
+                    ),
+                );
+            }
+        }
         for (key, value) in [
             ("worker.commit_interval", w.commit_interval),
             ("worker.revoke_timeout", w.revoke_timeout),
@@ -652,6 +677,20 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// How long the broker lets a transaction stay open: the producer's
+    /// `transaction.timeout.ms` (or `kafka.common`'s), librdkafka's default
+    /// of 60 s when neither sets it.
+    pub fn transaction_timeout(&self) -> Duration {
+        let k = &self.kafka;
+        let ms = k
+            .producer
+            .get("transaction.timeout.ms")
+            .or_else(|| k.common.get("transaction.timeout.ms"))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(60_000);
+        Duration::from_millis(ms)
     }
 
     /// A copy safe to log or print: secret librdkafka properties (passwords,
@@ -997,6 +1036,47 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("zstd"));
+    }
+
+    #[test]
+    fn exactly_once_commits_well_inside_the_transaction_timeout_and_the_progress_timeout() {
+        let eos = |extra: &str| {
+            Config::from_toml(&format!("[kafka]\ndelivery = \"exactly-once\"\n{extra}")).unwrap()
+        };
+        // Defaults: a commit every second, transactions time out after 60 s.
+        assert!(eos("").validate("x").is_ok());
+        assert!(
+            eos("[worker]\ncommit_interval = \"30s\"\nprogress_timeout = \"60s\"\n")
+                .validate("x")
+                .is_ok()
+        );
+        // A transaction open longer than the broker allows is aborted by it:
+        // nothing would ever commit.
+        let e = eos("[worker]\ncommit_interval = \"90s\"\nprogress_timeout = \"5m\"\n")
+            .validate("x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("worker.commit_interval") && e.contains("transaction.timeout.ms"),
+            "{e}"
+        );
+        let e = eos("[kafka.producer]\n\"transaction.timeout.ms\" = \"20000\"\n[worker]\ncommit_interval = \"15s\"\n")
+            .validate("x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("transaction.timeout.ms"), "{e}");
+        // Readiness counts an open transaction as no progress yet.
+        let e = eos("[worker]\ncommit_interval = \"20s\"\nprogress_timeout = \"20s\"\n")
+            .validate("x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("worker.progress_timeout"), "{e}");
+        // At-least-once commits in the background of the acknowledgements:
+        // neither bound applies.
+        let alo =
+            Config::from_toml("[worker]\ncommit_interval = \"90s\"\nprogress_timeout = \"20s\"\n")
+                .unwrap();
+        assert!(alo.validate("x").is_ok());
     }
 
     #[test]

@@ -476,16 +476,8 @@ fn unread_timeout(config: &crate::config::Config) -> Duration {
     if config.kafka.delivery != crate::config::Delivery::ExactlyOnce {
         return progress;
     }
-    // librdkafka's default.
-    let k = &config.kafka;
-    let transaction_ms = k
-        .producer
-        .get("transaction.timeout.ms")
-        .or_else(|| k.common.get("transaction.timeout.ms"))
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(60_000);
     // The broker looks for timed-out transactions every 10 s.
-    progress.max(Duration::from_millis(transaction_ms) + Duration::from_secs(15))
+    progress.max(config.transaction_timeout() + Duration::from_secs(15))
 }
 
 pub(crate) fn names(tps: &[TopicPartition]) -> String {
