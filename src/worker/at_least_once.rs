@@ -187,7 +187,7 @@ impl Worker<'_> {
             let room = s.max_in_flight.saturating_sub(records).min(s.batch_size);
             let room_bytes = s.max_in_flight_bytes.saturating_sub(bytes);
             if room == 0 || room_bytes == 0 {
-                self.wait_for_room(&mut st, &mut batch);
+                self.wait_for_room(&mut st, &mut batch, &mut last_poll_error);
             } else {
                 self.resume_after_room(&mut st);
                 let mut next = consumer.poll(POLL_WAIT);
@@ -242,7 +242,12 @@ impl Worker<'_> {
     /// At the in-flight bounds: wait for acknowledgements; after a while,
     /// pause every partition and keep polling, so that the group keeps the
     /// member (rebalances and heartbeats are served inside poll).
-    fn wait_for_room<'a>(&'a self, st: &mut LoopState, batch: &mut Vec<BorrowedMessage<'a>>) {
+    fn wait_for_room<'a>(
+        &'a self,
+        st: &mut LoopState,
+        batch: &mut Vec<BorrowedMessage<'a>>,
+        last_poll_error: &mut Option<String>,
+    ) {
         let since = *st.blocked_since.get_or_insert_with(Instant::now);
         if since.elapsed() < ROOM_WAIT_BEFORE_PAUSE {
             self.shared.wait_for_change(Duration::from_millis(50));
@@ -261,8 +266,19 @@ impl Worker<'_> {
         }
         // Paused: a poll serves the group and returns no records. One
         // fetched before the pause (or of a partition assigned meanwhile)
-        // is kept for the next batch, and its partition paused too.
-        if let Some(Ok(m)) = self.consumer.poll(Duration::from_millis(50)) {
+        // is kept for the next batch, and its partition paused too. An
+        // error is handled as anywhere else: a fatal one (a fenced static
+        // member, a deleted input topic) arrives only through poll, and
+        // this is the poll a worker waiting on a troubled broker makes.
+        let polled = match self.consumer.poll(Duration::from_millis(50)) {
+            Some(Ok(m)) => Some(m),
+            Some(Err(e)) => {
+                on_poll_error(&self.consumer, &self.shared, e, last_poll_error);
+                None
+            }
+            None => None,
+        };
+        if let Some(m) = polled {
             let tp = TopicPartition::new(m.topic(), m.partition());
             if !st.paused_for_room.contains(&tp)
                 && self
