@@ -310,4 +310,71 @@ fn aborts_after_a_size_refusal_still_count_toward_the_retries() {
     );
     assert!(w.metrics.transactions_aborted.get() >= 4);
     assert_eq!(w.metrics.commits.get(), 0);
+    // An abort purges what its producer still held: those records were
+    // not refused by anyone, and are not delivery failures.
+    let text = String::from_utf8(w.metrics.render()).unwrap();
+    let purged: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("posting_enricher_delivery_failures_total") && l.contains("Purge")
+        })
+        .collect();
+    assert!(purged.is_empty(), "{purged:?}");
+}
+
+/// Review finding (21st session): a transaction's enriched and
+/// dead-lettered counts all went to the first of its input topics, so with
+/// two input topics neither topic's series (nor the dead-letter ratio
+/// alerts computed from them) was right.
+#[test]
+fn outputs_are_counted_under_the_input_topic_they_came_from() {
+    const OTHER_IN: &str = "in-2";
+    const PER_TOPIC: usize = 40;
+    let mock = cluster();
+    mock.create_topic(OTHER_IN, 1, 1).unwrap();
+    let brokers = mock.bootstrap_servers();
+    let values = input_values();
+    let values = &values[..PER_TOPIC];
+    produce_values(&brokers, values);
+    produce(
+        &brokers,
+        OTHER_IN,
+        &spread(values.iter().map(Vec::as_slice), 1),
+    );
+    let mut config = Config::default();
+    config.kafka.brokers = brokers.clone();
+    config.kafka.group_id = GROUP.into();
+    config.kafka.input_topics = vec![IN.into(), OTHER_IN.into()];
+    config.kafka.output_topic = OUT.into();
+    config.kafka.dead_letter_topic = DLQ.into();
+    config.kafka.delivery = Delivery::ExactlyOnce;
+    config.kafka.transactional_id = TXN_ID.into();
+    config.worker.commit_interval = Duration::from_millis(200);
+    let w = common::worker::start(config);
+    let consumed = |topic: &str| w.metrics.consumed.with_label_values(&[topic]).get();
+    wait("both topics committed", Duration::from_secs(60), || {
+        consumed(IN) + consumed(OTHER_IN) == 2 * PER_TOPIC as u64
+    });
+    w.shutdown.request();
+    let _ = w.thread.join().unwrap();
+    let text = String::from_utf8(w.metrics.render()).unwrap();
+    let dead = |topic: &str| -> f64 {
+        text.lines()
+            .filter(|l| {
+                l.starts_with("posting_enricher_records_dead_lettered_total{")
+                    && l.contains(&format!("topic=\"{topic}\""))
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    for topic in [IN, OTHER_IN] {
+        let produced = w.metrics.produced.with_label_values(&[topic]).get() as f64;
+        assert_eq!(consumed(topic), PER_TOPIC as u64, "{topic}");
+        assert_eq!(
+            produced + dead(topic),
+            PER_TOPIC as f64,
+            "{topic}: {produced} enriched, {} dead-lettered",
+            dead(topic)
+        );
+    }
 }

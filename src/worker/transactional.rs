@@ -109,9 +109,10 @@ struct OpenTxn {
     /// Per input partition: the first offset written in this transaction
     /// and the next one to read.
     offsets: BTreeMap<TopicPartition, (i64, i64)>,
+    /// Per input topic: records read, enriched, and dead-lettered by reason.
     consumed: BTreeMap<String, u64>,
-    enriched: u64,
-    dead: BTreeMap<&'static str, u64>,
+    enriched: BTreeMap<String, u64>,
+    dead: BTreeMap<(String, &'static str), u64>,
     outcomes: Vec<(Outcomes, Vec<WarningCode>)>,
 }
 
@@ -202,12 +203,21 @@ impl ProducerContext for TxnDeliveries {
         let Err((error, _)) = result else {
             return;
         };
-        self.shared
-            .metrics
-            .delivery_failures
-            .with_label_values(&[&context::error_code(error)])
-            .inc();
         let code = error.rdkafka_error_code();
+        let purged = matches!(
+            code,
+            Some(RDKafkaErrorCode::PurgeQueue | RDKafkaErrorCode::PurgeInflight)
+        );
+        // An abort (or a producer dropped after one) purges what the
+        // producer still held: no broker refused those records, and counted
+        // here every abort would look like a burst of failed deliveries.
+        if !purged {
+            self.shared
+                .metrics
+                .delivery_failures
+                .with_label_values(&[&context::error_code(error)])
+                .inc();
+        }
         // A refusal for size holds whichever producer reported it: the
         // record is dead-lettered the next time it is read.
         if code == Some(RDKafkaErrorCode::MessageSizeTooLarge)
@@ -219,10 +229,6 @@ impl ProducerContext for TxnDeliveries {
         let Some(txn) = self.current() else {
             return;
         };
-        let purged = matches!(
-            code,
-            Some(RDKafkaErrorCode::PurgeQueue | RDKafkaErrorCode::PurgeInflight)
-        );
         if !purged && tag.generation == txn.generation.load(Ordering::SeqCst) {
             txn.failed.store(true, Ordering::SeqCst);
             *lock(&txn.last_error) = Some(error.to_string());
@@ -605,12 +611,14 @@ impl TxnLoop<'_> {
             *txn.consumed.entry(m.topic().to_string()).or_default() += 1;
             match kind {
                 Kind::Enriched => {
-                    txn.enriched += 1;
+                    *txn.enriched.entry(m.topic().to_string()).or_default() += 1;
                     if let Ok(e) = result {
                         txn.outcomes.push((e.outcomes, e.warnings.clone()));
                     }
                 }
-                Kind::DeadLetter { reason, .. } => *txn.dead.entry(reason).or_default() += 1,
+                Kind::DeadLetter { reason, .. } => {
+                    *txn.dead.entry((m.topic().to_string(), reason)).or_default() += 1;
+                }
             }
         }
         Ok(())
@@ -834,16 +842,14 @@ impl TxnShared {
             m.consumed.with_label_values(&[topic]).inc_by(*n);
             summary.consumed += n;
         }
-        // Per input topic where there is one; the common case has one.
-        let input = done.consumed.keys().next().cloned().unwrap_or_default();
-        m.produced
-            .with_label_values(&[&input])
-            .inc_by(done.enriched);
-        summary.enriched += done.enriched;
-        for (reason, n) in done.dead {
+        for (topic, n) in &done.enriched {
+            m.produced.with_label_values(&[topic]).inc_by(*n);
+            summary.enriched += n;
+        }
+        for ((topic, reason), n) in done.dead {
             *summary.dead_lettered.entry(reason).or_default() += n;
             m.dead_lettered
-                .with_label_values(&[&input, reason])
+                .with_label_values(&[&topic, reason])
                 .inc_by(n);
         }
         for (outcomes, warnings) in &done.outcomes {
