@@ -42,6 +42,11 @@ fn cluster() -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> 
 }
 
 fn start(brokers: &str) -> Running {
+    common::worker::start(config(brokers))
+}
+
+/// The worker's settings in these tests (and the test's log output).
+fn config(brokers: &str) -> Config {
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
         .with_env_filter("warn,posting_enricher=debug")
@@ -57,7 +62,7 @@ fn start(brokers: &str) -> Running {
     config.worker.commit_interval = Duration::from_millis(200);
     config.worker.transaction_records = 30;
     config.worker.shutdown_timeout = Duration::from_secs(10);
-    common::worker::start(config)
+    config
 }
 
 /// Corpus lines, with bad input mixed in (dead letters are part of the
@@ -276,16 +281,7 @@ fn aborts_after_a_size_refusal_still_count_toward_the_retries() {
     let mut errors = vec![RDKafkaRespErr::RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE];
     errors.extend([RDKafkaRespErr::RD_KAFKA_RESP_ERR_INVALID_RECORD; 500]);
     mock.request_errors(RDKafkaApiKey::Produce, &errors);
-    let mut config = Config::default();
-    config.kafka.brokers = brokers.clone();
-    config.kafka.group_id = GROUP.into();
-    config.kafka.input_topics = vec![IN.into()];
-    config.kafka.output_topic = OUT.into();
-    config.kafka.dead_letter_topic = DLQ.into();
-    config.kafka.delivery = Delivery::ExactlyOnce;
-    config.kafka.transactional_id = TXN_ID.into();
-    config.worker.commit_interval = Duration::from_millis(200);
-    config.worker.transaction_records = 30;
+    let mut config = config(&brokers);
     config.worker.delivery_retries = 2;
     config.worker.retry_backoff_max = Duration::from_millis(200);
     let w = common::worker::start(config);
@@ -341,15 +337,8 @@ fn outputs_are_counted_under_the_input_topic_they_came_from() {
         OTHER_IN,
         &spread(values.iter().map(Vec::as_slice), 1),
     );
-    let mut config = Config::default();
-    config.kafka.brokers = brokers.clone();
-    config.kafka.group_id = GROUP.into();
+    let mut config = config(&brokers);
     config.kafka.input_topics = vec![IN.into(), OTHER_IN.into()];
-    config.kafka.output_topic = OUT.into();
-    config.kafka.dead_letter_topic = DLQ.into();
-    config.kafka.delivery = Delivery::ExactlyOnce;
-    config.kafka.transactional_id = TXN_ID.into();
-    config.worker.commit_interval = Duration::from_millis(200);
     let w = common::worker::start(config);
     let consumed = |topic: &str| w.metrics.consumed.with_label_values(&[topic]).get();
     wait("both topics committed", Duration::from_secs(60), || {
