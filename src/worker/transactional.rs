@@ -144,10 +144,13 @@ struct TxnShared {
     generation: AtomicU64,
     /// Inputs whose record the broker refused for its size.
     refused: Mutex<HashMap<TopicPartition, BTreeMap<i64, Refused>>>,
-    /// Counts refusals for size: an abort with a new one does not count
+    /// Counts refusals for size (reported by the producer in use): an
+    /// abort with a new one does not count
     /// toward the retries (the record is dead-lettered next time); the set
     /// above says nothing of that, it keeps old refusals until a revoke.
     refusals: AtomicU64,
+    /// `refusals` when the open transaction began.
+    refusals_at_begin: AtomicU64,
     last_error: Mutex<Option<String>>,
 }
 
@@ -219,11 +222,14 @@ impl ProducerContext for TxnDeliveries {
                 .inc();
         }
         // A refusal for size holds whichever producer reported it: the
-        // record is dead-lettered the next time it is read.
+        // record is dead-lettered the next time it is read. It excuses an
+        // abort only from the open transaction's own producer.
         if code == Some(RDKafkaErrorCode::MessageSizeTooLarge)
             && let Some(txn) = self.txn.upgrade()
         {
-            txn.refuse(&tag);
+            let of_open =
+                self.current().is_some() && tag.generation == txn.generation.load(Ordering::SeqCst);
+            txn.refuse(&tag, of_open);
             self.shared.limits_stale.store(true, Ordering::Relaxed);
         }
         let Some(txn) = self.current() else {
@@ -275,16 +281,16 @@ impl ConsumerContext for TxnConsumerContext {
                 shared.set_fatal(e.to_string());
             }
         } else if let Err(e) = self.txn.commit_open(consumer) {
-            match e {
-                WorkerError::Aborted(_) => {
-                    // Read again by this member for the partitions it keeps;
-                    // the revoked ones by their next owner.
-                    let mut rewinds = lock(&self.txn.rewinds);
-                    rewinds.retain(|(tp, _)| !tps.contains(tp));
-                }
-                other => shared.set_fatal(other.to_string()),
+            // Aborted: read again by this member for the partitions it
+            // keeps, the revoked ones by their next owner.
+            if !matches!(e, WorkerError::Aborted(_)) {
+                shared.set_fatal(e.to_string());
             }
         }
+        // No rewind of a partition this member no longer reads, whichever
+        // abort queued it (this one, or an earlier one in the same batch
+        // fill): seeking it would fail, and a failed seek stops the worker.
+        lock(&self.txn.rewinds).retain(|(tp, _)| !tps.contains(tp));
         lock(&self.txn.refused).retain(|tp, _| !tps.contains(tp));
         shared.forget(&tps);
         info!(partitions = %context::names(&tps), kind, "partitions revoked");
@@ -340,6 +346,7 @@ pub fn run(
         generation: AtomicU64::new(0),
         refused: Mutex::new(HashMap::new()),
         refusals: AtomicU64::new(0),
+        refusals_at_begin: AtomicU64::new(0),
         last_error: Mutex::new(None),
     });
     let consumer: BaseConsumer<TxnConsumerContext> = client::consumer(config)
@@ -408,8 +415,6 @@ impl TxnLoop<'_> {
         let mut last_poll_error = None;
         // Aborts in a row without a commit between them.
         let mut aborts_in_a_row: u32 = 0;
-        // Refusals for size seen by the last abort.
-        let mut refusals_seen = 0;
         let mut limits_read = Instant::now();
         while !self.shutdown.is_requested() {
             shared.health.beat();
@@ -499,9 +504,8 @@ impl TxnLoop<'_> {
                 Ok(()) => aborts_in_a_row = 0,
                 Err(WorkerError::Aborted(reason)) => {
                     // Only a refusal made in this transaction excuses its abort.
-                    let refusals = self.txn.refusals.load(Ordering::SeqCst);
-                    let refusal = refusals > refusals_seen;
-                    refusals_seen = refusals;
+                    let refusal = self.txn.refusals.load(Ordering::SeqCst)
+                        > self.txn.refusals_at_begin.load(Ordering::SeqCst);
                     if !refusal {
                         aborts_in_a_row += 1;
                     }
@@ -567,6 +571,9 @@ impl TxnLoop<'_> {
                         .map_err(|e| unsupported_or(e, "beginning a transaction"))?;
                     txn.open = true;
                     txn.opened_at = Some(Instant::now());
+                    self.txn
+                        .refusals_at_begin
+                        .store(self.txn.refusals.load(Ordering::SeqCst), Ordering::SeqCst);
                     self.txn.generation.fetch_add(1, Ordering::SeqCst);
                     self.txn.failed.store(false, Ordering::SeqCst);
                 }
@@ -653,7 +660,7 @@ impl TxnLoop<'_> {
                     // like a failed delivery, the transaction cannot commit.
                     let tag = back.delivery_opaque;
                     if e.rdkafka_error_code() == Some(RDKafkaErrorCode::MessageSizeTooLarge) {
-                        self.txn.refuse(&tag);
+                        self.txn.refuse(&tag, true);
                     }
                     *lock(&self.txn.last_error) = Some(e.to_string());
                     self.txn.failed.store(true, Ordering::SeqCst);
@@ -666,13 +673,16 @@ impl TxnLoop<'_> {
 
 impl TxnShared {
     /// Notes that the broker refused `tag`'s record for its size: its input
-    /// is dead-lettered the next time it is read.
-    fn refuse(&self, tag: &TxnTag) {
+    /// is dead-lettered the next time it is read. `of_open`: the record was
+    /// written in the open transaction (whose abort the refusal excuses).
+    fn refuse(&self, tag: &TxnTag, of_open: bool) {
         lock(&self.refused)
             .entry(tag.source.clone())
             .or_default()
             .insert(tag.offset, tag.kind.refused());
-        self.refusals.fetch_add(1, Ordering::SeqCst);
+        if of_open {
+            self.refusals.fetch_add(1, Ordering::SeqCst);
+        }
     }
 
     /// The partitions an abort left to read again that the loop has not
