@@ -144,10 +144,10 @@ struct TxnShared {
     generation: AtomicU64,
     /// Inputs whose record the broker refused for its size.
     refused: Mutex<HashMap<TopicPartition, BTreeMap<i64, Refused>>>,
-    /// Counts refusals for size (reported by the producer in use): an
-    /// abort with a new one does not count
-    /// toward the retries (the record is dead-lettered next time); the set
-    /// above says nothing of that, it keeps old refusals until a revoke.
+    /// Counts refusals for size reported by the producer in use. An abort
+    /// with one made since the transaction began does not count toward the
+    /// retries (the record is dead-lettered next time); the set above cannot
+    /// tell, as it keeps old refusals until a revoke.
     refusals: AtomicU64,
     /// `refusals` when the open transaction began.
     refusals_at_begin: AtomicU64,
