@@ -140,6 +140,26 @@ pub(super) const POLL_WAIT: Duration = Duration::from_millis(100);
 /// `max.poll.interval.ms` is taken out of the group).
 pub(super) const ROOM_WAIT_BEFORE_PAUSE: Duration = Duration::from_secs(1);
 
+/// A record as polled, stamped with the newest assignment epoch of that
+/// moment. A record may wait in the batch while its partition is revoked
+/// and assigned again (both callbacks are served by later polls: a batch
+/// filling, a wait for room); it then belongs to no assignment and is not
+/// dispatched, since the new one reads the partition again from the
+/// committed offset ([`super::offsets::OffsetTracker::epoch_as_of`]).
+struct Polled<'a> {
+    message: BorrowedMessage<'a>,
+    as_of: u64,
+}
+
+impl<'a> Polled<'a> {
+    fn new(message: BorrowedMessage<'a>, shared: &Shared) -> Self {
+        Polled {
+            message,
+            as_of: lock(&shared.tracker).newest_epoch(),
+        }
+    }
+}
+
 impl Worker<'_> {
     fn run(self, started: Instant, limits: Limits) -> Result<RunSummary, WorkerError> {
         let topics: Vec<&str> = self
@@ -168,7 +188,7 @@ impl Worker<'_> {
         let (mut last_commit, mut last_summary) = (Instant::now(), Instant::now());
         let mut last_resend = Instant::now();
         let consumer = &self.consumer;
-        let mut batch: Vec<BorrowedMessage<'_>> = Vec::with_capacity(s.batch_size);
+        let mut batch: Vec<Polled<'_>> = Vec::with_capacity(s.batch_size);
         let mut last_poll_error: Option<String> = None;
         while !self.shutdown.is_requested() {
             self.shared.health.beat();
@@ -203,7 +223,7 @@ impl Worker<'_> {
                                 self.shared.auth_ok();
                             }
                             batch_bytes += message.payload_len() * OUTPUT_FACTOR;
-                            batch.push(message);
+                            batch.push(Polled::new(message, &self.shared));
                         }
                         Err(e) => on_poll_error(consumer, &self.shared, e, &mut last_poll_error),
                     }
@@ -245,7 +265,7 @@ impl Worker<'_> {
     fn wait_for_room<'a>(
         &'a self,
         st: &mut LoopState,
-        batch: &mut Vec<BorrowedMessage<'a>>,
+        batch: &mut Vec<Polled<'a>>,
         last_poll_error: &mut Option<String>,
     ) {
         let since = *st.blocked_since.get_or_insert_with(Instant::now);
@@ -288,7 +308,7 @@ impl Worker<'_> {
             {
                 st.paused_for_room.push(tp);
             }
-            batch.push(m);
+            batch.push(Polled::new(m, &self.shared));
         }
     }
 
@@ -463,28 +483,33 @@ impl Worker<'_> {
             .update_progress(waiting, self.settings.progress_timeout, &stopped);
     }
 
-    fn process_batch(
-        &self,
-        batch: &mut Vec<BorrowedMessage<'_>>,
-        polled_at: Instant,
-        st: &mut LoopState,
-    ) {
-        // Records of partitions revoked (or paused) while the batch filled.
-        batch.retain(|m| self.shared.is_active(m.topic(), m.partition()));
+    fn process_batch(&self, batch: &mut Vec<Polled<'_>>, polled_at: Instant, st: &mut LoopState) {
+        // Records of partitions revoked (or paused) while the batch filled,
+        // and of partitions assigned again since they were polled.
+        batch.retain(|p| {
+            let m = &p.message;
+            self.shared.is_active(m.topic(), m.partition())
+                && lock(&self.shared.tracker)
+                    .epoch_as_of(&TopicPartition::new(m.topic(), m.partition()), p.as_of)
+                    .is_some()
+        });
         let enriched_at = enriched_at(self.config);
         // One pipeline for the whole batch: a reload never mixes data in it.
         let pipeline = &*self.pipeline.current();
         let results: Vec<(Result<Enriched, Rejection>, Duration)> = self.pool.install(|| {
             batch
                 .par_iter()
-                .map(|m| {
+                .map(|p| {
                     let t = Instant::now();
-                    (enrich_message(pipeline, m, &enriched_at), t.elapsed())
+                    (
+                        enrich_message(pipeline, &p.message, &enriched_at),
+                        t.elapsed(),
+                    )
                 })
                 .collect()
         });
         let metrics = self.shared.metrics.clone();
-        for (message, (result, took)) in batch.drain(..).zip(results) {
+        for (Polled { message, as_of }, (result, took)) in batch.drain(..).zip(results) {
             metrics.enrichment_seconds.observe(took.as_secs_f64());
             metrics.consumed.with_label_values(&[message.topic()]).inc();
             st.tally.summary.consumed += 1;
@@ -493,15 +518,20 @@ impl Worker<'_> {
             if !self.shared.is_active(message.topic(), message.partition()) {
                 continue;
             }
-            if self.dispatch(&message, &result, &enriched_at, polled_at, st) == Sent::Abandoned {
+            let sent = self.dispatch(&message, as_of, &result, &enriched_at, polled_at, st);
+            if sent == Sent::Abandoned {
                 break;
             }
         }
     }
 
+    /// Produces the output of `m` (polled as of epoch `as_of`) and tracks
+    /// its offset; nothing for a record whose partition was revoked, or
+    /// assigned again, since it was polled.
     fn dispatch(
         &self,
         m: &BorrowedMessage<'_>,
+        as_of: u64,
         result: &Result<Enriched, Rejection>,
         now: &str,
         consumed_at: Instant,
@@ -517,7 +547,7 @@ impl Worker<'_> {
         else {
             // Even the smallest dead letter was refused: a failed delivery
             // like any other (retried, then the partition stops).
-            let Some(epoch) = lock(&self.shared.tracker).epoch(&source) else {
+            let Some(epoch) = lock(&self.shared.tracker).epoch_as_of(&source, as_of) else {
                 return Sent::Yes;
             };
             let tag = Tag {
@@ -538,8 +568,8 @@ impl Worker<'_> {
         };
         let epoch = {
             let mut tracker = lock(&self.shared.tracker);
-            let Some(epoch) = tracker.epoch(&source) else {
-                return Sent::Yes; // revoked meanwhile
+            let Some(epoch) = tracker.epoch_as_of(&source, as_of) else {
+                return Sent::Yes; // revoked (or assigned again) meanwhile
             };
             tracker.dispatch(&source, epoch, m.offset(), out.bytes);
             self.shared

@@ -120,6 +120,21 @@ impl OffsetTracker {
         self.partitions.get(tp).map(|s| s.epoch)
     }
 
+    /// The newest epoch handed out. Epochs grow with every assignment, so
+    /// a record stamped with this when it is polled can tell, later,
+    /// whether its partition has been assigned again since.
+    pub fn newest_epoch(&self) -> u64 {
+        self.last_epoch
+    }
+
+    /// The epoch of `tp` for a record polled when [`Self::newest_epoch`]
+    /// was `polled`: `None` when the partition is no longer assigned, or
+    /// was assigned again after (the new assignment reads it again from
+    /// the committed offset, so the record is not its to deliver).
+    pub fn epoch_as_of(&self, tp: &TopicPartition, polled: u64) -> Option<u64> {
+        self.epoch(tp).filter(|&epoch| epoch <= polled)
+    }
+
     /// Records one consumed offset as handed to the producer, with the
     /// size of what was produced. Offsets of a partition are dispatched in
     /// the order they are read; reading from an earlier offset again (a
@@ -390,6 +405,29 @@ mod tests {
         assert_eq!(t.in_producer(&tp(0)), 1);
         assert!(t.ack(&tp(0), new, 5));
         assert_eq!(t.committable(&tp(0)), Some(6));
+    }
+
+    /// Review finding: a record polled before its partition was revoked
+    /// and assigned again (held through a backpressure wait, or in a batch
+    /// whose filling served both callbacks) was dispatched under the new
+    /// assignment, which reads the partition again from the committed
+    /// offset: its acknowledgement could commit past records that
+    /// assignment had not read yet.
+    #[test]
+    fn a_record_polled_before_its_partition_was_assigned_again_has_no_epoch() {
+        let mut t = OffsetTracker::new();
+        let first = t.assign(&tp(0));
+        t.assign(&tp(1));
+        let polled = t.newest_epoch();
+        assert_eq!(t.epoch_as_of(&tp(0), polled), Some(first));
+        // Another partition assigned later does not make it stale.
+        t.assign(&tp(2));
+        assert_eq!(t.epoch_as_of(&tp(0), polled), Some(first));
+        t.remove(&tp(0));
+        assert_eq!(t.epoch_as_of(&tp(0), polled), None, "revoked");
+        let again = t.assign(&tp(0));
+        assert_eq!(t.epoch_as_of(&tp(0), polled), None, "assigned again");
+        assert_eq!(t.epoch_as_of(&tp(0), t.newest_epoch()), Some(again));
     }
 
     #[test]
