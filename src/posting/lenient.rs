@@ -5,7 +5,6 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -14,27 +13,79 @@ use serde_json::value::RawValue;
 /// unwrapped; empty strings, null and objects give `None`.
 pub fn raw_string<'a>(raw: &'a RawValue) -> Option<Cow<'a, str>> {
     let text = raw.get();
-    let s: Cow<'a, str> = match text.as_bytes().first()? {
+    match text.as_bytes().first()? {
         // A string without escapes is its own text between the quotes (the
         // raw value is valid JSON); only escaped ones need decoding.
-        b'"' if !text.contains('\\') => Cow::Borrowed(text.get(1..text.len().checked_sub(1)?)?),
-        b'"' => Cow::Owned(unescape_string_literal(text)?),
-        b'-' | b'0'..=b'9' | b't' | b'f' => Cow::Borrowed(text),
-        b'[' => {
-            let items: Vec<&'a RawValue> = Vec::deserialize(raw).ok()?;
-            return items.into_iter().find_map(raw_string);
-        }
-        _ => return None,
-    };
-    let trimmed_len = s.trim().len();
-    if trimmed_len == 0 {
-        return None;
+        b'"' => trimmed(string_literal(text)?),
+        b'-' | b'0'..=b'9' | b't' | b'f' => Some(Cow::Borrowed(text)),
+        b'[' => super::raw_object::items(raw)?
+            .into_iter()
+            .find_map(raw_string),
+        _ => None,
     }
-    Some(if trimmed_len == s.len() {
-        s
+}
+
+/// A string from a raw JSON value, as [`string`] reads a parsed one: only
+/// a string (or the first string of an array) counts, trimmed, never empty.
+pub fn raw_text<'a>(raw: &'a RawValue) -> Option<Cow<'a, str>> {
+    match raw.get().as_bytes().first()? {
+        b'"' => trimmed(string_literal(raw.get())?),
+        b'[' => super::raw_object::items(raw)?
+            .into_iter()
+            .find_map(raw_text),
+        _ => None,
+    }
+}
+
+/// A number from a raw JSON value, as [`number`] reads a parsed one.
+pub fn raw_number(raw: &RawValue) -> Option<f64> {
+    match raw.get().as_bytes().first()? {
+        b'-' | b'0'..=b'9' => serde_json::from_str::<f64>(raw.get())
+            .ok()
+            .filter(|f| f.is_finite()),
+        b'"' => number_from_text(&string_literal(raw.get())?),
+        b'[' => match super::raw_object::items(raw)?.as_slice() {
+            [only] => raw_number(only),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A string or a number's text from a raw JSON value, as
+/// [`string_or_number`] reads a parsed one (a number written as
+/// `serde_json` writes it: `1e5` is "100000.0").
+pub fn raw_string_or_number<'a>(raw: &'a RawValue) -> Option<Cow<'a, str>> {
+    match raw.get().as_bytes().first()? {
+        b'-' | b'0'..=b'9' => serde_json::from_str::<serde_json::Number>(raw.get())
+            .ok()
+            .map(|n| Cow::Owned(n.to_string())),
+        _ => raw_text(raw),
+    }
+}
+
+/// The text of a string literal that is valid JSON, borrowed when it has
+/// no escapes.
+fn string_literal(literal: &str) -> Option<Cow<'_, str>> {
+    if literal.contains('\\') {
+        unescape_string_literal(literal).map(Cow::Owned)
     } else {
-        Cow::Owned(s.trim().to_string())
-    })
+        literal
+            .get(1..literal.len().checked_sub(1)?)
+            .map(Cow::Borrowed)
+    }
+}
+
+/// `s` trimmed; `None` when nothing is left.
+fn trimmed(s: Cow<'_, str>) -> Option<Cow<'_, str>> {
+    let t = s.trim();
+    if t.is_empty() {
+        None
+    } else if t.len() == s.len() {
+        Some(s)
+    } else {
+        Some(Cow::Owned(t.to_string()))
+    }
 }
 
 /// The text of a JSON string literal that is valid JSON (a raw value):

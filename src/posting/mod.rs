@@ -9,6 +9,7 @@
 mod depth;
 mod fields;
 pub mod lenient;
+mod raw_object;
 mod reject;
 mod view;
 
@@ -22,6 +23,7 @@ pub use reject::{RejectReason, Rejection};
 pub use view::{Address, Identifier, Location, PostingView};
 
 use fields::RawFields;
+use raw_object::RawObject;
 
 /// How raw events are read (`[decode]` in `config/default.toml`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,9 +103,10 @@ fn follow_pointer<'a>(text: &'a str, pointer: &str) -> Result<Cow<'a, str>, Reje
         let token = token.replace("~1", "/").replace("~0", "~");
         current = match current.as_bytes().first() {
             Some(b'{') => {
-                let map: Vec<(Cow<'a, str>, &'a RawValue)> =
-                    object_entries(current).map_err(|e| Rejection::invalid_json(text, &e))?;
-                map.into_iter()
+                let map =
+                    RawObject::parse(current).map_err(|e| Rejection::invalid_json(text, &e))?;
+                map.into_entries()
+                    .into_iter()
                     .rev()
                     .find(|(k, _)| *k == token)
                     .ok_or_else(|| missing(format!("no key {token:?}")))?
@@ -140,34 +143,6 @@ fn follow_pointer<'a>(text: &'a str, pointer: &str) -> Result<Cow<'a, str>, Reje
         Some(b'n') => Err(missing("the target is null".to_string())),
         _ => Ok(Cow::Borrowed(current)),
     }
-}
-
-fn object_entries(text: &str) -> Result<Vec<(Cow<'_, str>, &RawValue)>, serde_json::Error> {
-    // A map deserialized as a sequence of pairs keeps duplicates and order.
-    struct Entries<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
-    impl<'de> Deserialize<'de> for Entries<'de> {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> serde::de::Visitor<'de> for V {
-                type Value = Entries<'de>;
-                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.write_str("an object")
-                }
-                fn visit_map<M: serde::de::MapAccess<'de>>(
-                    self,
-                    mut m: M,
-                ) -> Result<Self::Value, M::Error> {
-                    let mut out = Vec::new();
-                    while let Some(k) = m.next_key::<String>()? {
-                        out.push((Cow::Owned(k), m.next_value::<&'de RawValue>()?));
-                    }
-                    Ok(Entries(out))
-                }
-            }
-            d.deserialize_map(V)
-        }
-    }
-    serde_json::from_str::<Entries<'_>>(text).map(|e| e.0)
 }
 
 /// Reads the posting out of a JSON document: a JobPosting object, an object
