@@ -4,7 +4,7 @@
 //! project's own title table for what ESCO lacks or files elsewhere
 //! (`data/occupation/titles.tsv`, with the reason for each row).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 use super::title;
@@ -66,7 +66,7 @@ impl OccupationIndex {
     fn build() -> OccupationIndex {
         let mut occupations = Vec::new();
         // Label → (occupation, is it the preferred label).
-        let mut labels: HashMap<String, Vec<(u32, bool)>> = HashMap::new();
+        let mut labels: HashMap<String, Vec<(u32, bool)>> = HashMap::default();
         for line in data_lines(ESCO_TSV) {
             let mut cols = line.split('\t');
             let (Some(isco08), Some(id), Some(label)) = (cols.next(), cols.next(), cols.next())

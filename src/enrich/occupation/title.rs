@@ -10,7 +10,7 @@
 //! one by one, since the role is not always first ("AI/ML - Sr Data
 //! Scientist, Siri Data").
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 const TITLE_WORDS_TSV: &str = include_str!("../../../data/occupation/title-words.tsv");
@@ -43,8 +43,8 @@ struct TitleWords {
 fn title_words() -> &'static TitleWords {
     static WORDS: OnceLock<TitleWords> = OnceLock::new();
     WORDS.get_or_init(|| {
-        let mut expansions = HashMap::new();
-        let mut qualifiers = HashMap::new();
+        let mut expansions = HashMap::default();
+        let mut qualifiers = HashMap::default();
         for line in TITLE_WORDS_TSV.lines() {
             if line.starts_with('#') || line.trim().is_empty() {
                 continue;
@@ -153,11 +153,21 @@ fn normalize_part(part: &str, table: &TitleWords) -> TitlePart {
     let mut words = words_with(part, table);
     let all_words = words.clone();
     let mut qualifiers = Vec::new();
+    // Two words as one ("per diem"), in one buffer rather than a new
+    // string for every pair tried.
+    let mut pair = String::new();
+    let mut two = |a: &str, b: &str| {
+        pair.clear();
+        pair.push_str(a);
+        pair.push(' ');
+        pair.push_str(b);
+        qualifier(&pair, table)
+    };
     // Leading qualifiers ("senior", "per diem"), then trailing ones ("ii",
     // "intern", a requisition number); two words as one first.
     loop {
         if let [a, b, ..] = words.as_slice()
-            && let Some(q) = qualifier(&format!("{a} {b}"), table)
+            && let Some(q) = two(a, b)
         {
             qualifiers.push(q);
             words.drain(..2);
@@ -171,7 +181,7 @@ fn normalize_part(part: &str, table: &TitleWords) -> TitlePart {
     let mut trailing = Vec::new();
     loop {
         if let [.., a, b] = words.as_slice()
-            && let Some(q) = qualifier(&format!("{a} {b}"), table)
+            && let Some(q) = two(a, b)
         {
             trailing.push(q);
             words.truncate(words.len() - 2);
