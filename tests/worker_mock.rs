@@ -153,6 +153,57 @@ fn failed_deliveries_are_retried_and_never_committed_past() {
     assert!(summary.consumed >= RECORDS as u64);
 }
 
+/// Review finding (22nd session): readiness counted only records in the
+/// producer as waiting, so each failed attempt (its records out of the
+/// producer, their partition waiting for its backoff, then read again)
+/// reset the no-progress clock: through a whole output outage readiness
+/// went back to ready between attempts, and the not-ready alert, which
+/// waits for a continuous failure, never fired.
+#[test]
+fn readiness_stays_failed_through_an_output_outage_until_an_output_is_acknowledged() {
+    let mock = cluster();
+    let brokers = mock.bootstrap_servers();
+    let lines = common::corpus_lines();
+    produce_inputs(&brokers, &lines);
+    mock.broker_down(2).unwrap();
+    let w = start_with(&brokers, 1_000, |c| {
+        c.worker.progress_timeout = std::time::Duration::from_secs(2);
+        c.worker.commit_interval = std::time::Duration::from_millis(100);
+    });
+    wait("not ready: no progress", Duration::from_secs(60), || {
+        w.health
+            .ready()
+            .is_err_and(|reason| reason.contains("no progress"))
+    });
+    // Several attempts (a second each, then a backoff of up to 300 ms):
+    // not ready at every look.
+    let until = std::time::Instant::now() + Duration::from_secs(8);
+    let mut looks = 0;
+    while std::time::Instant::now() < until {
+        assert!(
+            w.health.ready().is_err(),
+            "ready again after {looks} looks, with nothing delivered (retries so far: {})",
+            w.metrics.delivery_retries.get()
+        );
+        looks += 1;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        w.metrics.delivery_retries.get() >= 3,
+        "several attempts failed meanwhile: {} ({:?})",
+        w.metrics.delivery_retries.get(),
+        w.health.ready()
+    );
+    mock.broker_up(2).unwrap();
+    wait(
+        "ready once outputs are acknowledged",
+        Duration::from_secs(30),
+        || w.health.ready().is_ok(),
+    );
+    w.shutdown.request();
+    w.thread.join().unwrap().unwrap();
+}
+
 #[test]
 fn a_delivery_that_keeps_failing_stops_its_partition_and_holds_its_commit() {
     let mock = cluster();

@@ -111,6 +111,10 @@ pub(super) struct LoopState {
     /// Partitions paused because the in-flight bounds were reached.
     paused_for_room: Vec<TopicPartition>,
     blocked_since: Option<Instant>,
+    /// When a partition was last read again after failed deliveries, until
+    /// an output is acknowledged after that: its records wait for the
+    /// broker as much as records in the producer do.
+    read_again_at: Option<Instant>,
 }
 
 /// Counts kept by the loop.
@@ -183,6 +187,7 @@ impl Worker<'_> {
             attempts: HashMap::new(),
             paused_for_room: Vec::new(),
             blocked_since: None,
+            read_again_at: None,
         };
         let resend_every = s.commit_every.max(COMMIT_RESEND);
         let (mut last_commit, mut last_summary) = (Instant::now(), Instant::now());
@@ -198,7 +203,7 @@ impl Worker<'_> {
             }
             self.forget_released(&mut st);
             self.recover(&mut st);
-            self.update_health(&st);
+            self.update_health(&mut st);
             self.refresh_limits(&mut st);
             let (records, bytes) = {
                 let t = lock(&self.shared.tracker);
@@ -331,6 +336,10 @@ impl Worker<'_> {
     /// Forgets the loop's state of partitions revoked or lost.
     fn forget_released(&self, st: &mut LoopState) {
         let released = std::mem::take(&mut *lock(&self.shared.released));
+        if !released.is_empty() {
+            // Perhaps the partition read again: its outputs may never come.
+            st.read_again_at = None;
+        }
         for tp in released {
             if st.recoveries.remove(&tp).is_some_and(|r| r.stopped) {
                 self.shared.metrics.stopped_partitions.dec();
@@ -349,16 +358,26 @@ impl Worker<'_> {
         let failures = std::mem::take(&mut *lock(&self.shared.failures));
         let now = Instant::now();
         for (tp, failure) in failures {
-            if lock(&self.shared.tracker).epoch(&tp) != Some(failure.epoch) {
-                continue; // of an earlier assignment
-            }
-            let refused_at_lowest = failure.refused.contains_key(&failure.lowest);
+            let lowest = {
+                let tracker = lock(&self.shared.tracker);
+                if tracker.epoch(&tp) != Some(failure.epoch) {
+                    continue; // of an earlier assignment
+                }
+                // Reported after a rewind that covered it (the record
+                // failed, an earlier failure's rewind dropped it, then its
+                // report was queued): it is being read again already.
+                let Some(lowest) = tracker.lowest_failed(&tp) else {
+                    continue;
+                };
+                lowest
+            };
+            let refused_at_lowest = failure.refused.contains_key(&lowest);
             st.refused
                 .entry(tp.clone())
                 .or_default()
                 .extend(failure.refused);
             if let Some(r) = st.recoveries.get_mut(&tp) {
-                r.offset = r.offset.min(failure.lowest);
+                r.offset = r.offset.min(lowest);
                 continue;
             }
             self.shared.deactivate(std::slice::from_ref(&tp));
@@ -374,11 +393,11 @@ impl Worker<'_> {
                 0
             } else {
                 match st.attempts.get(&tp) {
-                    Some(&(offset, n)) if offset == failure.lowest => n + 1,
+                    Some(&(offset, n)) if offset == lowest => n + 1,
                     _ => 1,
                 }
             };
-            st.attempts.insert(tp.clone(), (failure.lowest, attempt));
+            st.attempts.insert(tp.clone(), (lowest, attempt));
             let stopped = attempt > self.settings.delivery_retries;
             let due = if stopped {
                 now + self.settings.stopped_retry
@@ -389,18 +408,18 @@ impl Worker<'_> {
                 self.shared.metrics.stopped_partitions.inc();
                 error!(
                     partition = %tp,
-                    offset = failure.lowest,
+                    offset = lowest,
                     error = %failure.error,
                     retry_in = %humantime::format_duration(self.settings.stopped_retry),
                     "delivery failed after all retries: partition stopped at this offset (nothing past it is committed; /health/ready fails); tried again after worker.stopped_partition_retry"
                 );
             } else if attempt > 0 {
-                warn!(partition = %tp, offset = failure.lowest, attempt, error = %failure.error, "delivery failed; the partition is read again from this offset");
+                warn!(partition = %tp, offset = lowest, attempt, error = %failure.error, "delivery failed; the partition is read again from this offset");
             }
             st.recoveries.insert(
                 tp,
                 Recovery {
-                    offset: failure.lowest,
+                    offset: lowest,
                     attempt,
                     due,
                     stopped,
@@ -422,20 +441,27 @@ impl Worker<'_> {
             if r.stopped {
                 self.shared.metrics.stopped_partitions.dec();
             }
-            lock(&self.shared.tracker).rewind(&tp, r.offset);
+            // Never past what was read (again) in order: a failure
+            // reported late may have asked for an offset beyond it.
+            let offset = {
+                let mut tracker = lock(&self.shared.tracker);
+                let offset = tracker.restart_point(&tp, r.offset);
+                tracker.rewind(&tp, offset);
+                offset
+            };
             if let Err(e) = self.consumer.seek(
                 &tp.topic,
                 tp.partition,
-                rdkafka::Offset::Offset(r.offset),
+                rdkafka::Offset::Offset(offset),
                 Duration::from_secs(10),
             ) {
                 // Reading on from the position would skip the failed records.
                 self.shared.set_fatal(format!(
-                    "reading {tp} again from offset {} failed: {e}",
-                    r.offset
+                    "reading {tp} again from offset {offset} failed: {e}"
                 ));
                 return;
             }
+            st.read_again_at = Some(Instant::now());
             if r.attempt > 0 {
                 self.shared.metrics.delivery_retries.inc();
             }
@@ -471,14 +497,26 @@ impl Worker<'_> {
         );
     }
 
-    fn update_health(&self, st: &LoopState) {
+    /// Readiness: the no-progress clock runs while anything waits for the
+    /// broker: records in the producer, partitions waiting to be read again
+    /// after a failed delivery, and records read again until one is
+    /// acknowledged (a failed attempt takes its records out of the
+    /// producer, which alone would restart the clock at every attempt of
+    /// an outage).
+    fn update_health(&self, st: &mut LoopState) {
         let stopped: Vec<String> = st
             .recoveries
             .iter()
             .filter(|(_, r)| r.stopped)
             .map(|(tp, _)| tp.to_string())
             .collect();
-        let waiting = lock(&self.shared.tracker).in_flight() > 0;
+        let acknowledged_at = *lock(&self.shared.last_progress);
+        if st.read_again_at.is_some_and(|at| acknowledged_at > at) {
+            st.read_again_at = None;
+        }
+        let waiting = lock(&self.shared.tracker).in_flight() > 0
+            || !st.recoveries.is_empty()
+            || st.read_again_at.is_some();
         self.shared
             .update_progress(waiting, self.settings.progress_timeout, &stopped);
     }

@@ -230,6 +230,26 @@ impl OffsetTracker {
         state.next = Some(offset);
     }
 
+    /// The lowest offset of `tp` whose delivery failed and that has not
+    /// been read again since: where a recovery reads from. `None` when a
+    /// rewind has dropped every failed record already (a failure reported
+    /// after the rewind that covered it).
+    pub fn lowest_failed(&self, tp: &TopicPartition) -> Option<i64> {
+        self.partitions.get(tp).and_then(|s| {
+            s.pending
+                .iter()
+                .find(|(_, e)| e.state == Pending::Failed)
+                .map(|(&offset, _)| offset)
+        })
+    }
+
+    /// Where to read `tp` again from when a recovery `wanted` to: never
+    /// past the committable offset, so that the read position and the
+    /// commit only move over records read (again) in order.
+    pub fn restart_point(&self, tp: &TopicPartition, wanted: i64) -> i64 {
+        self.committable(tp).map_or(wanted, |c| c.min(wanted))
+    }
+
     /// Whether the partition is assigned (at `epoch`, when given).
     pub fn contains(&self, tp: &TopicPartition) -> bool {
         self.partitions.contains_key(tp)
@@ -428,6 +448,37 @@ mod tests {
         let again = t.assign(&tp(0));
         assert_eq!(t.epoch_as_of(&tp(0), polled), None, "assigned again");
         assert_eq!(t.epoch_as_of(&tp(0), t.newest_epoch()), Some(again));
+    }
+
+    /// Review finding (22nd session): a failure reported just after the
+    /// loop had rewound past it (the record failed, the rewind to an
+    /// earlier failure dropped it, then its report was queued) started a
+    /// second recovery at its offset. That rewind moved the read position
+    /// forward, past records read again up to then only in part, and the
+    /// commit with it.
+    #[test]
+    fn a_recovery_never_reads_on_from_past_what_was_read_again() {
+        let (mut t, e) = assigned(&[0]);
+        for o in 0..10 {
+            t.dispatch(&tp(0), e[0], o, 1);
+            t.fail(&tp(0), e[0], o);
+        }
+        assert_eq!(t.lowest_failed(&tp(0)), Some(0));
+        assert_eq!(t.restart_point(&tp(0), 0), 0);
+        t.rewind(&tp(0), 0);
+        // The late report of 8: its record is no longer tracked.
+        assert_eq!(t.lowest_failed(&tp(0)), None, "nothing failed is left");
+        for o in 0..4 {
+            t.dispatch(&tp(0), e[0], o, 1);
+            t.ack(&tp(0), e[0], o);
+        }
+        // Were a recovery at 8 made anyway, it reads again from 4.
+        assert_eq!(t.restart_point(&tp(0), 8), 4);
+        t.dispatch(&tp(0), e[0], 4, 1);
+        t.fail(&tp(0), e[0], 4);
+        assert_eq!(t.lowest_failed(&tp(0)), Some(4));
+        assert_eq!(t.restart_point(&tp(0), 4), 4);
+        assert_eq!(t.lowest_failed(&tp(1)), None, "not assigned");
     }
 
     #[test]
