@@ -458,10 +458,13 @@ impl Config {
                 ),
             );
         }
-        if self.decode.max_depth < 4 {
+        if !(4..=128).contains(&self.decode.max_depth) {
             return invalid(
                 "decode.max_depth",
-                "must be at least 4 (a posting with a location nests 3 deep)".into(),
+                format!(
+                    "{} is not within 4 (a posting with a location nests 3 deep) and 128 (serde_json reads no deeper)",
+                    self.decode.max_depth
+                ),
             );
         }
         if let Some(p) = &self.decode.envelope_pointer
@@ -1077,6 +1080,24 @@ mod tests {
             Config::from_toml("[worker]\ncommit_interval = \"90s\"\nprogress_timeout = \"20s\"\n")
                 .unwrap();
         assert!(alo.validate("x").is_ok());
+    }
+
+    #[test]
+    fn the_nesting_limit_stays_within_what_the_parsers_read() {
+        // Review finding (22nd session): no upper bound. The posting's
+        // readers recurse into arrays, and serde_json stops at 128 levels
+        // anyway: a larger limit only let deeper values reach the readers.
+        for (depth, ok) in [(3, false), (4, true), (64, true), (128, true), (129, false)] {
+            let mut c = Config::default();
+            c.decode.max_depth = depth;
+            match c.validate("x") {
+                Ok(()) => assert!(ok, "{depth} taken"),
+                Err(e) => {
+                    assert!(!ok, "{depth} refused: {e}");
+                    assert!(e.to_string().contains("decode.max_depth"), "{e}");
+                }
+            }
+        }
     }
 
     #[test]

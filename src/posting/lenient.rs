@@ -9,8 +9,8 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 /// A string from a raw JSON value, borrowed when it has no escapes.
-/// Numbers and booleans are returned as their text; a one-item array is
-/// unwrapped; empty strings, null and objects give `None`.
+/// Numbers and booleans are returned as their text; in an array, the first
+/// item that reads; empty strings, null and objects give `None`.
 pub fn raw_string<'a>(raw: &'a RawValue) -> Option<Cow<'a, str>> {
     let text = raw.get();
     match text.as_bytes().first()? {
@@ -146,7 +146,9 @@ fn unicode_escape(after_u: &str) -> Option<(char, usize)> {
     }
 }
 
-/// A string from a parsed JSON value (same rules as [`raw_string`]).
+/// A string from a parsed JSON value: a string (or the first string of an
+/// array), trimmed, never empty; unlike [`raw_string`], not a number's or
+/// a boolean's text.
 pub fn string(value: &Value) -> Option<&str> {
     match value {
         Value::String(s) => {

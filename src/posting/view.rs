@@ -127,7 +127,7 @@ impl<'a> PostingView<'a> {
 
 // The readers below take the raw values as serde_json's `Value` readers
 // of `lenient` would take them parsed (null is absent, strings trimmed,
-// arrays searched), without building the tree: `tests.rs` checks them
+// arrays searched), without building the tree: the tests below check them
 // against those readers over every shape.
 
 fn identifier(v: &RawValue) -> Option<Identifier> {

@@ -144,12 +144,14 @@ pub(super) const POLL_WAIT: Duration = Duration::from_millis(100);
 /// `max.poll.interval.ms` is taken out of the group).
 pub(super) const ROOM_WAIT_BEFORE_PAUSE: Duration = Duration::from_secs(1);
 
-/// A record as polled, stamped with the newest assignment epoch of that
-/// moment. A record may wait in the batch while its partition is revoked
-/// and assigned again (both callbacks are served by later polls: a batch
-/// filling, a wait for room); it then belongs to no assignment and is not
-/// dispatched, since the new one reads the partition again from the
-/// committed offset ([`super::offsets::OffsetTracker::epoch_as_of`]).
+/// A record as polled, stamped with the newest value of the epochs'
+/// counter at that moment. A record may wait in the batch (a wait for
+/// room) while its partition is revoked and assigned again, or rewound to
+/// an earlier failed record; it is then not dispatched, since the
+/// partition is read again from before it: the committed offset, or the
+/// failed record ([`super::offsets::OffsetTracker::epoch_as_of`]). Sent
+/// first, its acknowledgement would let the commit pass the records it
+/// follows.
 struct Polled<'a> {
     message: BorrowedMessage<'a>,
     as_of: u64,
@@ -363,19 +365,21 @@ impl Worker<'_> {
                 if tracker.epoch(&tp) != Some(failure.epoch) {
                     continue; // of an earlier assignment
                 }
-                // Reported after a rewind that covered it (the record
-                // failed, an earlier failure's rewind dropped it, then its
-                // report was queued): it is being read again already.
-                let Some(lowest) = tracker.lowest_failed(&tp) else {
-                    continue;
-                };
-                lowest
+                tracker.lowest_failed(&tp)
             };
-            let refused_at_lowest = failure.refused.contains_key(&lowest);
+            // A size refusal is kept even when its record is being read
+            // again already: it is trimmed then.
+            let refused_at_lowest = lowest.is_some_and(|l| failure.refused.contains_key(&l));
             st.refused
                 .entry(tp.clone())
                 .or_default()
                 .extend(failure.refused);
+            // Reported after a rewind that covered it (the record failed,
+            // an earlier failure's rewind dropped it, then its report was
+            // queued): it is being read again already.
+            let Some(lowest) = lowest else {
+                continue;
+            };
             if let Some(r) = st.recoveries.get_mut(&tp) {
                 r.offset = r.offset.min(lowest);
                 continue;
@@ -523,7 +527,8 @@ impl Worker<'_> {
 
     fn process_batch(&self, batch: &mut Vec<Polled<'_>>, polled_at: Instant, st: &mut LoopState) {
         // Records of partitions revoked (or paused) while the batch filled,
-        // and of partitions assigned again since they were polled.
+        // and of partitions assigned again or rewound since they were
+        // polled.
         batch.retain(|p| {
             let m = &p.message;
             self.shared.is_active(m.topic(), m.partition())
@@ -594,6 +599,7 @@ impl Worker<'_> {
                 offset: m.offset(),
                 kind: Kind::Enriched,
                 consumed_at,
+                bytes: 0,
             };
             let mut tracker = lock(&self.shared.tracker);
             tracker.dispatch(&source, epoch, m.offset(), 0);
@@ -640,6 +646,7 @@ impl Worker<'_> {
             offset: m.offset(),
             kind: out.kind,
             consumed_at,
+            bytes: out.bytes,
         };
         let mut record = BaseRecord::with_opaque_to(out.topic, Box::new(tag))
             .payload(out.payload)

@@ -36,6 +36,8 @@ pub(crate) struct Tag {
     pub offset: i64,
     pub kind: Kind,
     pub consumed_at: Instant,
+    /// The produced record's size, as counted in flight.
+    pub bytes: usize,
 }
 
 /// Failed deliveries of one partition, since the loop last looked.
@@ -216,8 +218,16 @@ impl Shared {
     /// partition is read again from there by the loop. A report of an
     /// earlier assignment of the partition is ignored.
     pub fn record_failure(&self, tag: &Tag, error: &KafkaError) {
-        if !lock(&self.tracker).fail(&tag.source, tag.epoch, tag.offset) {
-            return; // revoked meanwhile: the new owner reads it again
+        {
+            let mut tracker = lock(&self.tracker);
+            if !tracker.fail(&tag.source, tag.epoch, tag.offset) {
+                // Revoked meanwhile: the new owner reads it again.
+                tracker.settle_stale(&tag.source, tag.epoch, tag.bytes);
+                self.set_in_flight(&tracker);
+                drop(tracker);
+                self.changed.notify_all();
+                return;
+            }
         }
         if error.rdkafka_error_code() == Some(RDKafkaErrorCode::Fatal) {
             // The producer is dead for good (librdkafka's idempotent
@@ -684,6 +694,9 @@ impl ProducerContext for DeliveryCallbacks {
             Ok(_) => {
                 let mut tracker = lock(&shared.tracker);
                 let settled = tracker.ack(&tag.source, tag.epoch, tag.offset);
+                if !settled {
+                    tracker.settle_stale(&tag.source, tag.epoch, tag.bytes);
+                }
                 shared.set_in_flight(&tracker);
                 drop(tracker);
                 shared.progressed();
