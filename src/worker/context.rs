@@ -220,10 +220,13 @@ impl Shared {
     pub fn record_failure(&self, tag: &Tag, error: &KafkaError) {
         {
             let mut tracker = lock(&self.tracker);
-            if !tracker.fail(&tag.source, tag.epoch, tag.offset) {
+            let tracked = tracker.fail(&tag.source, tag.epoch, tag.offset);
+            if !tracked {
                 // Revoked meanwhile: the new owner reads it again.
                 tracker.settle_stale(&tag.source, tag.epoch, tag.bytes);
-                self.set_in_flight(&tracker);
+            }
+            self.set_in_flight(&tracker);
+            if !tracked {
                 drop(tracker);
                 self.changed.notify_all();
                 return;
