@@ -271,6 +271,58 @@ fn one_abort_counts_once_while_its_records_cannot_be_read_again() {
 /// refusal no abort counted again: a dead-letter topic the worker may not
 /// write to aborted every transaction, forever, and the worker neither
 /// stopped nor committed.
+/// Review finding (22nd session, the exactly-once analogue of
+/// docs/reliability.md 30): readiness counted only an open transaction as
+/// waiting, so every abort restarted the no-progress clock: through an
+/// output outage, readiness never failed (or went back to ready between
+/// attempts), and the worker looked healthy until its retries ran out.
+#[test]
+fn readiness_stays_failed_while_transactions_keep_aborting() {
+    let mock = cluster();
+    let brokers = mock.bootstrap_servers();
+    produce_inputs(&brokers);
+    // Every write fails until the errors are cleared.
+    mock.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_INVALID_RECORD; 5_000],
+    );
+    let mut config = config(&brokers);
+    config.worker.delivery_retries = 10_000;
+    config.worker.retry_backoff_max = Duration::from_millis(300);
+    config.worker.progress_timeout = Duration::from_secs(2);
+    let w = common::worker::start(config);
+    wait("not ready: no progress", Duration::from_secs(60), || {
+        w.health
+            .ready()
+            .is_err_and(|reason| reason.contains("no progress"))
+    });
+    let until = std::time::Instant::now() + Duration::from_secs(6);
+    let mut looks = 0;
+    while std::time::Instant::now() < until {
+        assert!(
+            w.health.ready().is_err(),
+            "ready again after {looks} looks, with nothing committed ({} aborts)",
+            w.metrics.transactions_aborted.get()
+        );
+        looks += 1;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        w.metrics.transactions_aborted.get() >= 3,
+        "aborts meanwhile"
+    );
+    assert_eq!(w.metrics.commits.get(), 0);
+    mock.clear_request_errors(RDKafkaApiKey::Produce);
+    wait(
+        "ready once a transaction commits",
+        Duration::from_secs(60),
+        || w.health.ready().is_ok(),
+    );
+    assert!(w.metrics.commits.get() > 0);
+    w.shutdown.request();
+    w.thread.join().unwrap().unwrap();
+}
+
 #[test]
 fn aborts_after_a_size_refusal_still_count_toward_the_retries() {
     let mock = cluster();

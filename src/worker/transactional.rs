@@ -415,6 +415,11 @@ impl TxnLoop<'_> {
         let mut last_poll_error = None;
         // Aborts in a row without a commit between them.
         let mut aborts_in_a_row: u32 = 0;
+        // Whether this loop aborted a transaction since the last commit:
+        // its records wait to be written again, so the no-progress clock
+        // keeps running between attempts (an abort closes the transaction,
+        // which alone would restart it at every attempt of an outage).
+        let mut aborted_since_commit = false;
         let mut limits_read = Instant::now();
         while !self.shutdown.is_requested() {
             shared.health.beat();
@@ -434,8 +439,13 @@ impl TxnLoop<'_> {
                 limits = Limits::new(k, self.producer_max, &reported);
                 limits_read = Instant::now();
             }
+            // A revoke or loss hands the aborted records to their new
+            // owner (and `released` is only ever drained here in this mode).
+            if !std::mem::take(&mut *lock(&shared.released)).is_empty() {
+                aborted_since_commit = false;
+            }
             let open = lock(&self.txn.txn).open;
-            shared.update_progress(open, s.progress_timeout, &[]);
+            shared.update_progress(open || aborted_since_commit, s.progress_timeout, &[]);
 
             // A transaction holds transaction_records at most: the batch
             // takes what is left of it.
@@ -501,8 +511,12 @@ impl TxnLoop<'_> {
                 self.txn.commit_open(self.consumer)
             };
             match outcome {
-                Ok(()) => aborts_in_a_row = 0,
+                Ok(()) => {
+                    aborts_in_a_row = 0;
+                    aborted_since_commit = false;
+                }
                 Err(WorkerError::Aborted(reason)) => {
+                    aborted_since_commit = true;
                     // Only a refusal made in this transaction excuses its abort.
                     let refusal = self.txn.refusals.load(Ordering::SeqCst)
                         > self.txn.refusals_at_begin.load(Ordering::SeqCst);
