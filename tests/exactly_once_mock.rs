@@ -18,7 +18,7 @@ use rdkafka::mocking::{MockCluster, MockCoordinator};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 
 use common::kafka::{per_input, produce, read_topics, spread};
-use common::worker::{Running, wait};
+use common::worker::{Running, holds_for, wait};
 use posting_enricher::telemetry::Metrics;
 use posting_enricher::worker::RunSummary;
 
@@ -296,17 +296,16 @@ fn readiness_stays_failed_while_transactions_keep_aborting() {
             .ready()
             .is_err_and(|reason| reason.contains("no progress"))
     });
-    let until = std::time::Instant::now() + Duration::from_secs(6);
-    let mut looks = 0;
-    while std::time::Instant::now() < until {
-        assert!(
-            w.health.ready().is_err(),
-            "ready again after {looks} looks, with nothing committed ({} aborts)",
-            w.metrics.transactions_aborted.get()
-        );
-        looks += 1;
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    holds_for(
+        Duration::from_secs(6),
+        || w.health.ready().is_err(),
+        |looks| {
+            format!(
+                "ready again after {looks} looks, with nothing committed ({} aborts)",
+                w.metrics.transactions_aborted.get()
+            )
+        },
+    );
     assert!(
         w.metrics.transactions_aborted.get() >= 3,
         "aborts meanwhile"

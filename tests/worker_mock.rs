@@ -24,7 +24,7 @@ use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use common::kafka::{produce, read_all, source_of, spread};
-use common::worker::{Running, wait};
+use common::worker::{Running, holds_for, wait};
 
 const IN: &str = "in";
 const OUT: &str = "out";
@@ -177,17 +177,16 @@ fn readiness_stays_failed_through_an_output_outage_until_an_output_is_acknowledg
     });
     // Several attempts (a second each, then a backoff of up to 300 ms):
     // not ready at every look.
-    let until = std::time::Instant::now() + Duration::from_secs(8);
-    let mut looks = 0;
-    while std::time::Instant::now() < until {
-        assert!(
-            w.health.ready().is_err(),
-            "ready again after {looks} looks, with nothing delivered (retries so far: {})",
-            w.metrics.delivery_retries.get()
-        );
-        looks += 1;
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    holds_for(
+        Duration::from_secs(8),
+        || w.health.ready().is_err(),
+        |looks| {
+            format!(
+                "ready again after {looks} looks, with nothing delivered (retries so far: {})",
+                w.metrics.delivery_retries.get()
+            )
+        },
+    );
     assert!(
         w.metrics.delivery_retries.get() >= 3,
         "several attempts failed meanwhile: {} ({:?})",

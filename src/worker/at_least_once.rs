@@ -530,12 +530,16 @@ impl Worker<'_> {
         // and of partitions assigned again or rewound since they were
         // polled.
         batch.retain(|p| {
-            let m = &p.message;
-            self.shared.is_active(m.topic(), m.partition())
-                && lock(&self.shared.tracker)
-                    .epoch_as_of(&TopicPartition::new(m.topic(), m.partition()), p.as_of)
-                    .is_some()
+            self.shared
+                .is_active(p.message.topic(), p.message.partition())
         });
+        {
+            let tracker = lock(&self.shared.tracker);
+            batch.retain(|p| {
+                let tp = TopicPartition::new(p.message.topic(), p.message.partition());
+                tracker.epoch_as_of(&tp, p.as_of).is_some()
+            });
+        }
         let enriched_at = enriched_at(self.config);
         // One pipeline for the whole batch: a reload never mixes data in it.
         let pipeline = &*self.pipeline.current();
@@ -568,9 +572,9 @@ impl Worker<'_> {
         }
     }
 
-    /// Produces the output of `m` (polled as of epoch `as_of`) and tracks
-    /// its offset; nothing for a record whose partition was revoked, or
-    /// assigned again, since it was polled.
+    /// Produces the output of `m` (stamped `as_of` when polled) and tracks
+    /// its offset; nothing for a record whose partition was revoked,
+    /// assigned again or rewound since it was polled.
     fn dispatch(
         &self,
         m: &BorrowedMessage<'_>,

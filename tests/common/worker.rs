@@ -36,6 +36,18 @@ pub fn start(config: Config) -> Running {
     }
 }
 
+/// Looks at `ok` every 20 ms for `duration`; fails the test at the first
+/// look that is false, with `why` of the number of looks before it.
+pub fn holds_for(duration: Duration, mut ok: impl FnMut() -> bool, why: impl Fn(usize) -> String) {
+    let until = Instant::now() + duration;
+    let mut looks = 0;
+    while Instant::now() < until {
+        assert!(ok(), "{}", why(looks));
+        looks += 1;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Polls `ok` every 100 ms; fails the test after `timeout`.
 pub fn wait(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
