@@ -195,14 +195,15 @@ pub struct WorkerConfig {
     #[serde(with = "humantime_serde")]
     pub stopped_partition_retry: Duration,
     /// Records in flight are also bounded by their bytes (the produced
-    /// records librdkafka holds until the broker acknowledges them).
+    /// records librdkafka holds until the broker acknowledges them;
+    /// exactly-once: a transaction commits once its records reach it).
     pub max_in_flight_bytes: u64,
     /// Readiness fails when records wait for the broker and none has been
     /// acknowledged (or, exactly-once, committed) for this long.
     #[serde(with = "humantime_serde")]
     pub progress_timeout: Duration,
     /// Exactly-once: most records in one transaction (it also ends after
-    /// `commit_interval`).
+    /// `commit_interval`, or once its records reach `max_in_flight_bytes`).
     pub transaction_records: u64,
 }
 

@@ -418,3 +418,71 @@ fn outputs_are_counted_under_the_input_topic_they_came_from() {
         );
     }
 }
+
+/// A corpus line with its description lengthened to about `bytes` (lines
+/// without one stay as they are).
+fn lengthened(line: Vec<u8>, bytes: usize) -> Vec<u8> {
+    let Ok(serde_json::Value::Object(mut posting)) = serde_json::from_slice(&line) else {
+        return line;
+    };
+    let Some(serde_json::Value::String(description)) = posting.get_mut("description") else {
+        return line;
+    };
+    let sentence = "<p>The team ships software that people rely on every day.</p>";
+    while description.len() < bytes {
+        description.push_str(sentence);
+    }
+    serde_json::to_vec(&posting).unwrap()
+}
+
+/// Review finding (22nd session): only the batch being filled counted
+/// against `worker.max_in_flight_bytes`. The open transaction took batch
+/// after batch until `transaction_records` or `commit_interval`, so with
+/// large postings librdkafka's queue held far more than the bound (and a
+/// full queue made the loop wait without polling the group). A
+/// transaction now ends once its records reach the bound.
+#[test]
+fn a_transaction_commits_once_its_records_reach_the_byte_bound() {
+    const LARGE: usize = 120;
+    let mock = cluster();
+    let brokers = mock.bootstrap_servers();
+    let values: Vec<Vec<u8>> = common::corpus_lines()
+        .into_iter()
+        .take(LARGE)
+        .map(|line| lengthened(line, 32 * 1024))
+        .collect();
+    let input_bytes: usize = values.iter().map(Vec::len).sum();
+    produce_values(&brokers, &values);
+    let mut config = config(&brokers);
+    let bound = 1024 * 1024;
+    config.worker.max_in_flight_bytes = bound as u64;
+    // Neither the record count nor the clock ends a transaction here.
+    config.worker.transaction_records = 100_000;
+    config.worker.commit_interval = Duration::from_secs(25);
+    let w = common::worker::start(config);
+    // The clock starts at the assignment (the worker's set-up on the mock
+    // takes seconds of its own).
+    wait("the partitions assigned", Duration::from_secs(60), || {
+        w.metrics.assigned_partitions.get() == 2
+    });
+    // Each output holds at least its input's description: the inputs'
+    // bytes alone fill this many transactions at the bound.
+    let at_least = (input_bytes / bound) as u64;
+    let mut most_open = 0;
+    wait(
+        "transactions committed at the byte bound, well before commit_interval",
+        Duration::from_secs(15),
+        || {
+            most_open = most_open.max(w.metrics.transaction_open_bytes.get());
+            w.metrics.commits.get() >= at_least
+        },
+    );
+    // Read after each batch is written: the bound plus what the last batch
+    // took past it (its inputs were counted three times, as is the rule).
+    assert!(
+        most_open < 2 * bound as i64,
+        "an open transaction held {most_open} bytes at a bound of {bound}"
+    );
+    w.shutdown.request();
+    let _ = w.thread.join().unwrap();
+}

@@ -33,6 +33,7 @@ pub struct Metrics {
     pub transactions_aborted: IntCounter,
     pub producer_renewals: IntCounter,
     pub transaction_open_records: IntGauge,
+    pub transaction_open_bytes: IntGauge,
     pub broker_up: IntGauge,
     pub consumer_lag: IntGaugeVec,
     pub ready: IntGauge,
@@ -200,6 +201,11 @@ impl Metrics {
                 r,
                 "posting_enricher_transaction_open_records",
                 "Exactly-once: input records in the open transaction (produced, not yet committed).",
+            ),
+            transaction_open_bytes: gauge(
+                r,
+                "posting_enricher_transaction_open_bytes",
+                "Exactly-once: bytes of the records written in the open transaction (a transaction commits once they reach worker.max_in_flight_bytes).",
             ),
             broker_up: gauge(
                 r,
@@ -435,6 +441,7 @@ mod tests {
                 "posting_enricher_reference_reloads_total",
                 "posting_enricher_start_time_seconds",
                 "posting_enricher_stopped_partitions",
+                "posting_enricher_transaction_open_bytes",
                 "posting_enricher_transaction_open_records",
                 "posting_enricher_transactions_aborted_total",
             ],

@@ -1,8 +1,8 @@
 //! `kafka.delivery = "exactly-once"`: outputs, dead letters and the
 //! consumed offsets are written in Kafka transactions. A transaction opens
 //! with the first record after the last commit, takes the records of
-//! several polls, and commits after `worker.transaction_records` records or
-//! `worker.commit_interval`. A `read_committed` reader downstream sees each
+//! several polls, and commits after `worker.transaction_records` records,
+//! `worker.max_in_flight_bytes` of them, or `worker.commit_interval`. A `read_committed` reader downstream sees each
 //! input's result exactly once: an aborted transaction's records stay
 //! invisible and its offsets uncommitted, and its records are read again.
 //!
@@ -106,6 +106,9 @@ struct OpenTxn {
     open: bool,
     opened_at: Option<Instant>,
     records: usize,
+    /// Bytes of the records written in it: librdkafka holds them until the
+    /// broker acknowledges them, and the commit waits for all of them.
+    bytes: usize,
     /// Per input partition: the first offset written in this transaction
     /// and the next one to read.
     offsets: BTreeMap<TopicPartition, (i64, i64)>,
@@ -447,11 +450,16 @@ impl TxnLoop<'_> {
             let open = lock(&self.txn.txn).open;
             shared.update_progress(open || aborted_since_commit, s.progress_timeout, &[]);
 
-            // A transaction holds transaction_records at most: the batch
-            // takes what is left of it.
-            let room = max_records
-                .saturating_sub(lock(&self.txn.txn).records)
-                .clamp(1, s.batch_size);
+            // A transaction holds transaction_records and
+            // max_in_flight_bytes at most: the batch takes what is left of
+            // them (at least one record, however large).
+            let (room, room_bytes) = {
+                let t = lock(&self.txn.txn);
+                (
+                    max_records.saturating_sub(t.records).clamp(1, s.batch_size),
+                    s.max_in_flight_bytes.saturating_sub(t.bytes),
+                )
+            };
             let mut next = self.consumer.poll(POLL_WAIT);
             let mut batch_bytes = 0usize;
             while let Some(result) = next {
@@ -466,7 +474,7 @@ impl TxnLoop<'_> {
                     }
                     Err(e) => batch::on_poll_error(self.consumer, shared, e, &mut last_poll_error),
                 }
-                if batch.len() >= room || batch_bytes >= s.max_in_flight_bytes {
+                if batch.len() >= room || batch_bytes >= room_bytes {
                     break;
                 }
                 next = self.consumer.poll(Duration::ZERO);
@@ -489,17 +497,22 @@ impl TxnLoop<'_> {
                 self.write(&batch, limits)?;
                 batch.clear();
             }
-            let (open, records, age) = {
+            let (open, records, bytes, age) = {
                 let t = lock(&self.txn.txn);
-                (t.open, t.records, t.opened_at.map(|o| o.elapsed()))
+                (t.open, t.records, t.bytes, t.opened_at.map(|o| o.elapsed()))
             };
             shared.metrics.transaction_open_records.set(records as i64);
+            shared.metrics.transaction_open_bytes.set(bytes as i64);
             // A failure marks the open transaction only: once it is aborted
             // there is nothing left to abort (a late report of its records
             // must not count as another abort while they wait to be read
             // again).
             let failed = open && self.txn.failed.load(Ordering::SeqCst);
-            let due = records >= max_records || age.is_some_and(|a| a >= s.commit_every);
+            // At the byte bound too: its records wait in librdkafka until the
+            // commit, whose flush must finish within the transaction timeout.
+            let due = records >= max_records
+                || bytes >= s.max_in_flight_bytes
+                || age.is_some_and(|a| a >= s.commit_every);
             if !(failed || due) {
                 continue;
             }
@@ -605,6 +618,7 @@ impl TxnLoop<'_> {
                 )));
             };
             let kind = out.kind;
+            let bytes = out.bytes;
             let tag = Box::new(TxnTag {
                 source: tp.clone(),
                 offset: m.offset(),
@@ -624,6 +638,7 @@ impl TxnLoop<'_> {
             }
             let mut txn = lock(&self.txn.txn);
             txn.records += 1;
+            txn.bytes += bytes;
             let entry = txn
                 .offsets
                 .entry(tp)
@@ -861,6 +876,7 @@ impl TxnShared {
         let m = &self.shared.metrics;
         m.commits.inc();
         m.transaction_open_records.set(0);
+        m.transaction_open_bytes.set(0);
         let mut summary = lock(&self.summary);
         for (topic, n) in &done.consumed {
             m.consumed.with_label_values(&[topic]).inc_by(*n);
@@ -928,6 +944,7 @@ impl TxnShared {
         self.shared.metrics.transactions_aborted.inc();
         self.shared.metrics.commit_failures.inc();
         self.shared.metrics.transaction_open_records.set(0);
+        self.shared.metrics.transaction_open_bytes.set(0);
         lock(&self.summary).aborted_records += done.records as u64;
         let mut rewinds = lock(&self.rewinds);
         for (tp, (first, _)) in done.offsets {
