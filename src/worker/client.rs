@@ -90,19 +90,34 @@ pub fn consumer(config: &Config) -> ClientConfig {
 
 pub fn producer(config: &Config) -> ClientConfig {
     let k = &config.kafka;
+    let w = &config.worker;
     let mut c = common(config);
+    let largest = k
+        .producer
+        .get("message.max.bytes")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| default_message_max_bytes(config));
+    // librdkafka's queue holds what the worker has in flight, which the
+    // worker bounds itself (worker.max_in_flight_bytes; exactly-once, the
+    // open transaction's records), past the bound by the last batch at
+    // most: room for one more record of the largest size and a margin. A
+    // full queue would make the worker wait without polling the group.
+    let kbytes = w
+        .max_in_flight_bytes
+        .saturating_add(largest)
+        .div_ceil(1024)
+        .saturating_add(32 * 1024)
+        .min(i32::MAX as u64);
+    // In records: the in-flight cap (or a whole transaction) and a batch.
+    let records = w
+        .max_in_flight
+        .max(w.transaction_records)
+        .saturating_add(w.batch_size)
+        .clamp(100_000, i32::MAX as u64);
     c.set("linger.ms", "5")
-        .set(
-            "message.max.bytes",
-            default_message_max_bytes(config).to_string(),
-        )
-        // librdkafka's queue holds what the worker has in flight, which the
-        // worker bounds itself (worker.max_in_flight_bytes); the margin
-        // covers the records of a batch handed over at once.
-        .set(
-            "queue.buffering.max.kbytes",
-            (config.worker.max_in_flight_bytes / 1024 + 32 * 1024).to_string(),
-        );
+        .set("message.max.bytes", largest.to_string())
+        .set("queue.buffering.max.kbytes", kbytes.to_string())
+        .set("queue.buffering.max.messages", records.to_string());
     for (key, value) in &k.producer {
         c.set(key, value);
     }
@@ -223,6 +238,48 @@ pub fn message_max_bytes(producer: &ClientConfig) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Review finding (23rd session): the queue was sized for the byte
+    /// bound plus 32 MiB and librdkafka's default 100,000 records, so one
+    /// record of the largest size the producer takes, or a transaction of
+    /// more records than that, met a full queue, where `send` waits without
+    /// polling the group.
+    #[test]
+    fn the_producer_queue_takes_what_the_worker_may_have_in_it() {
+        let kbytes = |c: &ClientConfig| -> u64 {
+            c.get("queue.buffering.max.kbytes")
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        let records = |c: &ClientConfig| -> u64 {
+            c.get("queue.buffering.max.messages")
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        let mut config = Config::default();
+        config.decode.max_record_bytes = 100 * 1024 * 1024;
+        config.worker.transaction_records = 500_000;
+        let c = producer(&config);
+        let largest = message_max_bytes(&c) as u64;
+        assert!(
+            kbytes(&c) * 1024 >= config.worker.max_in_flight_bytes + largest,
+            "{} KiB for a bound of {} bytes and records of up to {largest}",
+            kbytes(&c),
+            config.worker.max_in_flight_bytes
+        );
+        assert!(records(&c) >= 500_000 + config.worker.batch_size);
+        // Defaults: at least librdkafka's own.
+        let c = producer(&Config::default());
+        assert!(records(&c) >= 100_000);
+        // The operator's settings win.
+        config
+            .kafka
+            .producer
+            .insert("queue.buffering.max.kbytes".into(), "4096".into());
+        assert_eq!(kbytes(&producer(&config)), 4096);
+    }
 
     #[test]
     fn the_guarantee_settings_win_over_pass_through_properties() {

@@ -2,7 +2,8 @@
 //! consumed offsets are written in Kafka transactions. A transaction opens
 //! with the first record after the last commit, takes the records of
 //! several polls, and commits after `worker.transaction_records` records,
-//! `worker.max_in_flight_bytes` of them, or `worker.commit_interval`. A `read_committed` reader downstream sees each
+//! once they reach `worker.max_in_flight_bytes`, or after
+//! `worker.commit_interval`. A `read_committed` reader downstream sees each
 //! input's result exactly once: an aborted transaction's records stay
 //! invisible and its offsets uncommitted, and its records are read again.
 //!
@@ -510,9 +511,10 @@ impl TxnLoop<'_> {
             let failed = open && self.txn.failed.load(Ordering::SeqCst);
             // At the byte bound too: its records wait in librdkafka until the
             // commit, whose flush must finish within the transaction timeout.
-            let due = records >= max_records
-                || bytes >= s.max_in_flight_bytes
-                || age.is_some_and(|a| a >= s.commit_every);
+            let due = open
+                && (records >= max_records
+                    || bytes >= s.max_in_flight_bytes
+                    || age.is_some_and(|a| a >= s.commit_every));
             if !(failed || due) {
                 continue;
             }
