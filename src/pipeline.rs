@@ -88,6 +88,19 @@ impl Pipeline {
         self.enricher.reference()
     }
 
+    /// [`Pipeline::process`], for the shells: a panic in it (a bug met on
+    /// one record, which every restart would meet again) rejects that
+    /// record as `internal_error` instead of ending the run.
+    pub fn process_guarded(
+        &self,
+        bytes: &[u8],
+        context: &RecordContext<'_>,
+    ) -> Result<Enriched, Rejection> {
+        guarded(|| self.process(bytes, context))
+    }
+
+    // Not inlined: scripts/bench-instructions counts the pipeline by its name.
+    #[inline(never)]
     pub fn process(
         &self,
         bytes: &[u8],
@@ -156,5 +169,28 @@ impl SharedPipeline {
 impl From<Pipeline> for SharedPipeline {
     fn from(pipeline: Pipeline) -> Self {
         SharedPipeline::new(pipeline)
+    }
+}
+
+/// `f`'s result, or an `internal_error` rejection when it panics.
+fn guarded<T>(f: impl FnOnce() -> Result<T, Rejection>) -> Result<T, Rejection> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(Rejection::new(
+            posting::RejectReason::InternalError,
+            "enrichment panicked on this record",
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_rejects_its_record_as_an_internal_error() {
+        let result: Result<(), Rejection> = guarded(|| panic!("a bug met on one record"));
+        let rejection = result.unwrap_err();
+        assert_eq!(rejection.reason, posting::RejectReason::InternalError);
+        assert_eq!(guarded(|| Ok::<_, Rejection>(7)).unwrap(), 7);
     }
 }

@@ -117,7 +117,11 @@ impl Reloader {
                 continue;
             }
             match ReferenceFiles::check(name, &text, &self.config.enrich) {
-                Ok(()) => *slot = Some(text),
+                Ok(()) => {
+                    // New content in use: a failure after it is news again.
+                    lock(&self.reported).remove(name);
+                    *slot = Some(text);
+                }
                 Err(e) => {
                     self.refuse(name, path, &e.detail, content_version(text.as_bytes()));
                     checked.refused.push((name, e.detail));
@@ -450,6 +454,28 @@ mod tests {
         s.reloader.check();
         std::fs::write(&s.path, &good).unwrap();
         assert_eq!(s.reloader.check(), Checked::default());
+        std::fs::write(&s.path, &bad).unwrap();
+        s.reloader.check();
+        assert_eq!(failures(), 2);
+    }
+
+    /// Review finding (23rd session): the same bad file after a good one
+    /// that was new (not the content in use before) went unreported: only
+    /// going back to the content in use cleared the last failure.
+    #[test]
+    fn the_same_failure_after_a_new_good_file_is_reported_again() {
+        let s = setup();
+        let failures = || {
+            s.metrics
+                .reference_reload_failures
+                .with_label_values(&["fx_rates"])
+                .get()
+        };
+        let bad = rates("2026-11-02", "0");
+        std::fs::write(&s.path, &bad).unwrap();
+        s.reloader.check();
+        std::fs::write(&s.path, rates("2026-11-03", "1.15")).unwrap();
+        assert!(s.reloader.check().reloaded.is_some());
         std::fs::write(&s.path, &bad).unwrap();
         s.reloader.check();
         assert_eq!(failures(), 2);

@@ -193,6 +193,30 @@ fn missing_input_file_fails_with_a_message() {
     assert!(stderr.contains("/nonexistent/input.jsonl"), "{stderr}");
 }
 
+/// Review finding (23rd session): the lines read before an input error
+/// were still in the reader's batch and were dropped with it, so the inputs
+/// before a missing or corrupt file left no output.
+#[test]
+fn an_input_error_keeps_the_records_of_the_lines_before_it() {
+    let good = tmp("before-the-error.jsonl");
+    let corpus = common::corpus_lines();
+    let three: Vec<u8> = corpus[..3]
+        .iter()
+        .flat_map(|l| [&l[..], b"\n"].concat())
+        .collect();
+    std::fs::write(&good, three).expect("write input");
+    let out = bin()
+        .args(["enrich", "-q"])
+        .arg(&good)
+        .arg("/nonexistent/second.jsonl")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/nonexistent/second.jsonl"), "{stderr}");
+    assert_eq!(lines(&out.stdout).len(), 3, "{stderr}");
+}
+
 #[test]
 fn config_errors_name_key_and_file() {
     let cfg = tmp("bad.toml");

@@ -153,7 +153,7 @@ pub fn run(
         let results: Vec<Result<Enriched, Rejection>> = pool.install(|| {
             batch
                 .par_iter()
-                .map(|line| pipeline.process(&line.bytes, &context))
+                .map(|line| pipeline.process_guarded(&line.bytes, &context))
                 .collect()
         });
         for (line, result) in batch.iter().zip(results) {
@@ -190,19 +190,23 @@ pub fn run(
     Ok(summary)
 }
 
+/// Reads `inputs` in batches of lines. An input error ends the reading,
+/// after the lines read before it: their records are written first.
 fn read_batches(
     inputs: &[Input],
     batch_lines: usize,
     tx: &mpsc::SyncSender<io::Result<Vec<Line>>>,
 ) {
     let mut batch = Vec::with_capacity(batch_lines);
+    let fail = |batch: Vec<Line>, e: io::Error| {
+        if batch.is_empty() || tx.send(Ok(batch)).is_ok() {
+            let _ = tx.send(Err(e));
+        }
+    };
     for (index, input) in inputs.iter().enumerate() {
         let mut reader = match input.open() {
             Ok(r) => r,
-            Err(e) => {
-                let _ = tx.send(Err(e));
-                return;
-            }
+            Err(e) => return fail(batch, e),
         };
         let mut number = 0;
         loop {
@@ -211,11 +215,8 @@ fn read_batches(
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(e) => {
-                    let _ = tx.send(Err(io::Error::new(
-                        e.kind(),
-                        format!("reading {}: {e}", input.name()),
-                    )));
-                    return;
+                    let e = io::Error::new(e.kind(), format!("reading {}: {e}", input.name()));
+                    return fail(batch, e);
                 }
             }
             number += 1;

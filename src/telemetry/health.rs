@@ -2,7 +2,7 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// A loop that has not turned for this long is reported dead, unless
 /// `telemetry.stall_timeout` says otherwise. Every wait inside the loop
@@ -14,9 +14,12 @@ pub struct Health {
     started: AtomicBool,
     broker_up: AtomicBool,
     shutting_down: AtomicBool,
-    /// Unix seconds of the last turn of the worker loop.
+    /// When the worker loop last turned: milliseconds since `origin`. A
+    /// monotonic clock, so a step of the wall clock (NTP, a VM resumed)
+    /// neither fails a healthy worker nor hides a stalled one.
     heartbeat: AtomicU64,
-    stall_seconds: AtomicU64,
+    origin: Instant,
+    stall_millis: AtomicU64,
     /// Why the worker cannot make progress although connected (stopped
     /// partitions, authentication failing, nothing acknowledged).
     stalled: Mutex<Option<String>>,
@@ -29,16 +32,15 @@ impl Default for Health {
             broker_up: AtomicBool::new(false),
             shutting_down: AtomicBool::new(false),
             heartbeat: AtomicU64::new(0),
-            stall_seconds: AtomicU64::new(DEFAULT_STALL.as_secs()),
+            origin: Instant::now(),
+            stall_millis: AtomicU64::new(millis(DEFAULT_STALL)),
             stalled: Mutex::new(None),
         }
     }
 }
 
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl Health {
@@ -63,8 +65,8 @@ impl Health {
 
     /// `telemetry.stall_timeout`.
     pub fn set_stall_timeout(&self, timeout: Duration) {
-        self.stall_seconds
-            .store(timeout.as_secs().max(1), Ordering::Relaxed);
+        self.stall_millis
+            .store(millis(timeout).max(1_000), Ordering::Relaxed);
     }
 
     /// Why the worker cannot make progress (None: it can).
@@ -78,14 +80,16 @@ impl Health {
 
     /// Called by the worker loop on every turn.
     pub fn beat(&self) {
-        self.heartbeat.store(now_secs(), Ordering::Relaxed);
+        self.heartbeat
+            .store(millis(self.origin.elapsed()), Ordering::Relaxed);
     }
 
     /// `Err(reason)` when the process should be restarted.
     pub fn live(&self) -> Result<(), String> {
-        let age = now_secs().saturating_sub(self.heartbeat.load(Ordering::Relaxed));
-        if age > self.stall_seconds.load(Ordering::Relaxed) {
-            return Err(format!("worker loop stalled for {age} s"));
+        let age =
+            millis(self.origin.elapsed()).saturating_sub(self.heartbeat.load(Ordering::Relaxed));
+        if age > self.stall_millis.load(Ordering::Relaxed) {
+            return Err(format!("worker loop stalled for {} s", age / 1_000));
         }
         Ok(())
     }
@@ -118,7 +122,12 @@ mod tests {
 
     #[test]
     fn ready_only_when_started_connected_and_not_shutting_down() {
-        let h = Health::new();
+        // A process started five minutes ago.
+        let h = Health {
+            origin: Instant::now() - Duration::from_secs(300),
+            ..Health::default()
+        };
+        h.beat();
         assert_eq!(h.ready(), Err("starting".into()));
         h.set_started();
         assert_eq!(h.ready(), Err("broker unreachable".into()));
@@ -131,7 +140,8 @@ mod tests {
         h.set_shutting_down();
         assert_eq!(h.ready(), Err("shutting down".into()));
         assert!(h.live().is_ok());
-        h.heartbeat.store(now_secs() - 30, Ordering::Relaxed);
+        let thirty_seconds_ago = millis(h.origin.elapsed()).saturating_sub(30_000);
+        h.heartbeat.store(thirty_seconds_ago, Ordering::Relaxed);
         assert!(h.live().is_ok());
         h.set_stall_timeout(Duration::from_secs(20));
         assert!(h.live().is_err(), "stalled longer than the configured 20 s");

@@ -12,7 +12,7 @@ use tracing::warn;
 use super::context::Shared;
 use crate::config::Config;
 use crate::pipeline::{Enriched, Pipeline};
-use crate::posting::{RejectReason, Rejection};
+use crate::posting::Rejection;
 use crate::record::{RecordContext, Source};
 
 /// An error a poll returned: partition ends are not errors; a fatal error
@@ -98,14 +98,5 @@ pub(super) fn enrich_message(
         }),
         enriched_at,
     };
-    let bytes = m.payload().unwrap_or_default();
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        pipeline.process(bytes, &context)
-    }))
-    .unwrap_or_else(|_| {
-        Err(Rejection::new(
-            RejectReason::InternalError,
-            "enrichment panicked on this record".to_string(),
-        ))
-    })
+    pipeline.process_guarded(m.payload().unwrap_or_default(), &context)
 }

@@ -7,6 +7,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+/// A client call still running after this long is taken as hung: the
+/// heartbeat is no longer beaten for it, so liveness fails and the pod is
+/// restarted. Far above any call's own timeout and what librdkafka has
+/// been seen to overrun one by (docs/reliability.md).
+const LONGEST_CALL: Duration = Duration::from_secs(120);
+
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
@@ -352,13 +358,22 @@ impl Shared {
 
     /// Runs a client call that may block for long (librdkafka does not
     /// always keep to a call's timeout while a broker hangs) on a thread of
-    /// its own, beating the liveness heartbeat while it waits.
+    /// its own, beating the liveness heartbeat while it waits, for
+    /// [`LONGEST_CALL`] at most: a call still running then is hung, and
+    /// liveness fails `telemetry.stall_timeout` later.
     pub fn beating<T: Send>(&self, call: impl FnOnce() -> T + Send) -> T {
+        self.beating_at_most(LONGEST_CALL, call)
+    }
+
+    fn beating_at_most<T: Send>(&self, longest: Duration, call: impl FnOnce() -> T + Send) -> T {
+        let started = Instant::now();
         std::thread::scope(|scope| {
             let running = scope.spawn(call);
             while !running.is_finished() {
-                self.health.beat();
-                std::thread::sleep(Duration::from_millis(200));
+                if started.elapsed() < longest {
+                    self.health.beat();
+                }
+                std::thread::sleep(Duration::from_millis(200).min(longest));
             }
             match running.join() {
                 Ok(value) => value,
@@ -793,6 +808,46 @@ mod tests {
         let mut stats = Statistics::default();
         stats.topics.insert("postings".into(), topic);
         stats
+    }
+
+    /// Review finding (23rd session): a client call that never returned
+    /// kept liveness green for ever, since the heartbeat was beaten for as
+    /// long as the call ran.
+    #[test]
+    fn liveness_fails_through_a_client_call_that_never_returns() {
+        let health = Arc::new(Health::new());
+        health.set_stall_timeout(Duration::from_secs(1));
+        let shared = Shared::new(
+            Arc::new(Metrics::new()),
+            health.clone(),
+            Duration::from_secs(5),
+            Duration::from_secs(60),
+            Arc::new(super::super::shutdown::Shutdown::new(Duration::from_secs(
+                5,
+            ))),
+        );
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                shared.beating_at_most(Duration::from_millis(300), || {
+                    std::thread::sleep(Duration::from_millis(2_800))
+                })
+            });
+            let until = std::time::Instant::now() + Duration::from_millis(2_600);
+            while std::time::Instant::now() < until {
+                failed.fetch_or(health.live().is_err(), std::sync::atomic::Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        assert!(
+            failed.into_inner(),
+            "liveness stayed green through the hung call"
+        );
+        // A call that returns in time keeps it green.
+        shared.beating_at_most(Duration::from_secs(5), || {
+            std::thread::sleep(Duration::from_millis(1_500))
+        });
+        assert!(health.live().is_ok());
     }
 
     #[test]

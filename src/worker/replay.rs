@@ -13,9 +13,10 @@ use std::time::Duration;
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
+use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
-use rdkafka::{Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -164,18 +165,39 @@ fn position(consumer: &BaseConsumer, topic: &str, partition: i32) -> Option<i64>
     }
 }
 
-/// Copies the matching dead letters to `to_topic` and waits for the broker
-/// to acknowledge every copy.
-pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, WorkerError> {
-    // Assigned, not subscribed: no group protocol, no membership. Committed
-    // dead letters only (a topic written in transactions holds aborted
-    // ones too).
-    let consumer: BaseConsumer = super::client::admin(config)
-        .set("group.id", format!("{}-replay-dlq", config.kafka.group_id))
+/// The dead-letter reader's settings. Assigned, not subscribed: no group
+/// protocol, no membership. Committed dead letters only (a topic written in
+/// transactions holds aborted ones too). A start offset the broker no
+/// longer has (retention deleted it since the watermarks were read) is an
+/// error, not a jump to the end that would skip the rest of the partition.
+fn consumer_config(config: &Config) -> ClientConfig {
+    let mut c = super::client::admin(config);
+    c.set("group.id", format!("{}-replay-dlq", config.kafka.group_id))
         .set("enable.auto.commit", "false")
         .set("isolation.level", "read_committed")
         .set("enable.partition.eof", "true")
-        .create()?;
+        .set("auto.offset.reset", "error");
+    c
+}
+
+/// Whether a dead letter lacks what its copy needs: the value (too large
+/// for the broker) or the input's headers (which, with the replay count
+/// among them, would be lost from the copy).
+fn incomplete<H: Headers>(headers: Option<&H>) -> bool {
+    let has = |key| {
+        headers
+            .and_then(|h| dead_letter::header_str(h, key))
+            .is_some()
+    };
+    has(dead_letter::HEADER_VALUE_OMITTED) || has(dead_letter::HEADER_HEADERS_OMITTED)
+}
+
+/// Copies the matching dead letters to `to_topic` and waits for the broker
+/// to acknowledge every copy. On an error part of the way, what was queued
+/// is flushed first, and the error says where each partition's reading
+/// stopped.
+pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, WorkerError> {
+    let consumer: BaseConsumer = consumer_config(config).create()?;
     let metadata = consumer.fetch_metadata(Some(&opts.from_topic), Duration::from_secs(10))?;
     let partitions: Vec<i32> = metadata
         .topics()
@@ -207,8 +229,43 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
         return Ok(summary);
     }
     consumer.assign(&tpl)?;
+    let copied = copy_all(&consumer, &producer, opts, &mut remaining, &mut summary);
+    producer.flush(Duration::from_secs(60))?;
+    let failed = failed.load(Ordering::Relaxed);
+    if let Err(e) = copied {
+        let stopped: Vec<String> = remaining
+            .keys()
+            .map(|&p| {
+                let at = position(&consumer, &opts.from_topic, p)
+                    .map_or_else(|| "its start".to_string(), |o| format!("offset {o}"));
+                format!("partition {p} at {at}")
+            })
+            .collect();
+        let replayed: u64 = summary.replayed.values().sum();
+        return Err(WorkerError::Fatal(format!(
+            "{e}; {replayed} copies were sent before it ({failed} of them not accepted by the broker); reading stopped at: {} (resume there with --partition and --from-offset)",
+            stopped.join(", ")
+        )));
+    }
+    if failed > 0 {
+        return Err(WorkerError::Fatal(format!(
+            "{failed} copies were not accepted by the broker; their dead letters are unchanged, run the replay again"
+        )));
+    }
+    Ok(summary)
+}
+
+/// Reads the assigned partitions to the ends in `remaining`, queueing a
+/// copy of every dead letter to replay.
+fn copy_all(
+    consumer: &BaseConsumer,
+    producer: &ThreadedProducer<DeliveryCount>,
+    opts: &ReplayOptions,
+    remaining: &mut BTreeMap<i32, i64>,
+    summary: &mut ReplaySummary,
+) -> Result<(), WorkerError> {
     let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let mut idle = 0;
+    let mut progressed = std::time::Instant::now();
     while !remaining.is_empty() {
         // A partition is read to its end when the position reaches the end
         // offset taken at the start, or the broker says there is nothing
@@ -216,33 +273,41 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
         // control records, never returned as messages, and the end of what
         // a read_committed reader may see can stop short of the end offset.
         remaining.retain(|&p, &mut end| {
-            position(&consumer, &opts.from_topic, p).is_none_or(|pos| pos < end)
+            position(consumer, &opts.from_topic, p).is_none_or(|pos| pos < end)
         });
         if remaining.is_empty() {
             break;
         }
+        // Errors do not count as progress: one that keeps coming ends the
+        // run like silence does.
+        if progressed.elapsed() > Duration::from_secs(30) {
+            return Err(WorkerError::Fatal(format!(
+                "no progress reading {} for 30 s",
+                opts.from_topic
+            )));
+        }
         let Some(result) = consumer.poll(Duration::from_millis(500)) else {
-            idle += 1;
-            if idle > 60 {
-                return Err(WorkerError::Fatal(format!(
-                    "no progress reading {} for 30 s (partitions left: {:?})",
-                    opts.from_topic, remaining
-                )));
-            }
             continue;
         };
-        idle = 0;
         let m = match result {
             Ok(m) => m,
             Err(KafkaError::PartitionEOF(p)) => {
+                progressed = std::time::Instant::now();
                 remaining.remove(&p);
                 continue;
+            }
+            Err(e) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::AutoOffsetReset) => {
+                return Err(WorkerError::Fatal(format!(
+                    "reading {}: {e} (deleted by retention since the replay started?)",
+                    opts.from_topic
+                )));
             }
             Err(e) => {
                 tracing::warn!(error = %e, "reading dead letters; retrying");
                 continue;
             }
         };
+        progressed = std::time::Instant::now();
         match remaining.get(&m.partition()) {
             Some(&end) if m.offset() < end => {}
             _ => continue,
@@ -255,17 +320,18 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
             (
                 get(HEADER_REASON).map(str::to_string),
                 get(HEADER_REPLAY_COUNT).map(str::to_string),
-                get(dead_letter::HEADER_VALUE_OMITTED).is_some(),
+                incomplete(headers),
             )
         }));
-        let Ok((reason, count, value_omitted)) = inspected else {
+        let Ok((reason, count, incomplete)) = inspected else {
             summary.refused += 1;
             continue;
         };
         let reason = reason.as_deref();
-        let decision = if value_omitted {
-            // The value was too large for the broker and is not here: a
-            // copy would be an empty record without its way back.
+        let decision = if incomplete {
+            // The value, or the input's headers, were too large for the
+            // broker and are not here: a copy would lose them (and its
+            // way back, or its replay count).
             Decision::Refuse { prior_replays: 0 }
         } else {
             decide(
@@ -304,18 +370,11 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
                 if let Some(k) = m.key() {
                     record = record.key(k);
                 }
-                super::client::send_waiting(&producer, record)?;
+                super::client::send_waiting(producer, record)?;
             }
         }
     }
-    producer.flush(Duration::from_secs(60))?;
-    let failed = failed.load(Ordering::Relaxed);
-    if failed > 0 {
-        return Err(WorkerError::Fatal(format!(
-            "{failed} copies were not accepted by the broker; their dead letters are unchanged, run the replay again"
-        )));
-    }
-    Ok(summary)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -363,6 +422,34 @@ mod tests {
             Decision::Replay { prior_replays: 0 }
         );
         assert_eq!(decide(&timed, 1, None, None, 0, 0, None), Decision::Skip);
+    }
+
+    /// Review finding (23rd session): a start offset deleted by retention
+    /// between reading the watermarks and the first fetch made librdkafka
+    /// jump to the partition's end (its default), skipping the rest of it
+    /// while the replay exited 0.
+    #[test]
+    fn a_start_offset_the_broker_no_longer_has_is_an_error() {
+        let c = consumer_config(&Config::default());
+        assert_eq!(c.get("auto.offset.reset"), Some("error"));
+        assert_eq!(c.get("enable.auto.commit"), Some("false"));
+    }
+
+    /// Review finding (23rd session): a dead letter written without its
+    /// input's headers (they made it too large) was copied without them,
+    /// its replay count starting again from 1.
+    #[test]
+    fn dead_letters_without_their_value_or_headers_are_not_copied() {
+        let with = |key: &str| {
+            OwnedHeaders::new().insert(Header {
+                key,
+                value: Some(b"3".as_slice()),
+            })
+        };
+        assert!(incomplete(Some(&with(dead_letter::HEADER_HEADERS_OMITTED))));
+        assert!(incomplete(Some(&with(dead_letter::HEADER_VALUE_OMITTED))));
+        assert!(!incomplete(Some(&with(HEADER_REASON))));
+        assert!(!incomplete::<OwnedHeaders>(None));
     }
 
     #[test]
