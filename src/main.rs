@@ -298,6 +298,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 threads,
                 enriched_at: Some(config.output.enriched_at.clone()).filter(|s| !s.is_empty()),
                 progress: !no_progress && !quiet && io::stderr().is_terminal(),
+                max_line_bytes: config.decode.max_record_bytes,
                 ..RunOptions::default()
             };
             let summary = offline::run(

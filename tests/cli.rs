@@ -217,6 +217,48 @@ fn an_input_error_keeps_the_records_of_the_lines_before_it() {
     assert_eq!(lines(&out.stdout).len(), 3, "{stderr}");
 }
 
+/// Review finding (23rd session): a line was read whole before its size
+/// was checked, so one line of gigabytes (an export without newlines)
+/// took that much memory. A line over `decode.max_record_bytes` is now
+/// skipped as it is read, rejected as `too_large` with its real size, and
+/// not copied into the rejects file.
+#[test]
+fn a_line_over_the_size_limit_is_skipped_as_it_is_read() {
+    let corpus = common::corpus_lines();
+    let long = format!("{{\"description\":\"{}\"}}", "x".repeat(300_000));
+    let mut input = Vec::new();
+    for line in [&corpus[0][..], long.as_bytes(), &corpus[1][..]] {
+        input.extend_from_slice(line);
+        input.push(b'\n');
+    }
+    let file = tmp("one-long-line.jsonl");
+    std::fs::write(&file, &input).expect("write input");
+    let rejects = tmp("long-line-rejects.jsonl");
+    let cfg = tmp("small-records.toml");
+    std::fs::write(&cfg, "[decode]\nmax_record_bytes = 65536\n").expect("write config");
+    let out = bin()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["enrich", "-q", "--rejects"])
+        .arg(&rejects)
+        .arg(&file)
+        .output()
+        .expect("run");
+    assert_succeeded(&out);
+    assert_eq!(lines(&out.stdout).len(), 2);
+    let rejected = lines(&std::fs::read(&rejects).expect("rejects"));
+    assert_eq!(rejected.len(), 1);
+    let r = &rejected[0];
+    assert_eq!(r["reason"], "too_large");
+    assert_eq!(r["line"], 2);
+    let detail = r["detail"].as_str().unwrap();
+    assert!(detail.contains(&long.len().to_string()), "{detail}");
+    assert!(
+        r.get("original").is_none() && r.get("original_base64").is_none(),
+        "{r}"
+    );
+}
+
 #[test]
 fn config_errors_name_key_and_file() {
     let cfg = tmp("bad.toml");

@@ -80,6 +80,9 @@ pub struct RunOptions {
     pub enriched_at: Option<String>,
     /// Print a progress line to stderr after each batch.
     pub progress: bool,
+    /// Longest line read into memory (`decode.max_record_bytes`): a longer
+    /// one is skipped as it is read and rejected as `too_large`.
+    pub max_line_bytes: usize,
 }
 
 impl Default for RunOptions {
@@ -89,6 +92,7 @@ impl Default for RunOptions {
             batch_lines: 256,
             enriched_at: None,
             progress: false,
+            max_line_bytes: crate::posting::DecodeOptions::default().max_record_bytes,
         }
     }
 }
@@ -96,7 +100,10 @@ impl Default for RunOptions {
 struct Line {
     input: usize,
     number: u64,
+    /// The line without its end; empty for one over the size limit.
     bytes: Vec<u8>,
+    /// The length of a line over the size limit, which was not kept.
+    skipped: Option<u64>,
 }
 
 /// One rejected input line, as written to the rejects file.
@@ -106,7 +113,8 @@ struct RejectLine<'a> {
     line: u64,
     reason: &'static str,
     detail: &'a str,
-    /// The original line, when it is valid UTF-8.
+    /// The original line, when it is valid UTF-8 (none for a line over
+    /// the size limit, which was not kept).
     #[serde(skip_serializing_if = "Option::is_none")]
     original: Option<&'a str>,
     /// The original bytes, base64, when they are not valid UTF-8.
@@ -133,10 +141,11 @@ pub fn run(
     let names: Vec<String> = inputs.iter().map(Input::name).collect();
     let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<Line>>>(2);
     let batch_lines = opts.batch_lines.max(1);
+    let max_line = opts.max_line_bytes;
     let reader_inputs = inputs.to_vec();
     let reader = std::thread::Builder::new()
         .name("read".into())
-        .spawn(move || read_batches(&reader_inputs, batch_lines, &tx))?;
+        .spawn(move || read_batches(&reader_inputs, batch_lines, max_line, &tx))?;
 
     let mut summary = Summary::default();
     let mut line_out = Vec::with_capacity(64 * 1024);
@@ -153,12 +162,15 @@ pub fn run(
         let results: Vec<Result<Enriched, Rejection>> = pool.install(|| {
             batch
                 .par_iter()
-                .map(|line| pipeline.process_guarded(&line.bytes, &context))
+                .map(|line| match line.skipped {
+                    Some(length) => Err(too_large(length, max_line)),
+                    None => pipeline.process_guarded(&line.bytes, &context),
+                })
                 .collect()
         });
         for (line, result) in batch.iter().zip(results) {
             summary.read += 1;
-            summary.bytes += line.bytes.len() as u64;
+            summary.bytes += line.skipped.unwrap_or(line.bytes.len() as u64);
             match result {
                 Ok(enriched) => {
                     summary.count_enriched(&enriched);
@@ -195,6 +207,7 @@ pub fn run(
 fn read_batches(
     inputs: &[Input],
     batch_lines: usize,
+    max_line: usize,
     tx: &mpsc::SyncSender<io::Result<Vec<Line>>>,
 ) {
     let mut batch = Vec::with_capacity(batch_lines);
@@ -211,14 +224,14 @@ fn read_batches(
         let mut number = 0;
         loop {
             let mut bytes = Vec::new();
-            match reader.read_until(b'\n', &mut bytes) {
-                Ok(0) => break,
-                Ok(_) => {}
+            let skipped = match read_line(&mut reader, max_line, &mut bytes) {
+                Ok(None) => break,
+                Ok(Some(skipped)) => skipped,
                 Err(e) => {
                     let e = io::Error::new(e.kind(), format!("reading {}: {e}", input.name()));
                     return fail(batch, e);
                 }
-            }
+            };
             number += 1;
             if bytes.ends_with(b"\n") {
                 bytes.pop();
@@ -230,6 +243,7 @@ fn read_batches(
                 input: index,
                 number,
                 bytes,
+                skipped,
             });
             if batch.len() >= batch_lines {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_lines));
@@ -244,24 +258,126 @@ fn read_batches(
     }
 }
 
+/// Reads one line (with its end) into `bytes`, keeping at most `max` bytes
+/// of its content: `Ok(None)` at the end of the input, `Ok(Some(length))`
+/// for a longer line, which is read to its end without being kept.
+fn read_line(
+    reader: &mut dyn BufRead,
+    max: usize,
+    bytes: &mut Vec<u8>,
+) -> io::Result<Option<Option<u64>>> {
+    // The content, and "\r\n" after it.
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(2);
+    if (&mut *reader).take(limit).read_until(b'\n', bytes)? == 0 {
+        return Ok(None);
+    }
+    let ended = bytes.ends_with(b"\n");
+    let content = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let content = content.strip_suffix(b"\r").unwrap_or(content);
+    if content.len() <= max {
+        return Ok(Some(None));
+    }
+    // Its length: the bytes before its "\n".
+    let kept = bytes.strip_suffix(b"\n").unwrap_or(bytes).len() as u64;
+    bytes.clear();
+    let rest = if ended { 0 } else { skip_line(reader)? };
+    Ok(Some(Some(kept + rest)))
+}
+
+/// Reads past the rest of a line, keeping nothing: the bytes before its
+/// end.
+fn skip_line(reader: &mut dyn BufRead) -> io::Result<u64> {
+    let mut skipped = 0;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(skipped);
+        }
+        match memchr::memchr(b'\n', buf) {
+            Some(at) => {
+                reader.consume(at + 1);
+                return Ok(skipped + at as u64);
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+                skipped += n as u64;
+            }
+        }
+    }
+}
+
+/// The rejection of a line over the size limit, worded as the pipeline's.
+fn too_large(length: u64, max: usize) -> Rejection {
+    Rejection::new(
+        crate::posting::RejectReason::TooLarge,
+        format!(
+            "{length} bytes is over the limit of {max} (decode.max_record_bytes); the line was not kept"
+        ),
+    )
+}
+
 fn write_reject(
     w: &mut dyn Write,
     input: &str,
     line: &Line,
     rejection: &Rejection,
 ) -> io::Result<()> {
-    let text = std::str::from_utf8(&line.bytes).ok();
+    // A line over the size limit was not kept: nothing to copy.
+    let kept = line.skipped.is_none();
+    let text = std::str::from_utf8(&line.bytes).ok().filter(|_| kept);
     let record = RejectLine {
         input,
         line: line.number,
         reason: rejection.reason.code(),
         detail: &rejection.detail,
         original: text,
-        original_base64: match text {
-            Some(_) => None,
-            None => Some(base64::engine::general_purpose::STANDARD.encode(&line.bytes)),
-        },
+        original_base64: (kept && text.is_none())
+            .then(|| base64::engine::general_purpose::STANDARD.encode(&line.bytes)),
     };
     serde_json::to_writer(&mut *w, &record)?;
     w.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every line of random text, read with a small buffer and a small
+    /// limit, is kept exactly when it fits, and otherwise reported with
+    /// its length; the lines after it are read as before.
+    #[test]
+    fn lines_are_kept_when_they_fit_and_measured_when_they_do_not() {
+        let pieces = ["a", "bc", "\n", "\r\n", "\r", "é", "xxxxxxxx"];
+        let mut rng = crate::test_random::Lcg::new(7);
+        for _ in 0..3_000 {
+            let count = (rng.next_u64() >> 58) as usize;
+            let text = rng.text(&pieces, count);
+            let max = (rng.next_u64() >> 60) as usize;
+            let expected: Vec<(Vec<u8>, Option<u64>)> = text
+                .split_inclusive('\n')
+                .map(|line| {
+                    let content = line.strip_suffix('\n').unwrap_or(line);
+                    let content = content.strip_suffix('\r').unwrap_or(content);
+                    if content.len() <= max {
+                        (line.as_bytes().to_vec(), None)
+                    } else {
+                        let length = line.strip_suffix('\n').unwrap_or(line).len();
+                        (Vec::new(), Some(length as u64))
+                    }
+                })
+                .collect();
+            let mut reader = BufReader::with_capacity(3, text.as_bytes());
+            let mut seen = Vec::new();
+            loop {
+                let mut bytes = Vec::new();
+                match read_line(&mut reader, max, &mut bytes).unwrap() {
+                    None => break,
+                    Some(skipped) => seen.push((bytes, skipped)),
+                }
+            }
+            assert_eq!(seen.len(), expected.len(), "{text:?} max {max}");
+            assert_eq!(seen, expected, "{text:?} max {max}");
+        }
+    }
 }
