@@ -5,7 +5,8 @@
 //! A check reads every configured file whole and compares the bytes with
 //! the ones in use, so any change counts: an edit, a file moved over the
 //! old one, or a Kubernetes ConfigMap update (a symlink swap of the
-//! mounted directory). Changed files are loaded into a new pipeline, which
+//! mounted directory). Changed bytes count once a second read a moment
+//! later agrees (a file rewritten in place can be read half written). Changed files are loaded into a new pipeline, which
 //! replaces the old one for every batch from then on
 //! ([`SharedPipeline`]): a record is made wholly with the old data or
 //! wholly with the new. A file that cannot be read or does not load
@@ -23,7 +24,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::config::Config;
 use crate::enrich::{FX_RATES, ReferenceFiles, SKILLS};
@@ -52,7 +53,13 @@ pub struct Reloader {
     /// Per data set, the failure last reported: the same bad file is not
     /// logged or counted again on every check.
     reported: Mutex<HashMap<&'static str, String>>,
+    /// The wait between the two reads of a changed file.
+    settle: Arc<dyn Fn() + Send + Sync>,
 }
+
+/// A changed file is read again after this long, and taken only when both
+/// reads agree: a file rewritten in place can be read half written.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(250);
 
 impl Reloader {
     /// `files` are the contents `pipeline`'s current one was built from.
@@ -69,6 +76,7 @@ impl Reloader {
             metrics,
             loaded: Mutex::new(files),
             reported: Mutex::new(HashMap::new()),
+            settle: Arc::new(|| std::thread::sleep(SETTLE)),
         }
     }
 
@@ -114,6 +122,17 @@ impl Reloader {
             if slot.as_deref() == Some(text.as_str()) {
                 // Back to what is in use: a later failure is news again.
                 lock(&self.reported).remove(name);
+                continue;
+            }
+            // A file rewritten in place can be read half written, and a
+            // half may load: new content counts once a second read, a
+            // moment later, gives the same bytes (else the next check).
+            (self.settle)();
+            if std::fs::read_to_string(path).ok().as_deref() != Some(text.as_str()) {
+                debug!(
+                    file = name,
+                    "a reference file is changing; checked again next time"
+                );
                 continue;
             }
             match ReferenceFiles::check(name, &text, &self.config.enrich) {
@@ -243,6 +262,16 @@ mod tests {
         }
     }
 
+    impl Setup {
+        /// Reload failures counted for the rates file.
+        fn failures(&self) -> u64 {
+            self.metrics
+                .reference_reload_failures
+                .with_label_values(&["fx_rates"])
+                .get()
+        }
+    }
+
     fn fx_version(p: &Pipeline) -> String {
         p.reference().get("fx_rates").unwrap().to_string()
     }
@@ -307,12 +336,7 @@ mod tests {
     fn a_bad_file_keeps_the_data_in_use_and_is_counted_once() {
         let s = setup();
         let before = s.pipeline.current();
-        let failures = || {
-            s.metrics
-                .reference_reload_failures
-                .with_label_values(&["fx_rates"])
-                .get()
-        };
+        let failures = || s.failures();
         let failing = || {
             s.metrics
                 .reference_reload_failing
@@ -442,12 +466,7 @@ mod tests {
     #[test]
     fn the_same_failure_after_a_good_spell_is_reported_again() {
         let s = setup();
-        let failures = || {
-            s.metrics
-                .reference_reload_failures
-                .with_label_values(&["fx_rates"])
-                .get()
-        };
+        let failures = || s.failures();
         let good = std::fs::read_to_string(&s.path).unwrap();
         let bad = rates("2026-11-02", "0");
         std::fs::write(&s.path, &bad).unwrap();
@@ -465,12 +484,7 @@ mod tests {
     #[test]
     fn the_same_failure_after_a_new_good_file_is_reported_again() {
         let s = setup();
-        let failures = || {
-            s.metrics
-                .reference_reload_failures
-                .with_label_values(&["fx_rates"])
-                .get()
-        };
+        let failures = || s.failures();
         let bad = rates("2026-11-02", "0");
         std::fs::write(&s.path, &bad).unwrap();
         s.reloader.check();
@@ -479,6 +493,33 @@ mod tests {
         std::fs::write(&s.path, &bad).unwrap();
         s.reloader.check();
         assert_eq!(failures(), 2);
+    }
+
+    /// Review finding (23rd session): a file rewritten in place could be
+    /// read half written, and a half that loads (rates cut after "USD = 1")
+    /// was put in use until the next check. New content now counts only
+    /// when a second read after a moment gives the same bytes.
+    #[test]
+    fn a_file_still_being_written_is_taken_only_once_it_reads_the_same_twice() {
+        let mut s = setup();
+        let before = fx_version(&s.pipeline.current());
+        let full = rates("2026-11-03", "1.15");
+        let cut_at = full.find("USD = 1").unwrap() + "USD = 1".len();
+        std::fs::write(&s.path, &full[..cut_at]).unwrap();
+        // The writer finishes between the check's two reads.
+        let path = s.path.clone();
+        let written = full.clone();
+        s.reloader.settle = Arc::new(move || std::fs::write(&path, &written).unwrap());
+        let first = s.reloader.check();
+        assert_eq!(first, Checked::default(), "nothing taken while it changes");
+        assert_eq!(fx_version(&s.pipeline.current()), before);
+        let second = s.reloader.check();
+        assert!(second.reloaded.is_some());
+        assert_eq!(
+            fx_version(&s.pipeline.current()),
+            format!("2026-11-03 {}", content_version(full.as_bytes()))
+        );
+        assert_eq!(s.failures(), 0);
     }
 
     #[test]

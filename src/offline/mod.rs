@@ -225,8 +225,9 @@ fn read_batches(
         loop {
             let mut bytes = Vec::new();
             let skipped = match read_line(&mut reader, max_line, &mut bytes) {
-                Ok(None) => break,
-                Ok(Some(skipped)) => skipped,
+                Ok(LineRead::End) => break,
+                Ok(LineRead::Kept) => None,
+                Ok(LineRead::TooLong(length)) => Some(length),
                 Err(e) => {
                     let e = io::Error::new(e.kind(), format!("reading {}: {e}", input.name()));
                     return fail(batch, e);
@@ -258,30 +259,37 @@ fn read_batches(
     }
 }
 
+/// What [`read_line`] found.
+#[derive(Debug, PartialEq)]
+enum LineRead {
+    /// The end of the input.
+    End,
+    /// A line, in the buffer with its end.
+    Kept,
+    /// A line over the limit, of this many bytes before its "\n", read to
+    /// its end without being kept.
+    TooLong(u64),
+}
+
 /// Reads one line (with its end) into `bytes`, keeping at most `max` bytes
-/// of its content: `Ok(None)` at the end of the input, `Ok(Some(length))`
-/// for a longer line, which is read to its end without being kept.
-fn read_line(
-    reader: &mut dyn BufRead,
-    max: usize,
-    bytes: &mut Vec<u8>,
-) -> io::Result<Option<Option<u64>>> {
+/// of its content.
+fn read_line(reader: &mut dyn BufRead, max: usize, bytes: &mut Vec<u8>) -> io::Result<LineRead> {
     // The content, and "\r\n" after it.
     let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(2);
     if (&mut *reader).take(limit).read_until(b'\n', bytes)? == 0 {
-        return Ok(None);
+        return Ok(LineRead::End);
     }
     let ended = bytes.ends_with(b"\n");
     let content = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     let content = content.strip_suffix(b"\r").unwrap_or(content);
     if content.len() <= max {
-        return Ok(Some(None));
+        return Ok(LineRead::Kept);
     }
     // Its length: the bytes before its "\n".
     let kept = bytes.strip_suffix(b"\n").unwrap_or(bytes).len() as u64;
     bytes.clear();
     let rest = if ended { 0 } else { skip_line(reader)? };
-    Ok(Some(Some(kept + rest)))
+    Ok(LineRead::TooLong(kept + rest))
 }
 
 /// Reads past the rest of a line, keeping nothing: the bytes before its
@@ -289,7 +297,12 @@ fn read_line(
 fn skip_line(reader: &mut dyn BufRead) -> io::Result<u64> {
     let mut skipped = 0;
     loop {
-        let buf = reader.fill_buf()?;
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            // As `read_until` does.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
         if buf.is_empty() {
             return Ok(skipped);
         }
@@ -354,16 +367,16 @@ mod tests {
             let count = (rng.next_u64() >> 58) as usize;
             let text = rng.text(&pieces, count);
             let max = (rng.next_u64() >> 60) as usize;
-            let expected: Vec<(Vec<u8>, Option<u64>)> = text
+            let expected: Vec<(Vec<u8>, LineRead)> = text
                 .split_inclusive('\n')
                 .map(|line| {
                     let content = line.strip_suffix('\n').unwrap_or(line);
                     let content = content.strip_suffix('\r').unwrap_or(content);
                     if content.len() <= max {
-                        (line.as_bytes().to_vec(), None)
+                        (line.as_bytes().to_vec(), LineRead::Kept)
                     } else {
                         let length = line.strip_suffix('\n').unwrap_or(line).len();
-                        (Vec::new(), Some(length as u64))
+                        (Vec::new(), LineRead::TooLong(length as u64))
                     }
                 })
                 .collect();
@@ -372,8 +385,8 @@ mod tests {
             loop {
                 let mut bytes = Vec::new();
                 match read_line(&mut reader, max, &mut bytes).unwrap() {
-                    None => break,
-                    Some(skipped) => seen.push((bytes, skipped)),
+                    LineRead::End => break,
+                    found => seen.push((bytes, found)),
                 }
             }
             assert_eq!(seen.len(), expected.len(), "{text:?} max {max}");

@@ -86,8 +86,12 @@ impl Health {
 
     /// `Err(reason)` when the process should be restarted.
     pub fn live(&self) -> Result<(), String> {
-        let age =
-            millis(self.origin.elapsed()).saturating_sub(self.heartbeat.load(Ordering::Relaxed));
+        self.live_at(millis(self.origin.elapsed()))
+    }
+
+    /// [`Health::live`] at `now`, milliseconds since `origin`.
+    fn live_at(&self, now: u64) -> Result<(), String> {
+        let age = now.saturating_sub(self.heartbeat.load(Ordering::Relaxed));
         if age > self.stall_millis.load(Ordering::Relaxed) {
             return Err(format!("worker loop stalled for {} s", age / 1_000));
         }
@@ -122,12 +126,7 @@ mod tests {
 
     #[test]
     fn ready_only_when_started_connected_and_not_shutting_down() {
-        // A process started five minutes ago.
-        let h = Health {
-            origin: Instant::now() - Duration::from_secs(300),
-            ..Health::default()
-        };
-        h.beat();
+        let h = Health::new();
         assert_eq!(h.ready(), Err("starting".into()));
         h.set_started();
         assert_eq!(h.ready(), Err("broker unreachable".into()));
@@ -140,10 +139,13 @@ mod tests {
         h.set_shutting_down();
         assert_eq!(h.ready(), Err("shutting down".into()));
         assert!(h.live().is_ok());
-        let thirty_seconds_ago = millis(h.origin.elapsed()).saturating_sub(30_000);
-        h.heartbeat.store(thirty_seconds_ago, Ordering::Relaxed);
-        assert!(h.live().is_ok());
+        h.beat();
+        let thirty_seconds_later = h.heartbeat.load(Ordering::Relaxed) + 30_000;
+        assert!(h.live_at(thirty_seconds_later).is_ok());
         h.set_stall_timeout(Duration::from_secs(20));
-        assert!(h.live().is_err(), "stalled longer than the configured 20 s");
+        assert!(
+            h.live_at(thirty_seconds_later).is_err(),
+            "stalled longer than the configured 20 s"
+        );
     }
 }

@@ -14,7 +14,7 @@ use rdkafka::client::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::error::RDKafkaErrorCode;
-use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use std::sync::Arc;
@@ -211,6 +211,7 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
     }
     // Read up to the end as of now, never waiting for new dead letters.
     let mut remaining: BTreeMap<i32, i64> = BTreeMap::new();
+    let mut starts: BTreeMap<i32, i64> = BTreeMap::new();
     let mut tpl = TopicPartitionList::new();
     for &p in &partitions {
         let (low, high) =
@@ -218,6 +219,7 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
         let start = opts.filter.from_offset.map_or(low, |o| o.max(low));
         if start < high {
             remaining.insert(p, high);
+            starts.insert(p, start);
             tpl.add_partition_offset(&opts.from_topic, p, Offset::Offset(start))?;
         }
     }
@@ -229,24 +231,35 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
         return Ok(summary);
     }
     consumer.assign(&tpl)?;
-    let copied = copy_all(&consumer, &producer, opts, &mut remaining, &mut summary);
-    producer.flush(Duration::from_secs(60))?;
+    let mut next = starts;
+    let copied = copy_all(
+        &consumer,
+        &producer,
+        opts,
+        &mut remaining,
+        &mut next,
+        &mut summary,
+    );
+    let flushed = producer.flush(Duration::from_secs(60));
     let failed = failed.load(Ordering::Relaxed);
     if let Err(e) = copied {
         let stopped: Vec<String> = remaining
             .keys()
-            .map(|&p| {
-                let at = position(&consumer, &opts.from_topic, p)
-                    .map_or_else(|| "its start".to_string(), |o| format!("offset {o}"));
-                format!("partition {p} at {at}")
-            })
+            .filter_map(|p| next.get(p).map(|o| format!("partition {p} at offset {o}")))
             .collect();
         let replayed: u64 = summary.replayed.values().sum();
+        let flushed = match flushed {
+            Ok(()) => String::new(),
+            Err(f) => format!(
+                "; flushing what was queued failed too ({f}): some of them may not be written"
+            ),
+        };
         return Err(WorkerError::Fatal(format!(
-            "{e}; {replayed} copies were sent before it ({failed} of them not accepted by the broker); reading stopped at: {} (resume there with --partition and --from-offset)",
+            "{e}; {replayed} copies were sent before it ({failed} of them not accepted by the broker, which only running the range again retries){flushed}; the dead letters not handled yet start at: {} (resume there with --partition and --from-offset)",
             stopped.join(", ")
         )));
     }
+    flushed?;
     if failed > 0 {
         return Err(WorkerError::Fatal(format!(
             "{failed} copies were not accepted by the broker; their dead letters are unchanged, run the replay again"
@@ -256,12 +269,15 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
 }
 
 /// Reads the assigned partitions to the ends in `remaining`, queueing a
-/// copy of every dead letter to replay.
+/// copy of every dead letter to replay. `next`: per partition, the offset
+/// of the first dead letter not handled yet (where a run stopped by an
+/// error resumes).
 fn copy_all(
     consumer: &BaseConsumer,
     producer: &ThreadedProducer<DeliveryCount>,
     opts: &ReplayOptions,
     remaining: &mut BTreeMap<i32, i64>,
+    next: &mut BTreeMap<i32, i64>,
     summary: &mut ReplaySummary,
 ) -> Result<(), WorkerError> {
     let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
@@ -278,8 +294,8 @@ fn copy_all(
         if remaining.is_empty() {
             break;
         }
-        // Errors do not count as progress: one that keeps coming ends the
-        // run like silence does.
+        // Only the partitions still to read count as progress (errors do
+        // not): one that stays stuck ends the run.
         if progressed.elapsed() > Duration::from_secs(30) {
             return Err(WorkerError::Fatal(format!(
                 "no progress reading {} for 30 s",
@@ -292,8 +308,9 @@ fn copy_all(
         let m = match result {
             Ok(m) => m,
             Err(KafkaError::PartitionEOF(p)) => {
-                progressed = std::time::Instant::now();
-                remaining.remove(&p);
+                if remaining.remove(&p).is_some() {
+                    progressed = std::time::Instant::now();
+                }
                 continue;
             }
             Err(e) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::AutoOffsetReset) => {
@@ -307,73 +324,89 @@ fn copy_all(
                 continue;
             }
         };
-        progressed = std::time::Instant::now();
         match remaining.get(&m.partition()) {
             Some(&end) if m.offset() < end => {}
             _ => continue,
         }
-        summary.read += 1;
-        let headers = m.headers();
-        // rdkafka's header iterator panics on a key that is not UTF-8.
-        let inspected = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let get = |key| headers.and_then(|h| dead_letter::header_str(h, key));
-            (
-                get(HEADER_REASON).map(str::to_string),
-                get(HEADER_REPLAY_COUNT).map(str::to_string),
-                incomplete(headers),
-            )
-        }));
-        let Ok((reason, count, incomplete)) = inspected else {
-            summary.refused += 1;
-            continue;
-        };
-        let reason = reason.as_deref();
-        let decision = if incomplete {
-            // The value, or the input's headers, were too large for the
-            // broker and are not here: a copy would lose them (and its
-            // way back, or its replay count).
-            Decision::Refuse { prior_replays: 0 }
-        } else {
-            decide(
-                &opts.filter,
-                opts.max_replays,
-                reason,
-                count.as_deref(),
-                m.partition(),
-                m.offset(),
-                m.timestamp().to_millis(),
-            )
-        };
-        match decision {
-            Decision::Skip => summary.skipped += 1,
-            Decision::Refuse { .. } => summary.refused += 1,
-            Decision::Replay { prior_replays } => {
-                *summary
-                    .replayed
-                    .entry(reason.unwrap_or("unknown").to_string())
-                    .or_default() += 1;
-                if opts.dry_run {
-                    continue;
-                }
-                let from = format!("{}/{}/{}", opts.from_topic, m.partition(), m.offset());
-                let Ok(new_headers) =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        replay_headers(headers, prior_replays, &from, &now)
-                    }))
-                else {
-                    summary.refused += 1;
-                    continue;
-                };
-                let mut record = BaseRecord::to(&opts.to_topic)
-                    .payload(m.payload().unwrap_or_default())
-                    .headers(new_headers);
-                if let Some(k) = m.key() {
-                    record = record.key(k);
-                }
-                super::client::send_waiting(producer, record)?;
-            }
-        }
+        progressed = std::time::Instant::now();
+        copy_one(producer, opts, &m, &now, summary)?;
+        next.insert(m.partition(), m.offset() + 1);
     }
+    Ok(())
+}
+
+/// Skips, refuses or copies one dead letter.
+fn copy_one(
+    producer: &ThreadedProducer<DeliveryCount>,
+    opts: &ReplayOptions,
+    m: &BorrowedMessage<'_>,
+    now: &str,
+    summary: &mut ReplaySummary,
+) -> Result<(), WorkerError> {
+    summary.read += 1;
+    let headers = m.headers();
+    // rdkafka's header iterator panics on a key that is not UTF-8.
+    let inspected = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let get = |key| headers.and_then(|h| dead_letter::header_str(h, key));
+        (
+            get(HEADER_REASON).map(str::to_string),
+            get(HEADER_REPLAY_COUNT).map(str::to_string),
+            incomplete(headers),
+        )
+    }));
+    let Ok((reason, count, incomplete)) = inspected else {
+        summary.refused += 1;
+        return Ok(());
+    };
+    let reason = reason.as_deref();
+    let decision = decide(
+        &opts.filter,
+        opts.max_replays,
+        reason,
+        count.as_deref(),
+        m.partition(),
+        m.offset(),
+        m.timestamp().to_millis(),
+    );
+    let prior_replays = match decision {
+        Decision::Skip => {
+            summary.skipped += 1;
+            return Ok(());
+        }
+        Decision::Replay { prior_replays } if !incomplete => prior_replays,
+        // Replayed `max_replays` times already; or the value, or the
+        // input's headers, were too large for the broker and are not here:
+        // a copy would lose them (and its way back, or its replay count).
+        Decision::Refuse { .. } | Decision::Replay { .. } => {
+            summary.refused += 1;
+            return Ok(());
+        }
+    };
+    let replayed = |summary: &mut ReplaySummary| {
+        *summary
+            .replayed
+            .entry(reason.unwrap_or("unknown").to_string())
+            .or_default() += 1;
+    };
+    if opts.dry_run {
+        replayed(summary);
+        return Ok(());
+    }
+    let from = format!("{}/{}/{}", opts.from_topic, m.partition(), m.offset());
+    let Ok(new_headers) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        replay_headers(headers, prior_replays, &from, now)
+    })) else {
+        summary.refused += 1;
+        return Ok(());
+    };
+    let mut record = BaseRecord::to(&opts.to_topic)
+        .payload(m.payload().unwrap_or_default())
+        .headers(new_headers);
+    if let Some(k) = m.key() {
+        record = record.key(k);
+    }
+    super::client::send_waiting(producer, record)?;
+    replayed(summary);
     Ok(())
 }
 
