@@ -336,7 +336,6 @@ mod tests {
     fn a_bad_file_keeps_the_data_in_use_and_is_counted_once() {
         let s = setup();
         let before = s.pipeline.current();
-        let failures = || s.failures();
         let failing = || {
             s.metrics
                 .reference_reload_failing
@@ -348,7 +347,7 @@ mod tests {
             "date = \"2026-11-02\"\n[rates\n".to_string(),
         ] {
             std::fs::write(&s.path, &bad).unwrap();
-            let before_failures = failures();
+            let before_failures = s.failures();
             for _ in 0..3 {
                 let checked = s.reloader.check();
                 assert_eq!(checked.reloaded, None);
@@ -356,12 +355,16 @@ mod tests {
                 assert_eq!(checked.refused[0].0, "fx_rates");
             }
             assert_eq!(failing(), 1);
-            assert_eq!(failures(), before_failures + 1, "counted once per content");
+            assert_eq!(
+                s.failures(),
+                before_failures + 1,
+                "counted once per content"
+            );
             assert!(Arc::ptr_eq(&before, &s.pipeline.current()));
         }
         std::fs::remove_file(&s.path).unwrap();
         assert_eq!(s.reloader.check().refused[0].0, "fx_rates");
-        assert_eq!(failures(), 3);
+        assert_eq!(s.failures(), 3);
         let text = String::from_utf8(s.metrics.render()).unwrap();
         assert!(
             text.contains("2026-10-30 sha256:"),
@@ -466,7 +469,6 @@ mod tests {
     #[test]
     fn the_same_failure_after_a_good_spell_is_reported_again() {
         let s = setup();
-        let failures = || s.failures();
         let good = std::fs::read_to_string(&s.path).unwrap();
         let bad = rates("2026-11-02", "0");
         std::fs::write(&s.path, &bad).unwrap();
@@ -475,7 +477,7 @@ mod tests {
         assert_eq!(s.reloader.check(), Checked::default());
         std::fs::write(&s.path, &bad).unwrap();
         s.reloader.check();
-        assert_eq!(failures(), 2);
+        assert_eq!(s.failures(), 2);
     }
 
     /// Review finding (23rd session): the same bad file after a good one
@@ -484,7 +486,6 @@ mod tests {
     #[test]
     fn the_same_failure_after_a_new_good_file_is_reported_again() {
         let s = setup();
-        let failures = || s.failures();
         let bad = rates("2026-11-02", "0");
         std::fs::write(&s.path, &bad).unwrap();
         s.reloader.check();
@@ -492,7 +493,7 @@ mod tests {
         assert!(s.reloader.check().reloaded.is_some());
         std::fs::write(&s.path, &bad).unwrap();
         s.reloader.check();
-        assert_eq!(failures(), 2);
+        assert_eq!(s.failures(), 2);
     }
 
     /// Review finding (23rd session): a file rewritten in place could be

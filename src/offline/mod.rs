@@ -163,7 +163,7 @@ pub fn run(
             batch
                 .par_iter()
                 .map(|line| match line.skipped {
-                    Some(length) => Err(too_large(length, max_line)),
+                    Some(length) => Err(Rejection::too_large(length, max_line)),
                     None => pipeline.process_guarded(&line.bytes, &context),
                 })
                 .collect()
@@ -279,14 +279,15 @@ fn read_line(reader: &mut dyn BufRead, max: usize, bytes: &mut Vec<u8>) -> io::R
     if (&mut *reader).take(limit).read_until(b'\n', bytes)? == 0 {
         return Ok(LineRead::End);
     }
-    let ended = bytes.ends_with(b"\n");
-    let content = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    let content = content.strip_suffix(b"\r").unwrap_or(content);
+    // Its length: the bytes before its "\n"; its content: without "\r\n".
+    let before_end = bytes.strip_suffix(b"\n");
+    let ended = before_end.is_some();
+    let line = before_end.unwrap_or(bytes);
+    let content = line.strip_suffix(b"\r").unwrap_or(line);
     if content.len() <= max {
         return Ok(LineRead::Kept);
     }
-    // Its length: the bytes before its "\n".
-    let kept = bytes.strip_suffix(b"\n").unwrap_or(bytes).len() as u64;
+    let kept = line.len() as u64;
     bytes.clear();
     let rest = if ended { 0 } else { skip_line(reader)? };
     Ok(LineRead::TooLong(kept + rest))
@@ -318,16 +319,6 @@ fn skip_line(reader: &mut dyn BufRead) -> io::Result<u64> {
             }
         }
     }
-}
-
-/// The rejection of a line over the size limit, worded as the pipeline's.
-fn too_large(length: u64, max: usize) -> Rejection {
-    Rejection::new(
-        crate::posting::RejectReason::TooLarge,
-        format!(
-            "{length} bytes is over the limit of {max} (decode.max_record_bytes); the line was not kept"
-        ),
-    )
 }
 
 fn write_reject(

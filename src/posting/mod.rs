@@ -53,13 +53,9 @@ impl Default for DecodeOptions {
 /// follows the envelope pointer. Returns the posting document's JSON text.
 pub fn locate<'a>(bytes: &'a [u8], opts: &DecodeOptions) -> Result<Cow<'a, str>, Rejection> {
     if bytes.len() > opts.max_record_bytes {
-        return Err(Rejection::new(
-            RejectReason::TooLarge,
-            format!(
-                "{} bytes is over the limit of {} (decode.max_record_bytes)",
-                bytes.len(),
-                opts.max_record_bytes
-            ),
+        return Err(Rejection::too_large(
+            bytes.len() as u64,
+            opts.max_record_bytes,
         ));
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);

@@ -93,6 +93,14 @@ impl Rejection {
         }
     }
 
+    /// A record of `length` bytes, over `decode.max_record_bytes` (`max`).
+    pub fn too_large(length: u64, max: usize) -> Self {
+        Rejection::new(
+            RejectReason::TooLarge,
+            format!("{length} bytes is over the limit of {max} (decode.max_record_bytes)"),
+        )
+    }
+
     /// A JSON syntax error, located by byte offset into `text`.
     pub(crate) fn invalid_json(text: &str, err: &serde_json::Error) -> Self {
         let offset = byte_offset(text, err.line(), err.column());

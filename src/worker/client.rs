@@ -92,16 +92,19 @@ pub fn producer(config: &Config) -> ClientConfig {
     let k = &config.kafka;
     let w = &config.worker;
     let mut c = common(config);
-    let largest = k
-        .producer
-        .get("message.max.bytes")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| default_message_max_bytes(config));
+    c.set("linger.ms", "5").set(
+        "message.max.bytes",
+        default_message_max_bytes(config).to_string(),
+    );
+    for (key, value) in &k.producer {
+        c.set(key, value);
+    }
     // librdkafka's queue holds what the worker has in flight, which the
     // worker bounds itself (worker.max_in_flight_bytes; exactly-once, the
     // open transaction's records), past the bound by the last batch at
     // most: room for one more record of the largest size and a margin. A
     // full queue would make the worker wait without polling the group.
+    let largest = message_max_bytes(&c) as u64;
     let kbytes = w
         .max_in_flight_bytes
         .saturating_add(largest)
@@ -114,12 +117,14 @@ pub fn producer(config: &Config) -> ClientConfig {
         .max(w.transaction_records)
         .saturating_add(w.batch_size)
         .clamp(100_000, i32::MAX as u64);
-    c.set("linger.ms", "5")
-        .set("message.max.bytes", largest.to_string())
-        .set("queue.buffering.max.kbytes", kbytes.to_string())
-        .set("queue.buffering.max.messages", records.to_string());
-    for (key, value) in &k.producer {
-        c.set(key, value);
+    for (key, value) in [
+        ("queue.buffering.max.kbytes", kbytes),
+        ("queue.buffering.max.messages", records),
+    ] {
+        // The operator's setting wins.
+        if !k.producer.contains_key(key) {
+            c.set(key, value.to_string());
+        }
     }
     // Idempotence keeps each output partition in send order across
     // librdkafka's own retries, and writes each record once.

@@ -194,8 +194,8 @@ fn incomplete<H: Headers>(headers: Option<&H>) -> bool {
 
 /// Copies the matching dead letters to `to_topic` and waits for the broker
 /// to acknowledge every copy. On an error part of the way, what was queued
-/// is flushed first, and the error says where each partition's reading
-/// stopped.
+/// is flushed first, and the error names each partition's first dead
+/// letter not handled yet.
 pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, WorkerError> {
     let consumer: BaseConsumer = consumer_config(config).create()?;
     let metadata = consumer.fetch_metadata(Some(&opts.from_topic), Duration::from_secs(10))?;
@@ -211,7 +211,8 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
     }
     // Read up to the end as of now, never waiting for new dead letters.
     let mut remaining: BTreeMap<i32, i64> = BTreeMap::new();
-    let mut starts: BTreeMap<i32, i64> = BTreeMap::new();
+    // Per partition, the first dead letter not handled yet.
+    let mut next: BTreeMap<i32, i64> = BTreeMap::new();
     let mut tpl = TopicPartitionList::new();
     for &p in &partitions {
         let (low, high) =
@@ -219,7 +220,7 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
         let start = opts.filter.from_offset.map_or(low, |o| o.max(low));
         if start < high {
             remaining.insert(p, high);
-            starts.insert(p, start);
+            next.insert(p, start);
             tpl.add_partition_offset(&opts.from_topic, p, Offset::Offset(start))?;
         }
     }
@@ -231,7 +232,6 @@ pub fn replay(config: &Config, opts: &ReplayOptions) -> Result<ReplaySummary, Wo
         return Ok(summary);
     }
     consumer.assign(&tpl)?;
-    let mut next = starts;
     let copied = copy_all(
         &consumer,
         &producer,
